@@ -1,0 +1,119 @@
+// Wires the agent together and owns its lifecycle: listen, load models, drain and stop.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { AgentStatus } from '../../common/api.js';
+import type { AgentConfig } from './config/agentConfig.js';
+import { ConfigError } from './errors.js';
+import type { Logger } from './log/logger.js';
+import { ModelManager } from './models/modelManager.js';
+import { createApp } from './server/app.js';
+import { DrainState } from './server/drainState.js';
+import { InferenceService } from './serving/inferenceService.js';
+import { AgentMetrics } from './telemetry/agentMetrics.js';
+import { AGENT_VERSION } from './version.js';
+
+export interface RunningAgent {
+  host: string;
+  port: number;
+  models: ModelManager;
+  /** Resolves when every model has loaded or failed. */
+  loaded: Promise<void>;
+  /** Stops accepting, finishes in-flight requests (up to drain_timeout_s), unloads models. */
+  stop(): Promise<{ drained: number; timedOut: boolean }>;
+}
+
+export async function startAgent(config: AgentConfig, logger: Logger, workerFile: string): Promise<RunningAgent> {
+  const startedAt = Date.now();
+  const models = new ModelManager({ repository: config.models, workerFile, logger });
+  const metrics = new AgentMetrics(AGENT_VERSION);
+  models.on('model', (e) => {
+    if (e.version) metrics.onModelState(e.model, e.version, e.state);
+  });
+  const inference = new InferenceService(models, {
+    maxInputs: config.max_inputs,
+    maxElements: config.max_elements_per_input,
+  });
+  inference.on('inference', (o) => metrics.onInference(o));
+  const drain = new DrainState();
+  let address = `${config.host}:${config.port}`;
+
+  const status = (): AgentStatus => ({
+    agent: {
+      name: 'inferscope',
+      version: AGENT_VERSION,
+      pid: process.pid,
+      uptime_s: Math.round((Date.now() - startedAt) / 1000),
+      address,
+      ready: models.ready,
+      draining: drain.isDraining,
+      model_repository: config.models,
+    },
+    models: models.status(),
+  });
+
+  const app = createApp({
+    version: AGENT_VERSION,
+    host: config.host,
+    ...(config.token ? { token: config.token } : {}),
+    bodyLimitBytes: config.body_limit_bytes,
+    models,
+    inference,
+    metrics,
+    drain,
+    logger,
+    status,
+  });
+  const server = createServer(app);
+  // Slow or stalled clients must not hold connections (and a drain) open forever.
+  server.headersTimeout = 20_000;
+  server.requestTimeout = 120_000;
+  server.keepAliveTimeout = 5_000;
+  await listen(server, config.host, config.port);
+  const port = (server.address() as AddressInfo).port;
+  address = `${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+
+  const loaded = models.loadAll().then(
+    () => logger.info(models.ready ? 'all models loaded; ready' : 'models loaded with failures; not ready', { models: config.models }),
+    (err: Error) => logger.error('model repository could not be read', { error: err.message }),
+  );
+
+  let stopping: Promise<{ drained: number; timedOut: boolean }> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      const inFlight = drain.inFlight;
+      logger.info('draining', { in_flight: inFlight });
+      server.close();
+      server.closeIdleConnections();
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = await Promise.race([
+        drain.drain().then(() => false),
+        new Promise<boolean>((resolve) => {
+          timer = setTimeout(() => resolve(true), config.drain_timeout_s * 1000);
+        }),
+      ]);
+      clearTimeout(timer);
+      server.closeAllConnections();
+      await loaded;
+      await models.close();
+      logger.info(timedOut ? 'drain timed out; connections closed' : 'drained', { requests: inFlight - (timedOut ? drain.inFlight : 0) });
+      return { drained: inFlight, timedOut };
+    })());
+
+  return { host: config.host, port, models, loaded, stop };
+}
+
+function listen(server: Server, host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EADDRINUSE') reject(new ConfigError(`--port ${port}: already in use on ${host}; pick another port (0 = any free one)`));
+      else if (err.code === 'EADDRNOTAVAIL' || err.code === 'ENOTFOUND') reject(new ConfigError(`--host ${host}: not an address of this machine`));
+      else if (err.code === 'EACCES') reject(new ConfigError(`--port ${port}: permission denied (ports below 1024 need privileges)`));
+      else reject(err);
+    };
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+}

@@ -1,0 +1,71 @@
+// Command-line flags of `inferscope-agent`. Flags override the --config file, which overrides
+// the defaults.
+import { parseArgs } from 'node:util';
+import { ConfigError } from '../errors.js';
+import { LOG_LEVELS, type LogLevel } from '../log/logger.js';
+import type { AgentConfig } from '../config/agentConfig.js';
+
+export const USAGE = `Usage: inferscope-agent [flags]
+
+Serves the ONNX models of a Triton-style model repository over the Open Inference Protocol v2.
+
+Flags:
+  --models DIR        model repository (default: the bundled demo models)
+  --host HOST         address to bind (default 127.0.0.1; non-loopback needs INFERSCOPE_TOKEN)
+  --port N            port (default 8000; 0 picks a free one)
+  --config FILE       JSON file with settings (flags win over it)
+  --log-level LEVEL   ${LOG_LEVELS.join(' | ')} (default info)
+  --enable-faults     allow fault injection through /api/v1/faults (demos and tests)
+  --help, --version
+
+Environment:
+  INFERSCOPE_TOKEN    bearer token required on every route except /v2/health/*
+`;
+
+export type CliCommand =
+  | { kind: 'help' }
+  | { kind: 'version' }
+  | { kind: 'run'; configFile?: string; overrides: Partial<AgentConfig> };
+
+export function parseCliArgs(argv: string[]): CliCommand {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        models: { type: 'string' },
+        host: { type: 'string' },
+        port: { type: 'string' },
+        config: { type: 'string' },
+        'log-level': { type: 'string' },
+        'enable-faults': { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean' },
+      },
+    });
+  } catch (err) {
+    // node's messages name the flag ("Unknown option '--prot'"); add where to look.
+    throw new ConfigError(`${(err as Error).message}. Run with --help for the flags.`);
+  }
+  const v = parsed.values;
+  if (v.help) return { kind: 'help' };
+  if (v.version) return { kind: 'version' };
+  const overrides: Partial<AgentConfig> = {};
+  if (v.models !== undefined) overrides.models = v.models;
+  if (v.host !== undefined) overrides.host = v.host;
+  if (v.port !== undefined) {
+    const port = Number(v.port);
+    if (!/^\d+$/.test(v.port) || port > 65535) throw new ConfigError(`--port ${v.port}: expected a port from 0 to 65535`);
+    overrides.port = port;
+  }
+  if (v['log-level'] !== undefined) {
+    if (!(LOG_LEVELS as readonly string[]).includes(v['log-level'])) {
+      throw new ConfigError(`--log-level ${v['log-level']}: expected one of ${LOG_LEVELS.join(', ')}`);
+    }
+    overrides.log_level = v['log-level'] as LogLevel;
+  }
+  if (v['enable-faults']) overrides.enable_faults = true;
+  return { kind: 'run', ...(v.config !== undefined ? { configFile: v.config } : {}), overrides };
+}

@@ -1,0 +1,84 @@
+// The agent's settings: defaults, then the --config file, then command-line flags.
+// The token never comes from a file or a flag: only from INFERSCOPE_TOKEN.
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { ConfigError } from '../errors.js';
+import { LOG_LEVELS } from '../log/logger.js';
+import { describeZodIssues } from './zodIssues.js';
+
+export const agentConfigSchema = z
+  .object({
+    models: z.string().min(1, 'expected a folder path'),
+    host: z.string().min(1, 'expected a host name or IP address'),
+    port: z.int().min(0, 'expected a port from 0 to 65535').max(65535, 'expected a port from 0 to 65535'),
+    log_level: z.enum(LOG_LEVELS, `expected one of ${LOG_LEVELS.join(', ')}`),
+    enable_faults: z.boolean(),
+    /** Largest request body accepted (413 beyond). */
+    body_limit_bytes: z.int().min(1024, 'expected at least 1024').max(1 << 30),
+    /** Most inputs in one infer request. */
+    max_inputs: z.int().min(1).max(1024),
+    /** Most elements in one input tensor. */
+    max_elements_per_input: z.int().min(1).max(1 << 28),
+    /** How long a SIGTERM waits for in-flight requests before closing connections. */
+    drain_timeout_s: z.number().min(0).max(3600),
+  })
+  .strict();
+
+export type AgentConfig = z.infer<typeof agentConfigSchema> & { token?: string };
+
+export function defaultAgentConfig(bundledModels: string): AgentConfig {
+  return {
+    models: bundledModels,
+    host: '127.0.0.1',
+    port: 8000,
+    log_level: 'info',
+    enable_faults: false,
+    body_limit_bytes: 8 * 1024 * 1024,
+    max_inputs: 64,
+    max_elements_per_input: 4 * 1024 * 1024,
+    drain_timeout_s: 30,
+  };
+}
+
+/** Reads a JSON config file holding any subset of the settings; errors name the file and field. */
+export function readAgentConfigFile(file: string): Partial<AgentConfig> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`--config ${file}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError(`--config ${file}: not valid JSON (${(err as Error).message})`);
+  }
+  if (typeof raw === 'object' && raw !== null && 'token' in raw) {
+    throw new ConfigError(`--config ${file}: field 'token' is not read from files; set INFERSCOPE_TOKEN in the environment`);
+  }
+  const parsed = agentConfigSchema.partial().safeParse(raw);
+  if (!parsed.success) throw new ConfigError(`--config ${file}: ${describeZodIssues(parsed.error)}`);
+  return parsed.data;
+}
+
+/** Validates the merged settings; `source` names where a bad value came from. */
+export function finalizeAgentConfig(merged: AgentConfig): AgentConfig {
+  const { token: _token, ...settings } = merged;
+  const parsed = agentConfigSchema.safeParse(settings);
+  if (!parsed.success) throw new ConfigError(`invalid settings: ${describeZodIssues(parsed.error)}`);
+  if (merged.token !== undefined && merged.token.length < 16) {
+    throw new ConfigError('INFERSCOPE_TOKEN is too short: use at least 16 characters (e.g. `openssl rand -hex 32`)');
+  }
+  if (!isLoopback(merged.host) && !merged.token) {
+    throw new ConfigError(
+      `refusing to listen on ${merged.host} without a token: anyone on the network could use the agent; ` +
+        'set INFERSCOPE_TOKEN, or use --host 127.0.0.1',
+    );
+  }
+  return { ...parsed.data, ...(merged.token ? { token: merged.token } : {}) };
+}
+
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127(\.\d{1,3}){3}$/.test(host);
+}

@@ -1,0 +1,63 @@
+// Typed errors of the agent. Components throw these; server/httpErrors.ts maps them to HTTP
+// status codes in one place. Messages are written for the person who has to fix the request.
+
+export abstract class AgentError extends Error {
+  abstract readonly kind: string;
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** The request is malformed or does not match the model (400). */
+export class InvalidInputError extends AgentError {
+  readonly kind = 'invalid_input';
+}
+
+/** Unknown model, version or route (404). */
+export class NotFoundError extends AgentError {
+  readonly kind = 'not_found';
+}
+
+/** The model version exists but cannot serve yet, or failed to load (503). */
+export class ModelNotReadyError extends AgentError {
+  readonly kind = 'not_ready';
+  constructor(message: string, readonly retryAfterS?: number) {
+    super(message);
+  }
+}
+
+/** ONNX Runtime rejected or failed the run (500). */
+export class ModelExecutionError extends AgentError {
+  readonly kind = 'execution_failed';
+}
+
+/** The worker thread running the model died while the request was in flight (500). */
+export class WorkerCrashedError extends AgentError {
+  readonly kind = 'worker_crashed';
+}
+
+/** The agent is draining before exit and takes no new work (503). */
+export class ShuttingDownError extends AgentError {
+  readonly kind = 'shutting_down';
+}
+
+/** Missing or wrong bearer token (401). */
+export class UnauthorizedError extends AgentError {
+  readonly kind = 'unauthorized';
+}
+
+/** Refused by policy: foreign Host header, disabled feature (403). */
+export class ForbiddenError extends AgentError {
+  readonly kind = 'forbidden';
+}
+
+/** Content-Type the route does not take (415). */
+export class UnsupportedMediaTypeError extends AgentError {
+  readonly kind = 'unsupported_media_type';
+}
+
+/** Configuration or repository problem found at start-up; message names the file and field. */
+export class ConfigError extends AgentError {
+  readonly kind = 'config';
+}

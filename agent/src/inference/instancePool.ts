@@ -1,0 +1,92 @@
+// The inference instances of one model version (Triton's instance group): `count` workers, each
+// with its own session. A crashed worker is replaced; requests go to the least busy instance.
+import { ModelNotReadyError } from '../errors.js';
+import type { Logger } from '../log/logger.js';
+import type { WireTensor } from './tensorTypes.js';
+import { WorkerInstance, type LoadedInfo } from './workerInstance.js';
+import type { WorkerInit } from './workerProtocol.js';
+
+export interface InstancePoolOptions {
+  workerFile: string;
+  init: WorkerInit;
+  count: number;
+  label: string;
+  logger: Logger;
+}
+
+export class InstancePool {
+  private instances: WorkerInstance[] = [];
+  private closed = false;
+  /** Crashes in a row without a successful restart; restarts stop after a few. */
+  private failedRestarts = 0;
+
+  private constructor(private readonly opts: InstancePoolOptions) {}
+
+  static async start(opts: InstancePoolOptions): Promise<{ pool: InstancePool; info: LoadedInfo }> {
+    const pool = new InstancePool(opts);
+    const started = await Promise.allSettled(
+      Array.from({ length: opts.count }, () => WorkerInstance.start(opts.workerFile, opts.init, opts.label)),
+    );
+    const ok = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+    const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (failed) {
+      await Promise.all(ok.map((s) => s.instance.close()));
+      throw failed.reason as Error;
+    }
+    for (const { instance } of ok) pool.adopt(instance);
+    return { pool, info: ok[0]!.info };
+  }
+
+  get size(): number {
+    return this.instances.length;
+  }
+
+  get inFlight(): number {
+    return this.instances.reduce((n, i) => n + i.inFlight, 0);
+  }
+
+  run(feeds: Record<string, WireTensor>, outputNames: string[]): Promise<Record<string, WireTensor>> {
+    let best: WorkerInstance | undefined;
+    for (const instance of this.instances) {
+      if (instance.isAlive && (!best || instance.inFlight < best.inFlight)) best = instance;
+    }
+    if (!best) return Promise.reject(new ModelNotReadyError(`${this.opts.label} has no running inference instance`, 1));
+    return best.run(feeds, outputNames);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const all = this.instances;
+    this.instances = [];
+    await Promise.all(all.map((i) => i.close()));
+  }
+
+  private adopt(instance: WorkerInstance): void {
+    this.instances.push(instance);
+    instance.once('exit', (unexpected) => {
+      this.instances = this.instances.filter((i) => i !== instance);
+      if (unexpected && !this.closed) void this.replace();
+    });
+  }
+
+  private async replace(): Promise<void> {
+    this.opts.logger.warn('inference instance crashed; starting a replacement', { model: this.opts.label });
+    if (this.failedRestarts >= 3) {
+      this.opts.logger.error('inference instance keeps failing to start; not restarting it', { model: this.opts.label });
+      return;
+    }
+    try {
+      const { instance } = await WorkerInstance.start(this.opts.workerFile, this.opts.init, this.opts.label);
+      if (this.closed) return void instance.close();
+      this.failedRestarts = 0;
+      this.adopt(instance);
+    } catch (err) {
+      this.failedRestarts++;
+      this.opts.logger.error('replacement inference instance failed to start', {
+        model: this.opts.label,
+        error: (err as Error).message,
+      });
+      if (!this.closed) void this.replace();
+    }
+  }
+}

@@ -1,0 +1,112 @@
+// One inference instance: a worker thread that holds one ONNX Runtime session.
+// Requests in flight when the worker dies are rejected with WorkerCrashedError, never left hanging.
+import { EventEmitter } from 'node:events';
+import { Worker } from 'node:worker_threads';
+import { ModelExecutionError, WorkerCrashedError } from '../errors.js';
+import type { WireTensor } from './tensorTypes.js';
+import type { FromWorker, IoMetadata, ToWorker, WorkerInit } from './workerProtocol.js';
+
+export interface LoadedInfo {
+  provider: string;
+  rejectedProviders: string[];
+  inputs: IoMetadata[];
+  outputs: IoMetadata[];
+}
+
+interface Pending {
+  resolve(outputs: Record<string, WireTensor>): void;
+  reject(err: Error): void;
+}
+
+export class WorkerInstance extends EventEmitter<{ exit: [unexpected: boolean] }> {
+  private readonly worker: Worker;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private closing = false;
+  private alive = true;
+  private exitCause: string | undefined;
+
+  private constructor(
+    workerFile: string,
+    init: WorkerInit,
+    private readonly label: string,
+  ) {
+    super();
+    this.worker = new Worker(workerFile, { workerData: init });
+    this.worker.on('message', (m: FromWorker) => this.onMessage(m));
+    this.worker.on('error', (err) => {
+      this.exitCause = err.message;
+    });
+    this.worker.on('exit', (code) => this.onExit(code));
+  }
+
+  /** Starts a worker and resolves once its session is loaded. */
+  static start(workerFile: string, init: WorkerInit, label: string): Promise<{ instance: WorkerInstance; info: LoadedInfo }> {
+    const instance = new WorkerInstance(workerFile, init, label);
+    return new Promise((resolve, reject) => {
+      const onExit = (code: number) =>
+        reject(new Error(`worker for ${label} exited with code ${code} while loading${instance.exitCause ? `: ${instance.exitCause}` : ''}`));
+      instance.worker.once('exit', onExit);
+      instance.worker.once('message', (m: FromWorker) => {
+        instance.worker.off('exit', onExit);
+        if (m.type === 'loaded') {
+          resolve({
+            instance,
+            info: { provider: m.provider, rejectedProviders: m.rejectedProviders, inputs: m.inputs, outputs: m.outputs },
+          });
+        } else if (m.type === 'load_failed') {
+          void instance.close();
+          reject(new Error(m.message));
+        }
+      });
+    });
+  }
+
+  get inFlight(): number {
+    return this.pending.size;
+  }
+
+  get isAlive(): boolean {
+    return this.alive;
+  }
+
+  run(feeds: Record<string, WireTensor>, outputNames: string[]): Promise<Record<string, WireTensor>> {
+    if (!this.alive) return Promise.reject(new WorkerCrashedError(`inference instance of ${this.label} is not running`));
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      const message: ToWorker = { type: 'run', id, feeds, outputNames };
+      // Inputs are built fresh per request, so their buffers can be moved instead of copied.
+      const transfer = new Set<ArrayBuffer>();
+      for (const t of Object.values(feeds)) {
+        if (!Array.isArray(t.data) && t.data.buffer instanceof ArrayBuffer) transfer.add(t.data.buffer);
+      }
+      this.worker.postMessage(message, [...transfer]);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    await this.worker.terminate();
+  }
+
+  private onMessage(m: FromWorker): void {
+    if (m.type !== 'result' && m.type !== 'run_failed') return;
+    const p = this.pending.get(m.id);
+    if (!p) return;
+    this.pending.delete(m.id);
+    if (m.type === 'result') p.resolve(m.outputs);
+    else p.reject(new ModelExecutionError(`${this.label} failed to run: ${m.message}`));
+  }
+
+  private onExit(code: number): void {
+    this.alive = false;
+    const unexpected = !this.closing;
+    const why = this.closing
+      ? 'the agent is stopping the model'
+      : `its worker thread exited (code ${code}${this.exitCause ? `: ${this.exitCause}` : ''})`;
+    for (const p of this.pending.values()) p.reject(new WorkerCrashedError(`${this.label} could not finish the request: ${why}`));
+    this.pending.clear();
+    this.emit('exit', unexpected);
+  }
+}

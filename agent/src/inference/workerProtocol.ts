@@ -1,0 +1,24 @@
+// Messages between the main thread and an inference worker thread.
+import type { WireTensor } from './tensorTypes.js';
+
+export interface WorkerInit {
+  modelPath: string;
+  executionProviders: string[];
+  intraOpThreads: number;
+}
+
+export interface IoMetadata {
+  name: string;
+  /** ONNX Runtime's element type name ("float32", "int64", ...). */
+  type: string;
+  /** Symbolic dimensions come as strings, unknown ones as undefined; both mean variable. */
+  shape: (number | string | undefined)[];
+}
+
+export type ToWorker = { type: 'run'; id: number; feeds: Record<string, WireTensor>; outputNames: string[] };
+
+export type FromWorker =
+  | { type: 'loaded'; provider: string; rejectedProviders: string[]; inputs: IoMetadata[]; outputs: IoMetadata[] }
+  | { type: 'load_failed'; message: string }
+  | { type: 'result'; id: number; outputs: Record<string, WireTensor> }
+  | { type: 'run_failed'; id: number; message: string };

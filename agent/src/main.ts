@@ -1,0 +1,71 @@
+#!/usr/bin/env node
+// `inferscope-agent`: parses flags and settings, starts the agent, prints one JSON line to stdout
+// when it listens, and stops gracefully on SIGTERM/SIGINT.
+import { resolve, join } from 'node:path';
+import type { ListeningEvent } from '../../common/api.js';
+import { startAgent } from './agent.js';
+import { USAGE, parseCliArgs } from './cli/parseCliArgs.js';
+import { defaultAgentConfig, finalizeAgentConfig, readAgentConfigFile, type AgentConfig } from './config/agentConfig.js';
+import { ConfigError } from './errors.js';
+import { createLogger } from './log/logger.js';
+import { AGENT_VERSION } from './version.js';
+
+// The bundle lives in dist/agent/; the demo repository at the package root.
+const BUNDLED_MODELS = resolve(__dirname, '..', '..', 'models');
+const WORKER_FILE = join(__dirname, 'inferenceWorker.js');
+
+function settings(argv: string[]): AgentConfig | 'done' {
+  const command = parseCliArgs(argv);
+  if (command.kind === 'help') {
+    process.stdout.write(USAGE);
+    return 'done';
+  }
+  if (command.kind === 'version') {
+    process.stdout.write(`${AGENT_VERSION}\n`);
+    return 'done';
+  }
+  const fromFile = command.configFile ? readAgentConfigFile(command.configFile) : {};
+  const token = process.env.INFERSCOPE_TOKEN;
+  const merged: AgentConfig = {
+    ...defaultAgentConfig(BUNDLED_MODELS),
+    ...fromFile,
+    ...command.overrides,
+    ...(token ? { token } : {}),
+  };
+  merged.models = resolve(merged.models);
+  return finalizeAgentConfig(merged);
+}
+
+async function main(): Promise<void> {
+  let config: AgentConfig | 'done';
+  try {
+    config = settings(process.argv.slice(2));
+  } catch (err) {
+    process.stderr.write(`inferscope-agent: ${(err as Error).message}\n`);
+    process.exit(2);
+  }
+  if (config === 'done') return;
+  const logger = createLogger(config.log_level);
+  const agent = await startAgent(config, logger, WORKER_FILE).catch((err: Error) => {
+    process.stderr.write(`inferscope-agent: ${err instanceof ConfigError ? err.message : err.stack}\n`);
+    process.exit(err instanceof ConfigError ? 2 : 1);
+  });
+  const line: ListeningEvent = { event: 'listening', host: agent.host, port: agent.port, pid: process.pid };
+  process.stdout.write(`${JSON.stringify(line)}\n`);
+  logger.info('listening', { url: `http://${agent.host.includes(':') ? `[${agent.host}]` : agent.host}:${agent.port}`, version: AGENT_VERSION });
+
+  const shutdown = (signal: string) => {
+    logger.info('shutting down', { signal });
+    agent.stop().then(
+      ({ timedOut }) => process.exit(timedOut ? 1 : 0),
+      (err: Error) => {
+        logger.error('shutdown failed', { error: err.message });
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+}
+
+void main();

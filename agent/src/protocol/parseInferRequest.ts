@@ -1,0 +1,208 @@
+// Validates an Open Inference Protocol v2 infer request against a model's metadata and turns it
+// into tensors for ONNX Runtime. Every rejection says what is wrong and what the model expects.
+import type { Datatype, Parameters, TensorMetadata } from '../../../common/api.js';
+import { InvalidInputError } from '../errors.js';
+import { codecFor, isDatatype, ortTypeOf, DATATYPES, type WireTensor } from '../inference/tensorTypes.js';
+
+export interface InferTarget {
+  /** "digits/2", for messages. */
+  label: string;
+  inputs: TensorMetadata[];
+  outputs: TensorMetadata[];
+  /** 0: the model has no batch dimension. */
+  maxBatchSize: number;
+}
+
+export interface RequestLimits {
+  maxInputs: number;
+  /** Largest number of elements in one input tensor. */
+  maxElements: number;
+}
+
+export interface RequestedOutput {
+  name: string;
+  classification?: number;
+}
+
+export interface ParsedInferRequest {
+  id?: string;
+  parameters: Parameters;
+  feeds: Record<string, WireTensor>;
+  /** Rows along the batch dimension (1 for models without one). */
+  batchSize: number;
+  /** The outputs to return, in order; all of the model's when the request names none. */
+  outputs: RequestedOutput[];
+}
+
+const REQUEST_FIELDS = new Set(['id', 'parameters', 'inputs', 'outputs']);
+const INPUT_FIELDS = new Set(['name', 'shape', 'datatype', 'parameters', 'data']);
+
+function fail(message: string): never {
+  throw new InvalidInputError(message);
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function checkParameters(value: unknown, where: string): Parameters {
+  if (value === undefined) return {};
+  if (!isPlainObject(value)) fail(`${where} 'parameters' must be a JSON object`);
+  for (const [key, v] of Object.entries(value)) {
+    const scalar = typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean';
+    const stringList = Array.isArray(v) && v.every((s) => typeof s === 'string');
+    if (!scalar && !stringList) fail(`${where} parameter '${key}' must be a string, number, boolean or list of strings`);
+  }
+  return value as Parameters;
+}
+
+function formatShape(shape: number[]): string {
+  return `[${shape.join(', ')}]`;
+}
+
+export function parseInferRequest(body: unknown, target: InferTarget, limits: RequestLimits): ParsedInferRequest {
+  if (!isPlainObject(body)) fail(`the request body must be a JSON object with an "inputs" array`);
+  for (const key of Object.keys(body)) {
+    if (!REQUEST_FIELDS.has(key)) {
+      fail(`unknown field '${key}' in the request; allowed fields are id, parameters, inputs, outputs`);
+    }
+  }
+  if (body.id !== undefined && typeof body.id !== 'string') fail(`'id' must be a string`);
+  const parameters = checkParameters(body.parameters, 'the request');
+
+  const inputs = body.inputs;
+  if (!Array.isArray(inputs) || inputs.length === 0) {
+    fail(`'inputs' must be a non-empty array; ${target.label} takes: ${describeTensors(target.inputs)}`);
+  }
+  if (inputs.length > limits.maxInputs) fail(`too many inputs (${inputs.length}); at most ${limits.maxInputs} are accepted`);
+
+  const feeds: Record<string, WireTensor> = {};
+  let batchSize: number | undefined;
+  inputs.forEach((raw, index) => {
+    const { name, tensor, rows } = parseInput(raw, index, target, limits);
+    if (feeds[name]) fail(`input '${name}' is given twice`);
+    feeds[name] = tensor;
+    if (target.maxBatchSize > 0) {
+      if (batchSize !== undefined && rows !== batchSize) {
+        fail(`inputs disagree on the batch size (first dimension): ${batchSize} vs ${rows} for '${name}'`);
+      }
+      batchSize = rows;
+    }
+  });
+  const missing = target.inputs.filter((i) => !feeds[i.name]).map((i) => i.name);
+  if (missing.length) fail(`missing input${missing.length > 1 ? 's' : ''} ${missing.map((m) => `'${m}'`).join(', ')} for ${target.label}`);
+
+  return {
+    ...(typeof body.id === 'string' ? { id: body.id } : {}),
+    parameters,
+    feeds,
+    batchSize: batchSize ?? 1,
+    outputs: parseOutputs(body.outputs, target),
+  };
+}
+
+function parseInput(
+  raw: unknown,
+  index: number,
+  target: InferTarget,
+  limits: RequestLimits,
+): { name: string; tensor: WireTensor; rows: number } {
+  if (!isPlainObject(raw)) fail(`inputs[${index}] must be an object with name, shape, datatype and data`);
+  for (const key of Object.keys(raw)) {
+    if (!INPUT_FIELDS.has(key)) fail(`unknown field '${key}' in inputs[${index}]; allowed are name, shape, datatype, parameters, data`);
+  }
+  const { name, shape, datatype, data } = raw;
+  if (typeof name !== 'string' || name === '') fail(`inputs[${index}].name must be a non-empty string`);
+  const meta = target.inputs.find((i) => i.name === name);
+  if (!meta) fail(`${target.label} has no input '${name}'; its inputs are: ${describeTensors(target.inputs)}`);
+  const params = checkParameters(raw.parameters, `input '${name}'`);
+  if (params.binary_data_size !== undefined) {
+    fail(`input '${name}' uses the binary data extension, which this agent does not support; send 'data' as JSON`);
+  }
+
+  if (!isDatatype(datatype)) fail(`input '${name}' has datatype ${JSON.stringify(datatype)}; use one of ${DATATYPES.join(', ')}`);
+  if (datatype !== meta.datatype) fail(`input '${name}' of ${target.label} takes datatype ${meta.datatype}, not ${datatype}`);
+
+  if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && (d as number) >= 0)) {
+    fail(`input '${name}' needs 'shape' as an array of non-negative integers, e.g. ${formatShape(exampleShape(meta))}`);
+  }
+  const dims = shape as number[];
+  if (dims.length !== meta.shape.length) {
+    fail(`input '${name}' of ${target.label} has ${meta.shape.length} dimensions ${formatShape(meta.shape)}; got shape ${formatShape(dims)}`);
+  }
+  dims.forEach((d, i) => {
+    const want = meta.shape[i]!;
+    if (want !== -1 && d !== want) {
+      fail(`input '${name}' of ${target.label} needs shape ${formatShape(meta.shape)} (-1 = any); got ${formatShape(dims)}`);
+    }
+  });
+  const rows = target.maxBatchSize > 0 ? dims[0]! : 1;
+  if (target.maxBatchSize > 0) {
+    if (rows < 1) fail(`input '${name}': the batch dimension (first) must be at least 1`);
+    if (rows > target.maxBatchSize) {
+      fail(`input '${name}': batch of ${rows} exceeds max_batch_size ${target.maxBatchSize} of ${target.label}; split the request`);
+    }
+  }
+  const count = dims.reduce((a, b) => a * b, 1);
+  if (count > limits.maxElements) fail(`input '${name}' has ${count} elements; at most ${limits.maxElements} are accepted per input`);
+
+  if (!Array.isArray(data)) fail(`input '${name}' needs 'data' as an array (flat row-major, or nested to the shape)`);
+  const values = flattenInto(data, datatype, count, dims.length, name);
+  return { name, tensor: { type: ortTypeOf(datatype), dims, data: values }, rows };
+}
+
+/** Flattens nested `data` (depth at most the tensor's rank) into a typed array, checking each element. */
+function flattenInto(data: unknown[], datatype: Datatype, count: number, rank: number, name: string): WireTensor['data'] {
+  const codec = codecFor(datatype);
+  const out = codec.allocate(count);
+  let n = 0;
+  const visit = (items: unknown[], depth: number): void => {
+    for (const item of items) {
+      if (Array.isArray(item)) {
+        if (depth >= rank) fail(`input '${name}': 'data' is nested deeper than the tensor's ${rank} dimensions`);
+        visit(item, depth + 1);
+        continue;
+      }
+      if (n >= count) {
+        n++;
+        continue; // keep counting to report the real length
+      }
+      const problem = codec.store(out, n, item);
+      if (problem) fail(`input '${name}': data element ${n} is ${JSON.stringify(item)?.slice(0, 40)}; ${datatype} needs ${problem}`);
+      n++;
+    }
+  };
+  visit(data, 1);
+  if (n !== count) fail(`input '${name}' has ${n} values in 'data', but its shape needs ${count}`);
+  return out;
+}
+
+function parseOutputs(raw: unknown, target: InferTarget): RequestedOutput[] {
+  if (raw === undefined) return target.outputs.map((o) => ({ name: o.name }));
+  if (!Array.isArray(raw) || raw.length === 0) fail(`'outputs', when given, must be a non-empty array of {"name": ...}`);
+  const seen = new Set<string>();
+  return raw.map((o, index) => {
+    if (!isPlainObject(o) || typeof o.name !== 'string') fail(`outputs[${index}] must be an object with a 'name'`);
+    const meta = target.outputs.find((m) => m.name === o.name);
+    if (!meta) fail(`${target.label} has no output '${o.name}'; its outputs are: ${describeTensors(target.outputs)}`);
+    if (seen.has(o.name)) fail(`output '${o.name}' is requested twice`);
+    seen.add(o.name);
+    const params = checkParameters(o.parameters, `output '${o.name}'`);
+    if (params.binary_data === true) fail(`output '${o.name}' asks for binary data, which this agent does not support`);
+    const k = params.classification;
+    if (k === undefined) return { name: o.name };
+    const classes = meta.shape[meta.shape.length - 1]!;
+    if (typeof k !== 'number' || !Number.isInteger(k) || k < 1) fail(`output '${o.name}': 'classification' must be a positive integer`);
+    if (meta.datatype === 'BYTES' || meta.datatype === 'BOOL') fail(`output '${o.name}' is ${meta.datatype}; classification needs a numeric output`);
+    if (classes !== -1 && k > classes) fail(`output '${o.name}' has ${classes} classes; 'classification' must be at most ${classes}`);
+    return { name: o.name, classification: k };
+  });
+}
+
+function describeTensors(tensors: TensorMetadata[]): string {
+  return tensors.map((t) => `${t.name} ${t.datatype} ${formatShape(t.shape)}`).join(', ');
+}
+
+function exampleShape(meta: TensorMetadata): number[] {
+  return meta.shape.map((d) => (d === -1 ? 1 : d));
+}

@@ -1,0 +1,63 @@
+// The schema of models/<name>/config.json (Triton's model configuration, in JSON, with the
+// fields Inferscope uses). Unknown fields are errors so that typos do not go unnoticed.
+import { z } from 'zod';
+import { ConfigError } from '../errors.js';
+import { describeZodIssues } from '../config/zodIssues.js';
+
+export const EXECUTION_PROVIDERS = ['cuda', 'tensorrt', 'webgpu', 'cpu'] as const;
+export type ExecutionProvider = (typeof EXECUTION_PROVIDERS)[number];
+
+const nonNegativeInt = z.int().min(0, 'expected a non-negative integer');
+
+const dynamicBatchingSchema = z
+  .object({
+    max_queue_delay_ms: z.number().min(0, 'expected a number of milliseconds >= 0').default(0),
+    preferred_batch_size: z.array(z.int().min(1, 'expected batch sizes >= 1')).default([]),
+    max_queue_size: nonNegativeInt.default(0).describe('0 = unbounded'),
+    default_timeout_ms: nonNegativeInt.default(0).describe('0 = no deadline'),
+  })
+  .strict();
+
+export const modelConfigSchema = z
+  .object({
+    name: z.string().optional(),
+    platform: z.literal('onnxruntime_onnx', 'expected "onnxruntime_onnx"').default('onnxruntime_onnx'),
+    max_batch_size: nonNegativeInt.default(0),
+    instance_count: z.int().min(1, 'expected an integer from 1 to 64').max(64, 'expected an integer from 1 to 64').default(1),
+    intra_op_threads: z.int().min(0, 'expected 0 (ONNX Runtime default) or more').max(256).default(1),
+    execution_providers: z
+      .array(z.enum(EXECUTION_PROVIDERS, `expected one of ${EXECUTION_PROVIDERS.join(', ')}`))
+      .min(1, 'expected at least one execution provider')
+      .default(['cpu']),
+    default_version: z.string().regex(/^[0-9]+$/, 'expected a version folder name like "1"').optional(),
+    labels: z.array(z.string()).optional(),
+    dynamic_batching: dynamicBatchingSchema.optional(),
+  })
+  .strict();
+
+export type ModelConfig = z.infer<typeof modelConfigSchema>;
+
+/** Parses a config.json's text; errors name the file and the field. */
+export function parseModelConfig(text: string, file: string, folderName: string): ModelConfig {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError(`${file}: not valid JSON (${(err as Error).message})`);
+  }
+  const parsed = modelConfigSchema.safeParse(raw);
+  if (!parsed.success) throw new ConfigError(`${file}: ${describeZodIssues(parsed.error)}`);
+  const config = parsed.data;
+  if (config.name !== undefined && config.name !== folderName) {
+    throw new ConfigError(`${file}: field 'name': "${config.name}" must match the folder name "${folderName}"`);
+  }
+  if (config.max_batch_size > 0 && config.dynamic_batching) {
+    const tooBig = config.dynamic_batching.preferred_batch_size.find((n) => n > config.max_batch_size);
+    if (tooBig !== undefined) {
+      throw new ConfigError(
+        `${file}: field 'dynamic_batching.preferred_batch_size': ${tooBig} exceeds max_batch_size ${config.max_batch_size}`,
+      );
+    }
+  }
+  return config;
+}

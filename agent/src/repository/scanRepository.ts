@@ -1,0 +1,82 @@
+// Reads a model repository laid out as Triton's:  <root>/<model>/config.json,
+// <root>/<model>/<version>/model.onnx. One broken model never hides the others: its problem is
+// returned as that model's `error`.
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { ConfigError } from '../errors.js';
+import { parseModelConfig, type ModelConfig } from './modelConfig.js';
+import { MODEL_NAME_RULE, isValidModelName, isValidVersion } from './names.js';
+
+export interface VersionEntry {
+  version: string;
+  modelPath: string;
+  /** Set when the version folder is unusable (no model.onnx). */
+  error?: string;
+}
+
+export interface ModelEntry {
+  name: string;
+  dir: string;
+  config?: ModelConfig;
+  /** Set when the model as a whole cannot load (bad config, no versions). */
+  error?: string;
+  versions: VersionEntry[];
+  defaultVersion?: string;
+}
+
+export interface ScanResult {
+  models: ModelEntry[];
+  /** Folders skipped because their names are not valid model names. */
+  skipped: string[];
+}
+
+export function scanRepository(root: string): ScanResult {
+  if (!existsSync(root) || !statSync(root).isDirectory()) {
+    throw new ConfigError(`model repository ${root} does not exist or is not a folder (--models)`);
+  }
+  const models: ModelEntry[] = [];
+  const skipped: string[] = [];
+  for (const name of readdirSync(root).sort()) {
+    const dir = join(root, name);
+    if (!statSync(dir).isDirectory() || name.startsWith('.')) continue;
+    if (!isValidModelName(name)) {
+      skipped.push(`${name} (${MODEL_NAME_RULE})`);
+      continue;
+    }
+    models.push(readModel(name, dir));
+  }
+  return { models, skipped };
+}
+
+function readModel(name: string, dir: string): ModelEntry {
+  const entry: ModelEntry = { name, dir, versions: [] };
+  const configFile = join(dir, 'config.json');
+  try {
+    if (!existsSync(configFile)) throw new ConfigError(`${configFile}: missing (every model needs a config.json)`);
+    entry.config = parseModelConfig(readFileSync(configFile, 'utf8'), configFile, name);
+  } catch (err) {
+    entry.error = (err as Error).message;
+    return entry;
+  }
+  // Numeric folders are versions; anything else (examples/, README) is ignored, as in Triton.
+  const versions = readdirSync(dir)
+    .filter((v) => isValidVersion(v) && statSync(join(dir, v)).isDirectory())
+    .sort((a, b) => Number(a) - Number(b));
+  for (const version of versions) {
+    const modelPath = join(dir, version, 'model.onnx');
+    entry.versions.push(
+      existsSync(modelPath) ? { version, modelPath } : { version, modelPath, error: `${modelPath} is missing` },
+    );
+  }
+  if (entry.versions.length === 0) {
+    entry.error = `${dir}: no version folders (expected ${dir}/1/model.onnx)`;
+    return entry;
+  }
+  const wanted = entry.config.default_version;
+  if (wanted !== undefined && !versions.includes(wanted)) {
+    entry.error = `${configFile}: field 'default_version': version "${wanted}" has no folder in ${dir}`;
+    return entry;
+  }
+  entry.defaultVersion = wanted ?? versions[versions.length - 1];
+  return entry;
+}

@@ -1,0 +1,20 @@
+import type { AgentStatus } from '../../../common/api.js';
+import type { Logger } from '../log/logger.js';
+import type { ModelManager } from '../models/modelManager.js';
+import type { InferenceService } from '../serving/inferenceService.js';
+import type { AgentMetrics } from '../telemetry/agentMetrics.js';
+import type { DrainState } from './drainState.js';
+
+/** What the HTTP layer needs from the rest of the agent. */
+export interface AppDeps {
+  version: string;
+  host: string;
+  token?: string;
+  bodyLimitBytes: number;
+  models: ModelManager;
+  inference: InferenceService;
+  metrics: AgentMetrics;
+  drain: DrainState;
+  logger: Logger;
+  status(): AgentStatus;
+}

@@ -1,0 +1,97 @@
+// The agent's Prometheus metrics, on a registry of its own (never prom-client's global one, so
+// several agents in one process, as in tests, do not collide). Components emit events; this
+// module subscribes and turns them into series.
+import {
+  Counter,
+  Gauge,
+  Histogram,
+  Registry,
+  collectDefaultMetrics,
+  openMetricsContentType,
+  prometheusContentType,
+  type OpenMetricsContentType,
+  type PrometheusContentType,
+} from 'prom-client';
+import type { VersionState } from '../../../common/api.js';
+
+/** Seconds; from sub-millisecond CPU runs of small models to multi-second GPU batches. */
+export const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+const VERSION_STATES: VersionState[] = ['loading', 'ready', 'failed', 'unloaded'];
+
+export interface InferenceOutcome {
+  model: string;
+  version: string;
+  /** "success", or the kind of the typed error that ended the request. */
+  outcome: string;
+  durationS: number;
+}
+
+export class AgentMetrics {
+  readonly registry = new Registry<PrometheusContentType | OpenMetricsContentType>();
+  /** Scrapes run one at a time: the registry's format is switched per scrape. */
+  private scrapes: Promise<unknown> = Promise.resolve();
+  private readonly requests: Counter<'model' | 'version' | 'outcome'>;
+  private readonly duration: Histogram<'model' | 'version'>;
+  private readonly http: Counter<'method' | 'route' | 'code'>;
+  private readonly modelState: Gauge<'model' | 'version' | 'state'>;
+
+  constructor(agentVersion: string) {
+    collectDefaultMetrics({ register: this.registry });
+    new Gauge({
+      name: 'inferscope_build_info',
+      help: 'Always 1; labels say which agent build is running.',
+      labelNames: ['version', 'node_version'],
+      registers: [this.registry],
+    }).set({ version: agentVersion, node_version: process.version }, 1);
+    this.requests = new Counter({
+      name: 'inferscope_inference_requests_total',
+      help: 'Inference requests that reached a model version, by outcome (success or the error kind).',
+      labelNames: ['model', 'version', 'outcome'],
+      registers: [this.registry],
+    });
+    this.duration = new Histogram({
+      name: 'inferscope_inference_request_duration_seconds',
+      help: 'Time from receiving an inference request to its answer, successful requests only.',
+      labelNames: ['model', 'version'],
+      buckets: LATENCY_BUCKETS,
+      registers: [this.registry],
+    });
+    this.http = new Counter({
+      name: 'inferscope_http_requests_total',
+      help: 'HTTP requests by method, route pattern and status code.',
+      labelNames: ['method', 'route', 'code'],
+      registers: [this.registry],
+    });
+    this.modelState = new Gauge({
+      name: 'inferscope_model_state',
+      help: 'State of each model version (1 for the current state, 0 otherwise).',
+      labelNames: ['model', 'version', 'state'],
+      registers: [this.registry],
+    });
+  }
+
+  /** The exposition text, in OpenMetrics format when asked for, else Prometheus text 0.0.4. */
+  expose(openMetrics: boolean): Promise<{ contentType: string; body: string }> {
+    const run = async () => {
+      this.registry.setContentType(openMetrics ? openMetricsContentType : prometheusContentType);
+      return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+    };
+    const result = this.scrapes.then(run, run);
+    this.scrapes = result.catch(() => undefined);
+    return result;
+  }
+
+  onInference(o: InferenceOutcome): void {
+    this.requests.inc({ model: o.model, version: o.version, outcome: o.outcome });
+    if (o.outcome === 'success') this.duration.observe({ model: o.model, version: o.version }, o.durationS);
+  }
+
+  onHttp(method: string, route: string, code: number): void {
+    this.http.inc({ method, route, code: String(code) });
+  }
+
+  onModelState(model: string, version: string, state: VersionState): void {
+    for (const s of VERSION_STATES) this.modelState.set({ model, version, state: s }, s === state ? 1 : 0);
+  }
+}

@@ -1,0 +1,139 @@
+// Shapes of the agent's HTTP API, shared by the agent, the extension, the webview and the tests.
+// The Open Inference Protocol v2 part follows the KServe/Triton REST spec.
+
+/** Tensor datatypes of the Open Inference Protocol. */
+export type Datatype =
+  | 'BOOL'
+  | 'UINT8'
+  | 'UINT16'
+  | 'UINT32'
+  | 'UINT64'
+  | 'INT8'
+  | 'INT16'
+  | 'INT32'
+  | 'INT64'
+  | 'FP16'
+  | 'FP32'
+  | 'FP64'
+  | 'BYTES';
+
+export type Parameters = Record<string, string | number | boolean | string[] | undefined>;
+
+export interface TensorMetadata {
+  name: string;
+  datatype: Datatype;
+  /** -1 marks a variable dimension. */
+  shape: number[];
+}
+
+export interface ServerMetadata {
+  name: 'inferscope';
+  version: string;
+  extensions: string[];
+}
+
+export interface ModelMetadata {
+  name: string;
+  versions: string[];
+  platform: 'onnxruntime_onnx';
+  inputs: TensorMetadata[];
+  outputs: TensorMetadata[];
+}
+
+export type TensorData = number[] | boolean[] | string[];
+
+export interface RequestInput {
+  name: string;
+  shape: number[];
+  datatype: Datatype;
+  parameters?: Parameters;
+  /** Flat row-major, or nested to the tensor's shape. */
+  data: unknown[];
+}
+
+export interface RequestOutput {
+  name: string;
+  parameters?: Parameters & { classification?: number };
+}
+
+export interface InferRequest {
+  id?: string;
+  parameters?: Parameters;
+  inputs: RequestInput[];
+  outputs?: RequestOutput[];
+}
+
+export interface ResponseOutput {
+  name: string;
+  shape: number[];
+  datatype: Datatype;
+  parameters?: Parameters;
+  data: TensorData;
+}
+
+export interface InferResponse {
+  model_name: string;
+  model_version: string;
+  id?: string;
+  parameters?: Parameters;
+  outputs: ResponseOutput[];
+}
+
+/** Triton's repository index states. */
+export type RepositoryState = 'READY' | 'LOADING' | 'UNAVAILABLE';
+
+export interface RepositoryIndexEntry {
+  name: string;
+  version: string;
+  state: RepositoryState;
+  reason?: string;
+}
+
+export interface ErrorBody {
+  error: string;
+}
+
+/** The one line the agent prints on stdout once it listens. */
+export interface ListeningEvent {
+  event: 'listening';
+  host: string;
+  port: number;
+  pid: number;
+}
+
+// ---- control API (/api/v1) ----
+
+export type VersionState = 'loading' | 'ready' | 'failed' | 'unloaded';
+
+export interface VersionStatus {
+  version: string;
+  state: VersionState;
+  /** Why it failed to load, when state is 'failed'. */
+  reason?: string;
+  /** The execution provider that loaded it ("cuda", "cpu"), once loaded. */
+  execution_provider?: string;
+  instances: number;
+  is_default: boolean;
+}
+
+export interface ModelStatus {
+  name: string;
+  /** Set when the model's config.json is unusable: no version can load. */
+  error?: string;
+  default_version?: string;
+  versions: VersionStatus[];
+}
+
+export interface AgentStatus {
+  agent: {
+    name: 'inferscope';
+    version: string;
+    pid: number;
+    uptime_s: number;
+    address: string;
+    ready: boolean;
+    draining: boolean;
+    model_repository: string;
+  };
+  models: ModelStatus[];
+}

@@ -1,0 +1,55 @@
+// Bundles the three targets with esbuild:
+//   dist/agent/main.js, dist/agent/inferenceWorker.js   Node, onnxruntime-node stays external (native)
+//   dist/extension/extension.js                          Node (extension host), `vscode` external
+//   dist/webview/main.js                                 browser (the webview)
+// `--agent-only` builds just the agent (what `npm start` needs).
+import { build } from 'esbuild';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+const agentOnly = process.argv.includes('--agent-only');
+
+const common = {
+  bundle: true,
+  sourcemap: true,
+  logLevel: 'warning',
+  absWorkingDir: root,
+  define: { INFERSCOPE_VERSION: JSON.stringify(pkg.version) },
+};
+
+const jobs = [
+  build({
+    ...common,
+    entryPoints: { main: 'agent/src/main.ts', inferenceWorker: 'agent/src/inference/inferenceWorker.ts' },
+    outdir: 'dist/agent',
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    external: ['onnxruntime-node'],
+  }),
+];
+if (!agentOnly) {
+  jobs.push(
+    build({
+      ...common,
+      entryPoints: { extension: 'extension/src/extension.ts' },
+      outdir: 'dist/extension',
+      platform: 'node',
+      target: 'node20',
+      format: 'cjs',
+      external: ['vscode'],
+    }),
+    build({
+      ...common,
+      entryPoints: { main: 'webview/src/main.ts' },
+      outdir: 'dist/webview',
+      platform: 'browser',
+      target: 'es2022',
+      format: 'iife',
+    }),
+  );
+}
+await Promise.all(jobs);
