@@ -25,6 +25,7 @@ export interface RunningAgent {
 export async function startAgent(config: AgentConfig, logger: Logger, workerFile: string): Promise<RunningAgent> {
   const startedAt = Date.now();
   const models = new ModelManager({ repository: config.models, workerFile, logger });
+  models.scan();
   const metrics = new AgentMetrics(AGENT_VERSION);
   models.on('model', (e) => {
     if (e.version) metrics.onModelState(e.model, e.version, e.state);
@@ -72,9 +73,8 @@ export async function startAgent(config: AgentConfig, logger: Logger, workerFile
   const port = (server.address() as AddressInfo).port;
   address = `${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
 
-  const loaded = models.loadAll().then(
-    () => logger.info(models.ready ? 'all models loaded; ready' : 'models loaded with failures; not ready', { models: config.models }),
-    (err: Error) => logger.error('model repository could not be read', { error: err.message }),
+  const loaded = models.loadAll().then(() =>
+    logger.info(models.ready ? 'all models loaded; ready' : 'models loaded with failures; not ready', { models: config.models }),
   );
 
   let stopping: Promise<{ drained: number; timedOut: boolean }> | undefined;

@@ -54,7 +54,14 @@ async function main(): Promise<void> {
   process.stdout.write(`${JSON.stringify(line)}\n`);
   logger.info('listening', { url: `http://${agent.host.includes(':') ? `[${agent.host}]` : agent.host}:${agent.port}`, version: AGENT_VERSION });
 
-  const shutdown = (signal: string) => {
+  let stopping = false;
+  const shutdown = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      // A second Ctrl-C means "now"; a repeated SIGTERM (supervisors resend it) changes nothing.
+      if (signal === 'SIGINT') process.exit(130);
+      return;
+    }
+    stopping = true;
     logger.info('shutting down', { signal });
     agent.stop().then(
       ({ timedOut }) => process.exit(timedOut ? 1 : 0),
@@ -64,8 +71,8 @@ async function main(): Promise<void> {
       },
     );
   };
-  process.once('SIGTERM', () => shutdown('SIGTERM'));
-  process.once('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', shutdown);
+  process.on('SIGINT', shutdown);
 }
 
 void main();

@@ -65,11 +65,16 @@ export class ModelManager extends EventEmitter<{ model: [ModelEvent] }> {
     super();
   }
 
-  /** Scans the repository and loads every version; resolves when all have loaded or failed. */
-  async loadAll(): Promise<void> {
+  /** Reads the repository's layout and configs (fast, synchronous; throws if it is unusable). */
+  scan(): void {
     const { models, skipped } = scanRepository(this.opts.repository);
     for (const s of skipped) this.opts.logger.warn('skipping folder in model repository', { folder: s });
     for (const entry of models) this.models.set(entry.name, this.record(entry));
+    if (models.length === 0) this.opts.logger.warn('the model repository holds no models', { models: this.opts.repository });
+  }
+
+  /** Loads every scanned version; resolves when all have loaded or failed. */
+  async loadAll(): Promise<void> {
     const loads: Promise<void>[] = [];
     for (const model of this.models.values()) {
       if (model.error) {

@@ -38,6 +38,11 @@ export class AgentMetrics {
 
   constructor(agentVersion: string) {
     collectDefaultMetrics({ register: this.registry });
+    // prom-client's sums of nodejs_active_{handles,requests,resources} are gauges named *_total,
+    // which Prometheus' naming rules (and promtool) reserve for counters; the per-type gauges stay.
+    for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
+      this.registry.removeSingleMetric(name);
+    }
     new Gauge({
       name: 'inferscope_build_info',
       help: 'Always 1; labels say which agent build is running.',

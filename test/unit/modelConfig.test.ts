@@ -1,0 +1,48 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ConfigError } from '../../agent/src/errors.js';
+import { parseModelConfig } from '../../agent/src/repository/modelConfig.js';
+
+const FILE = 'models/m/config.json';
+const parse = (value: unknown) => parseModelConfig(JSON.stringify(value), FILE, 'm');
+
+test('a minimal config gets the documented defaults', () => {
+  const c = parse({});
+  assert.equal(c.max_batch_size, 0);
+  assert.equal(c.instance_count, 1);
+  assert.deepEqual(c.execution_providers, ['cpu']);
+  assert.equal(c.platform, 'onnxruntime_onnx');
+  assert.equal(c.dynamic_batching, undefined);
+});
+
+test('dynamic_batching fields get defaults and are kept', () => {
+  const c = parse({ max_batch_size: 8, dynamic_batching: { max_queue_delay_ms: 2, preferred_batch_size: [4, 8] } });
+  assert.deepEqual(c.dynamic_batching, { max_queue_delay_ms: 2, preferred_batch_size: [4, 8], max_queue_size: 0, default_timeout_ms: 0 });
+});
+
+const bad: [string, unknown, RegExp][] = [
+  ['unknown field (typo)', { max_batch_sise: 4 }, /unknown field 'max_batch_sise'/],
+  ['unknown nested field', { dynamic_batching: { max_delay: 1 } }, /unknown field 'dynamic_batching\.max_delay'/],
+  ['negative batch size', { max_batch_size: -1 }, /field 'max_batch_size': expected a non-negative integer/],
+  ['fractional instance count', { instance_count: 1.5 }, /field 'instance_count'/],
+  ['unknown provider', { execution_providers: ['rocm'] }, /field 'execution_providers\.0': expected one of cuda, tensorrt, webgpu, cpu/],
+  ['empty providers', { execution_providers: [] }, /field 'execution_providers': expected at least one/],
+  ['name differs from folder', { name: 'other' }, /field 'name': "other" must match the folder name "m"/],
+  ['preferred size above max', { max_batch_size: 4, dynamic_batching: { preferred_batch_size: [8] } }, /preferred_batch_size': 8 exceeds max_batch_size 4/],
+  ['labels not strings', { labels: [1, 2] }, /field 'labels\.0'/],
+  ['wrong platform', { platform: 'tensorflow_savedmodel' }, /field 'platform': expected "onnxruntime_onnx"/],
+];
+for (const [what, value, message] of bad) {
+  test(`rejects ${what}, naming the file and field`, () => {
+    assert.throws(() => parse(value), (err: unknown) => {
+      assert.ok(err instanceof ConfigError);
+      assert.ok(err.message.startsWith(`${FILE}: `), err.message);
+      assert.match(err.message, message);
+      return true;
+    });
+  });
+}
+
+test('invalid JSON is reported with the file', () => {
+  assert.throws(() => parseModelConfig('{ "max_batch_size": ', FILE, 'm'), /models\/m\/config\.json: not valid JSON/);
+});
