@@ -87,6 +87,11 @@ async function main(): Promise<void> {
       inputs: [{ name: 'pixels', shape: [1, PIXELS], datatype: 'FP32', data: Array.from(sample.pixels) }],
     };
     writeFileSync(join(examples, `digit-${label}.json`), JSON.stringify(request) + '\n');
+    if (label === 7) {
+      // The same digit, asking for Triton's classification output (top 3 as "score:index:label").
+      const classify = { ...request, outputs: [{ name: 'probs', parameters: { classification: 3 } }] };
+      writeFileSync(join(examples, 'classify-7.json'), JSON.stringify(classify) + '\n');
+    }
   }
 }
 
