@@ -114,6 +114,17 @@ export interface VersionStatus {
   execution_provider?: string;
   instances: number;
   is_default: boolean;
+  batching: BatchingStatus;
+}
+
+export interface BatchingStatus {
+  max_batch_size: number;
+  /** Requests waiting in the queue. */
+  queue_depth: number;
+  /** Batches running or handed to an instance. */
+  in_flight_batches: number;
+  /** Rows of the last batches, oldest first. */
+  recent_batch_sizes: number[];
 }
 
 export interface ModelStatus {

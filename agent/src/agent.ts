@@ -27,6 +27,7 @@ export async function startAgent(config: AgentConfig, logger: Logger, workerFile
   const models = new ModelManager({ repository: config.models, workerFile, logger });
   models.scan();
   const metrics = new AgentMetrics(AGENT_VERSION);
+  models.on('servable', (s) => metrics.observeBatcher(s.model, s.version, s.batcher));
   models.on('model', (e) => {
     if (e.version) metrics.onModelState(e.model, e.version, e.state);
   });

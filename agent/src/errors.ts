@@ -61,3 +61,21 @@ export class UnsupportedMediaTypeError extends AgentError {
 export class ConfigError extends AgentError {
   readonly kind = 'config';
 }
+
+/** The model version's queue is at max_queue_size (503 + Retry-After). */
+export class QueueFullError extends AgentError {
+  readonly kind = 'queue_full';
+  constructor(message: string, readonly retryAfterS: number) {
+    super(message);
+  }
+}
+
+/** The request's deadline passed while it waited in the queue (504). */
+export class DeadlineExceededError extends AgentError {
+  readonly kind = 'timeout';
+}
+
+/** The client went away before its queued request ran; nothing is sent back. */
+export class CancelledError extends AgentError {
+  readonly kind = 'cancelled';
+}

@@ -9,7 +9,9 @@ import type {
   VersionState,
 } from '../../../common/api.js';
 import { ModelNotReadyError, NotFoundError, InvalidInputError } from '../errors.js';
+import { DynamicBatcher } from '../batching/dynamicBatcher.js';
 import { InstancePool } from '../inference/instancePool.js';
+import { systemClock, type Clock } from '../time/clock.js';
 import { datatypeOf } from '../inference/tensorTypes.js';
 import type { IoMetadata } from '../inference/workerProtocol.js';
 import type { Logger } from '../log/logger.js';
@@ -24,6 +26,7 @@ export interface ServableVersion {
   inputs: TensorMetadata[];
   outputs: TensorMetadata[];
   pool: InstancePool;
+  batcher: DynamicBatcher;
   provider: string;
 }
 
@@ -55,9 +58,10 @@ export interface ModelManagerOptions {
   repository: string;
   workerFile: string;
   logger: Logger;
+  clock?: Clock;
 }
 
-export class ModelManager extends EventEmitter<{ model: [ModelEvent] }> {
+export class ModelManager extends EventEmitter<{ model: [ModelEvent]; servable: [ServableVersion] }> {
   private readonly models = new Map<string, ModelRecord>();
   private loading = true;
 
@@ -154,6 +158,12 @@ export class ModelManager extends EventEmitter<{ model: [ModelEvent] }> {
         ...(v.provider ? { execution_provider: v.provider } : {}),
         instances: v.servable?.pool.size ?? 0,
         is_default: v.version === m.defaultVersion,
+        batching: {
+          max_batch_size: m.config?.max_batch_size ?? 0,
+          queue_depth: v.servable?.batcher.queueDepth ?? 0,
+          in_flight_batches: v.servable?.batcher.inFlightBatches ?? 0,
+          recent_batch_sizes: v.servable?.batcher.recentBatchSizes ?? [],
+        },
       })),
     }));
   }
@@ -240,9 +250,23 @@ export class ModelManager extends EventEmitter<{ model: [ModelEvent] }> {
       for (const rejected of info.rejectedProviders) {
         this.opts.logger.info('execution provider unavailable, falling back', { model: label, detail: rejected });
       }
+      const batching = config.dynamic_batching;
+      const batcher = new DynamicBatcher(
+        pool,
+        {
+          label,
+          maxBatchSize: config.max_batch_size,
+          maxQueueDelayMs: batching?.max_queue_delay_ms ?? 0,
+          preferredBatchSizes: batching?.preferred_batch_size ?? [],
+          maxQueueSize: batching?.max_queue_size ?? 0,
+          defaultTimeoutMs: batching?.default_timeout_ms ?? 0,
+        },
+        this.opts.clock ?? systemClock,
+      );
       v.provider = info.provider;
-      v.servable = { model: model.name, version: v.version, config, pool, provider: info.provider, ...described };
+      v.servable = { model: model.name, version: v.version, config, pool, batcher, provider: info.provider, ...described };
       v.state = 'ready';
+      this.emit('servable', v.servable);
       this.opts.logger.info('model loaded', {
         model: label,
         provider: info.provider,

@@ -1,11 +1,14 @@
 // The one place where errors become HTTP answers: status, Retry-After, and {"error": message}.
 import {
   AgentError,
+  CancelledError,
+  DeadlineExceededError,
   ForbiddenError,
   InvalidInputError,
   ModelExecutionError,
   ModelNotReadyError,
   NotFoundError,
+  QueueFullError,
   ShuttingDownError,
   UnauthorizedError,
   UnsupportedMediaTypeError,
@@ -32,7 +35,7 @@ export function toHttpError(err: unknown): HttpError {
     status,
     message,
     headers,
-    internal: status >= 500 && status !== 503,
+    internal: status === 500,
   });
   if (err instanceof AgentError) {
     if (err instanceof InvalidInputError) return plain(400, err.message);
@@ -41,6 +44,10 @@ export function toHttpError(err: unknown): HttpError {
     if (err instanceof NotFoundError) return plain(404, err.message);
     if (err instanceof UnsupportedMediaTypeError) return plain(415, err.message);
     if (err instanceof ModelNotReadyError) return plain(503, err.message, { 'Retry-After': String(err.retryAfterS ?? 5) });
+    if (err instanceof QueueFullError) return plain(503, err.message, { 'Retry-After': String(err.retryAfterS) });
+    if (err instanceof DeadlineExceededError) return plain(504, err.message);
+    // nginx's "client closed request": nobody reads it, but logs and metrics can tell it apart.
+    if (err instanceof CancelledError) return plain(499, err.message);
     if (err instanceof ShuttingDownError) return plain(503, err.message, { 'Retry-After': '5', Connection: 'close' });
     if (err instanceof ModelExecutionError || err instanceof WorkerCrashedError) return plain(500, err.message);
     return plain(500, err.message);

@@ -3,7 +3,7 @@
 // breaker, canary router, feature cache) plug in here.
 import { EventEmitter } from 'node:events';
 import type { InferResponse } from '../../../common/api.js';
-import { AgentError } from '../errors.js';
+import { AgentError, InvalidInputError } from '../errors.js';
 import type { ModelManager } from '../models/modelManager.js';
 import { buildInferResponse } from '../protocol/buildInferResponse.js';
 import { parseInferRequest, type RequestLimits } from '../protocol/parseInferRequest.js';
@@ -18,7 +18,7 @@ export class InferenceService extends EventEmitter<{ inference: [InferenceOutcom
     super();
   }
 
-  async infer(model: string, version: string | undefined, body: unknown): Promise<InferResponse> {
+  async infer(model: string, version: string | undefined, body: unknown, signal?: AbortSignal): Promise<InferResponse> {
     const started = this.now();
     const target = this.models.resolve(model, version);
     const report = (outcome: string) =>
@@ -39,10 +39,14 @@ export class InferenceService extends EventEmitter<{ inference: [InferenceOutcom
         },
         this.limits,
       );
-      const results = await target.pool.run(
-        request.feeds,
-        request.outputs.map((o) => o.name),
-      );
+      const timeoutMs = requestTimeoutMs(request.parameters.timeout);
+      const results = await target.batcher.submit({
+        feeds: request.feeds,
+        rows: request.batchSize,
+        outputNames: request.outputs.map((o) => o.name),
+        ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+        ...(signal ? { signal } : {}),
+      });
       const response = buildInferResponse(
         {
           model: target.model,
@@ -61,4 +65,13 @@ export class InferenceService extends EventEmitter<{ inference: [InferenceOutcom
       throw err;
     }
   }
+}
+
+/** The request parameter `timeout` (milliseconds) lowers the model's default queue deadline. */
+function requestTimeoutMs(value: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    throw new InvalidInputError(`parameter 'timeout' must be a positive number of milliseconds, got ${JSON.stringify(value)}`);
+  }
+  return value;
 }

@@ -13,9 +13,13 @@ import {
   type PrometheusContentType,
 } from 'prom-client';
 import type { VersionState } from '../../../common/api.js';
+import type { DynamicBatcher } from '../batching/dynamicBatcher.js';
 
 /** Seconds; from sub-millisecond CPU runs of small models to multi-second GPU batches. */
 export const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/** Rows per batch: powers of two up to well past typical max_batch_size values. */
+export const BATCH_SIZE_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512];
 
 const VERSION_STATES: VersionState[] = ['loading', 'ready', 'failed', 'unloaded'];
 
@@ -35,6 +39,13 @@ export class AgentMetrics {
   private readonly duration: Histogram<'model' | 'version'>;
   private readonly http: Counter<'method' | 'route' | 'code'>;
   private readonly modelState: Gauge<'model' | 'version' | 'state'>;
+  private readonly queueDuration: Histogram<'model' | 'version'>;
+  private readonly computeDuration: Histogram<'model' | 'version'>;
+  private readonly batchSize: Histogram<'model' | 'version'>;
+  private readonly inferenceCount: Counter<'model' | 'version'>;
+  private readonly execCount: Counter<'model' | 'version'>;
+  private readonly rejected: Counter<'model' | 'version' | 'reason'>;
+  private readonly batchers = new Map<string, { model: string; version: string; batcher: DynamicBatcher }>();
 
   constructor(agentVersion: string) {
     collectDefaultMetrics({ register: this.registry });
@@ -68,6 +79,57 @@ export class AgentMetrics {
       labelNames: ['method', 'route', 'code'],
       registers: [this.registry],
     });
+    const mv = ['model', 'version'] as const;
+    const registers = [this.registry];
+    this.queueDuration = new Histogram({
+      name: 'inferscope_queue_duration_seconds',
+      help: 'Time a request waited in its version\'s queue before its batch was dispatched.',
+      labelNames: mv,
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    this.computeDuration = new Histogram({
+      name: 'inferscope_compute_duration_seconds',
+      help: 'Time to run one batch on an inference instance (including the hand-off to its worker thread).',
+      labelNames: mv,
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    this.batchSize = new Histogram({
+      name: 'inferscope_batch_size',
+      help: 'Rows per executed batch.',
+      labelNames: mv,
+      buckets: BATCH_SIZE_BUCKETS,
+      registers,
+    });
+    this.inferenceCount = new Counter({
+      name: 'inferscope_inference_count_total',
+      help: 'Rows inferred (Triton nv_inference_count); divided by executions it gives the average batch size.',
+      labelNames: mv,
+      registers,
+    });
+    this.execCount = new Counter({
+      name: 'inferscope_inference_exec_count_total',
+      help: 'Batch executions (Triton nv_inference_exec_count).',
+      labelNames: mv,
+      registers,
+    });
+    this.rejected = new Counter({
+      name: 'inferscope_queue_rejections_total',
+      help: 'Requests the queue turned away, by reason (queue_full, timeout, cancelled).',
+      labelNames: ['model', 'version', 'reason'],
+      registers,
+    });
+    const batchers = this.batchers;
+    new Gauge({
+      name: 'inferscope_pending_requests',
+      help: 'Requests waiting in the queue of each version.',
+      labelNames: mv,
+      registers,
+      collect() {
+        for (const b of batchers.values()) this.set({ model: b.model, version: b.version }, b.batcher.queueDepth);
+      },
+    });
     this.modelState = new Gauge({
       name: 'inferscope_model_state',
       help: 'State of each model version (1 for the current state, 0 otherwise).',
@@ -90,6 +152,21 @@ export class AgentMetrics {
   onInference(o: InferenceOutcome): void {
     this.requests.inc({ model: o.model, version: o.version, outcome: o.outcome });
     if (o.outcome === 'success') this.duration.observe({ model: o.model, version: o.version }, o.durationS);
+  }
+
+  /** Subscribes to a version's batcher. */
+  observeBatcher(model: string, version: string, batcher: DynamicBatcher): void {
+    const labels = { model, version };
+    this.batchers.set(`${model}/${version}`, { model, version, batcher });
+    batcher.on('dequeued', (s) => this.queueDuration.observe(labels, s));
+    batcher.on('batch', (e) => {
+      this.computeDuration.observe(labels, e.computeS);
+      if (!e.ok) return;
+      this.batchSize.observe(labels, e.rows);
+      this.inferenceCount.inc(labels, e.rows);
+      this.execCount.inc(labels);
+    });
+    batcher.on('rejected', (reason) => this.rejected.inc({ ...labels, reason }));
   }
 
   onHttp(method: string, route: string, code: number): void {

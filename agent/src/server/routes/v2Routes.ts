@@ -47,7 +47,12 @@ export function v2Routes(deps: AppDeps): Router {
 
   r.post<'/v2/models/:model{/versions/:version}/infer', ModelParams>('/v2/models/:model{/versions/:version}/infer', async (req, res) => {
     requireJsonBody(req);
-    res.json(await deps.inference.infer(req.params.model, req.params.version, req.body));
+    // A client that disconnects has its queued request removed before it runs.
+    const abort = new AbortController();
+    res.on('close', () => {
+      if (!res.writableFinished) abort.abort();
+    });
+    res.json(await deps.inference.infer(req.params.model, req.params.version, req.body, abort.signal));
   });
 
   // Triton's repository extension: every model version with its state. {"ready": true} filters.

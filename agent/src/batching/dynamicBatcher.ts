@@ -1,0 +1,264 @@
+// The dynamic batcher of one model version (after Triton's): requests queue, and are dispatched
+// as batches to the version's inference instances.
+//
+// Dispatch rule, and why:
+//  - A batch goes as soon as an instance is idle and either (a) max_queue_delay_ms is 0, (b) the
+//    oldest request has waited max_queue_delay_ms, or (c) the batch is full (max_batch_size rows,
+//    or the largest preferred_batch_size). With a delay of 0 an idle instance never waits: at low
+//    load a request runs at once; under load, requests pile up while every instance is busy, and
+//    the next free instance takes them all (up to max_batch_size) — batches form by themselves.
+//  - When every instance is busy but a *full* batch is already waiting, it is sent anyway (one
+//    extra batch per instance, queued in the worker): the instance then starts it the moment it
+//    finishes, without a round trip through the main thread. Only full batches are sent early,
+//    so this never trades batch size for it.
+//  - On a delay expiry with preferred sizes configured, the batch is cut to the largest preferred
+//    size its requests can make; otherwise everything that fits goes.
+//  - Requests are never split; requests whose non-batch dimensions or datatypes differ never share
+//    a batch; the queue is FIFO by its oldest request.
+// Queue policy: max_queue_size → QueueFullError at once; a deadline (default_timeout_ms, lowered
+// per request) → DeadlineExceededError if it passes while queued; an aborted request is removed.
+import { EventEmitter } from 'node:events';
+import { CancelledError, DeadlineExceededError, ModelExecutionError, QueueFullError } from '../errors.js';
+import type { WireTensor } from '../inference/tensorTypes.js';
+import type { Clock, Timer } from '../time/clock.js';
+import { batchKey, concatFeeds, splitOutputs } from './batchTensors.js';
+
+/** What the batcher runs batches on: the version's instance pool. */
+export interface BatchRunner {
+  /** Instances able to run a batch now (alive). */
+  readonly size: number;
+  run(feeds: Record<string, WireTensor>, outputNames: string[]): Promise<Record<string, WireTensor>>;
+}
+
+export interface BatcherOptions {
+  label: string;
+  /** 0: the model has no batch dimension; every request runs alone. */
+  maxBatchSize: number;
+  maxQueueDelayMs: number;
+  preferredBatchSizes: number[];
+  /** 0: unbounded. */
+  maxQueueSize: number;
+  /** 0: no deadline. */
+  defaultTimeoutMs: number;
+}
+
+export interface BatchRequest {
+  feeds: Record<string, WireTensor>;
+  rows: number;
+  outputNames: string[];
+  /** Lowers the default deadline for this request (ms). */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+export type RejectReason = 'queue_full' | 'timeout' | 'cancelled';
+
+export interface BatchEvent {
+  rows: number;
+  requests: number;
+  computeS: number;
+  ok: boolean;
+}
+
+interface Queued {
+  req: BatchRequest;
+  key: string;
+  enqueuedAt: number;
+  deadline?: Timer;
+  onAbort?: () => void;
+  resolve(outputs: Record<string, WireTensor>): void;
+  reject(err: Error): void;
+}
+
+const RECENT_BATCHES = 32;
+
+export class DynamicBatcher extends EventEmitter<{
+  batch: [BatchEvent];
+  dequeued: [queueS: number];
+  rejected: [RejectReason];
+}> {
+  private queue: Queued[] = [];
+  private inFlight = 0;
+  private delayTimer: Timer | undefined;
+  private readonly recent: number[] = [];
+  private readonly maxPreferred: number;
+
+  constructor(
+    private readonly runner: BatchRunner,
+    private readonly opts: BatcherOptions,
+    private readonly clock: Clock,
+  ) {
+    super();
+    this.maxPreferred = Math.max(0, ...opts.preferredBatchSizes);
+  }
+
+  get queueDepth(): number {
+    return this.queue.length;
+  }
+
+  get inFlightBatches(): number {
+    return this.inFlight;
+  }
+
+  /** Row counts of the last batches, oldest first. */
+  get recentBatchSizes(): number[] {
+    return [...this.recent];
+  }
+
+  submit(req: BatchRequest): Promise<Record<string, WireTensor>> {
+    if (req.signal?.aborted) return Promise.reject(new CancelledError('the client cancelled the request'));
+    if (this.opts.maxQueueSize > 0 && this.queue.length >= this.opts.maxQueueSize) {
+      this.emit('rejected', 'queue_full');
+      return Promise.reject(
+        new QueueFullError(`the queue of ${this.opts.label} is full (${this.opts.maxQueueSize} requests); retry shortly`, 1),
+      );
+    }
+    return new Promise((resolve, reject) => {
+      const item: Queued = { req, key: batchKey(req.feeds, req.outputNames), enqueuedAt: this.clock.now(), resolve, reject };
+      const timeout = effectiveTimeout(this.opts.defaultTimeoutMs, req.timeoutMs);
+      if (timeout !== undefined) {
+        item.deadline = this.clock.setTimer(timeout, () => {
+          if (this.remove(item)) {
+            this.emit('rejected', 'timeout');
+            reject(new DeadlineExceededError(`the request waited in the queue of ${this.opts.label} past its ${timeout} ms deadline`));
+          }
+        });
+      }
+      if (req.signal) {
+        item.onAbort = () => {
+          if (this.remove(item)) {
+            this.emit('rejected', 'cancelled');
+            reject(new CancelledError('the client cancelled the request'));
+          }
+        };
+        req.signal.addEventListener('abort', item.onAbort, { once: true });
+      }
+      this.queue.push(item);
+      this.pump();
+    });
+  }
+
+  private capacity(): number {
+    return Math.max(1, this.runner.size);
+  }
+
+  /** Removes a queued item (deadline or abort); false if it was already dispatched. */
+  private remove(item: Queued): boolean {
+    const i = this.queue.indexOf(item);
+    if (i < 0) return false;
+    this.queue.splice(i, 1);
+    this.detach(item);
+    return true;
+  }
+
+  private detach(item: Queued): void {
+    item.deadline?.cancel();
+    if (item.onAbort) item.req.signal?.removeEventListener('abort', item.onAbort);
+  }
+
+  private pump(): void {
+    this.delayTimer?.cancel();
+    this.delayTimer = undefined;
+    const capacity = this.capacity();
+    while (this.queue.length > 0) {
+      const head = this.queue[0]!;
+      const group = this.collect(head);
+      const rows = group.reduce((n, q) => n + q.req.rows, 0);
+      const full = this.opts.maxBatchSize === 0 || rows >= this.opts.maxBatchSize || (this.maxPreferred > 0 && rows >= this.maxPreferred);
+      const idle = this.inFlight < capacity;
+      if (!idle && !(full && this.inFlight < 2 * capacity)) return;
+      const waited = this.clock.now() - head.enqueuedAt;
+      if (!full && this.opts.maxQueueDelayMs > 0 && waited < this.opts.maxQueueDelayMs) {
+        this.delayTimer = this.clock.setTimer(this.opts.maxQueueDelayMs - waited, () => this.pump());
+        return;
+      }
+      const batch = full ? group : this.cutToPreferred(group);
+      const taken = new Set(batch);
+      this.queue = this.queue.filter((q) => !taken.has(q));
+      this.dispatch(batch);
+    }
+  }
+
+  /** The oldest request and the next ones with the same key that fit in one batch, in order. */
+  private collect(head: Queued): Queued[] {
+    if (this.opts.maxBatchSize === 0) return [head];
+    const group: Queued[] = [];
+    let rows = 0;
+    for (const q of this.queue) {
+      if (q.key !== head.key) continue;
+      if (rows + q.req.rows > this.opts.maxBatchSize) break;
+      group.push(q);
+      rows += q.req.rows;
+      if (rows === this.opts.maxBatchSize) break;
+    }
+    return group;
+  }
+
+  private cutToPreferred(group: Queued[]): Queued[] {
+    if (this.maxPreferred === 0) return group;
+    let best = 0;
+    let rows = 0;
+    group.forEach((q, i) => {
+      rows += q.req.rows;
+      if (this.opts.preferredBatchSizes.includes(rows)) best = i + 1;
+    });
+    return best > 0 ? group.slice(0, best) : group;
+  }
+
+  private dispatch(batch: Queued[]): void {
+    this.inFlight++;
+    const now = this.clock.now();
+    for (const q of batch) {
+      this.detach(q);
+      this.emit('dequeued', (now - q.enqueuedAt) / 1000);
+    }
+    void this.execute(batch).finally(() => {
+      this.inFlight--;
+      this.pump();
+    });
+  }
+
+  /** Runs a batch; if the model fails it, bisects so that each request gets its own outcome. */
+  private async execute(batch: Queued[]): Promise<void> {
+    const rows = batch.map((q) => q.req.rows);
+    const total = rows.reduce((a, b) => a + b, 0);
+    const started = this.clock.now();
+    let outputs: Record<string, WireTensor>;
+    try {
+      const feeds = this.opts.maxBatchSize === 0 ? batch[0]!.req.feeds : concatFeeds(batch.map((q) => q.req.feeds), total);
+      outputs = await this.runner.run(feeds, batch[0]!.req.outputNames);
+    } catch (err) {
+      this.record({ rows: total, requests: batch.length, computeS: (this.clock.now() - started) / 1000, ok: false });
+      if (err instanceof ModelExecutionError && batch.length > 1) {
+        // One bad request must not fail the innocent ones: run the halves separately.
+        const mid = Math.ceil(batch.length / 2);
+        await Promise.all([this.execute(batch.slice(0, mid)), this.execute(batch.slice(mid))]);
+        return;
+      }
+      for (const q of batch) q.reject(err as Error);
+      return;
+    }
+    this.record({ rows: total, requests: batch.length, computeS: (this.clock.now() - started) / 1000, ok: true });
+    let parts: Record<string, WireTensor>[];
+    try {
+      parts = splitOutputs(outputs, rows);
+    } catch (err) {
+      const e = new ModelExecutionError(`${this.opts.label}: ${(err as Error).message}`);
+      for (const q of batch) q.reject(e);
+      return;
+    }
+    batch.forEach((q, i) => q.resolve(parts[i]!));
+  }
+
+  private record(e: BatchEvent): void {
+    this.recent.push(e.rows);
+    if (this.recent.length > RECENT_BATCHES) this.recent.shift();
+    this.emit('batch', e);
+  }
+}
+
+function effectiveTimeout(defaultMs: number, requestMs: number | undefined): number | undefined {
+  const candidates = [defaultMs > 0 ? defaultMs : Infinity, requestMs ?? Infinity];
+  const t = Math.min(...candidates);
+  return Number.isFinite(t) ? t : undefined;
+}

@@ -1,0 +1,226 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { DynamicBatcher, type BatchRunner, type BatcherOptions } from '../../agent/src/batching/dynamicBatcher.js';
+import { CancelledError, DeadlineExceededError, ModelExecutionError, QueueFullError, WorkerCrashedError } from '../../agent/src/errors.js';
+import type { WireTensor } from '../../agent/src/inference/tensorTypes.js';
+import { FakeClock, flush } from '../helpers/fakeClock.js';
+
+/** A runner whose batches finish when the test says so; it echoes input `x` as output `y`. */
+class ManualRunner implements BatchRunner {
+  calls: { feeds: Record<string, WireTensor>; finish(): void; fail(err: Error): void }[] = [];
+  constructor(public size = 1) {}
+  run(feeds: Record<string, WireTensor>): Promise<Record<string, WireTensor>> {
+    return new Promise((resolve, reject) => {
+      this.calls.push({
+        feeds,
+        finish: () => resolve({ y: { ...feeds.x!, data: (feeds.x!.data as Float32Array).slice() } }),
+        fail: reject,
+      });
+    });
+  }
+  rows(i: number): number {
+    return this.calls[i]!.feeds.x!.dims[0]!;
+  }
+}
+
+const base: BatcherOptions = { label: 'm/1', maxBatchSize: 8, maxQueueDelayMs: 0, preferredBatchSizes: [], maxQueueSize: 0, defaultTimeoutMs: 0 };
+
+function rowsOf(values: number[], width = 2): { feeds: Record<string, WireTensor>; rows: number; outputNames: string[] } {
+  const rows = values.length;
+  const data = new Float32Array(rows * width);
+  values.forEach((v, i) => data.fill(v, i * width, (i + 1) * width));
+  return { feeds: { x: { type: 'float32', dims: [rows, width], data } }, rows, outputNames: ['y'] };
+}
+
+function setup(opts: Partial<BatcherOptions> = {}, instances = 1) {
+  const clock = new FakeClock();
+  const runner = new ManualRunner(instances);
+  const batcher = new DynamicBatcher(runner, { ...base, ...opts }, clock);
+  return { clock, runner, batcher };
+}
+
+const firstValue = (out: Record<string, WireTensor>) => (out.y!.data as Float32Array)[0];
+
+test('an idle instance with no delay runs a request at once', async () => {
+  const { runner, batcher, clock } = setup();
+  const p = batcher.submit(rowsOf([5]));
+  assert.equal(runner.calls.length, 1);
+  assert.equal(clock.pendingTimers, 0);
+  runner.calls[0]!.finish();
+  assert.equal(firstValue(await p), 5);
+});
+
+test('requests that arrive while the instance is busy form the next batch, each gets its own rows', async () => {
+  const { runner, batcher } = setup();
+  const first = batcher.submit(rowsOf([1]));
+  const rest = [batcher.submit(rowsOf([2, 3])), batcher.submit(rowsOf([4])), batcher.submit(rowsOf([5]))];
+  assert.equal(runner.calls.length, 1);
+  assert.equal(batcher.queueDepth, 3);
+  runner.calls[0]!.finish();
+  await first;
+  await flush();
+  assert.equal(runner.calls.length, 2);
+  assert.equal(runner.rows(1), 4);
+  runner.calls[1]!.finish();
+  const outs = await Promise.all(rest);
+  assert.deepEqual(Array.from(outs[0]!.y!.data as Float32Array), [2, 2, 3, 3]);
+  assert.deepEqual(outs[0]!.y!.dims, [2, 2]);
+  assert.deepEqual(outs.slice(1).map(firstValue), [4, 5]);
+  assert.deepEqual(batcher.recentBatchSizes, [1, 4]);
+});
+
+test('size trigger: a full batch goes at once even with a queue delay', () => {
+  const { runner, batcher, clock } = setup({ maxBatchSize: 4, maxQueueDelayMs: 50 });
+  for (let i = 0; i < 3; i++) void batcher.submit(rowsOf([i]));
+  assert.equal(runner.calls.length, 0);
+  void batcher.submit(rowsOf([3]));
+  assert.equal(runner.calls.length, 1);
+  assert.equal(runner.rows(0), 4);
+  assert.equal(clock.now(), 0);
+});
+
+test('delay trigger: a partial batch goes when its oldest request has waited max_queue_delay_ms', () => {
+  const { runner, batcher, clock } = setup({ maxQueueDelayMs: 10 });
+  void batcher.submit(rowsOf([1]));
+  clock.advance(4);
+  void batcher.submit(rowsOf([2]));
+  clock.advance(5);
+  assert.equal(runner.calls.length, 0);
+  clock.advance(1);
+  assert.equal(runner.calls.length, 1);
+  assert.equal(runner.rows(0), 2);
+});
+
+test('preferred sizes: reaching the largest goes at once; on delay expiry the batch is cut to a preferred size', async () => {
+  const a = setup({ maxBatchSize: 8, maxQueueDelayMs: 10, preferredBatchSizes: [2, 4] });
+  for (let i = 0; i < 4; i++) void a.batcher.submit(rowsOf([i]));
+  assert.equal(a.runner.rows(0), 4);
+
+  const b = setup({ maxBatchSize: 8, maxQueueDelayMs: 10, preferredBatchSizes: [2, 4] }, 2);
+  for (let i = 0; i < 3; i++) void b.batcher.submit(rowsOf([i]));
+  b.clock.advance(10);
+  // 3 waiting, preferred {2,4}: a batch of 2, then the remaining 1 (it has waited too).
+  assert.deepEqual(b.runner.calls.map((_, i) => b.runner.rows(i)), [2, 1]);
+});
+
+test('requests whose non-batch dimensions differ never share a batch', async () => {
+  const { runner, batcher } = setup();
+  void batcher.submit(rowsOf([0]));
+  void batcher.submit(rowsOf([1], 2));
+  void batcher.submit(rowsOf([2], 3));
+  void batcher.submit(rowsOf([3], 2));
+  runner.calls[0]!.finish();
+  await flush();
+  assert.equal(runner.rows(1), 2);
+  assert.deepEqual(Array.from(runner.calls[1]!.feeds.x!.data as Float32Array), [1, 1, 3, 3]);
+  runner.calls[1]!.finish();
+  await flush();
+  assert.deepEqual(runner.calls[2]!.feeds.x!.dims, [1, 3]);
+});
+
+test('a full batch is handed over early while the instance is busy; a partial one is not', async () => {
+  const { runner, batcher } = setup({ maxBatchSize: 2 });
+  void batcher.submit(rowsOf([0]));
+  void batcher.submit(rowsOf([1]));
+  assert.equal(runner.calls.length, 1);
+  void batcher.submit(rowsOf([2]));
+  assert.equal(runner.calls.length, 2, 'the full batch [1,2] went to the busy instance');
+  void batcher.submit(rowsOf([3]));
+  assert.equal(runner.calls.length, 2, 'at most one extra batch per instance');
+  assert.equal(batcher.inFlightBatches, 2);
+});
+
+test('several instances run batches at the same time', () => {
+  const { runner, batcher } = setup({}, 3);
+  for (let i = 0; i < 3; i++) void batcher.submit(rowsOf([i]));
+  assert.equal(runner.calls.length, 3);
+  assert.equal(batcher.inFlightBatches, 3);
+  void batcher.submit(rowsOf([9]));
+  assert.equal(runner.calls.length, 3);
+});
+
+test('a failing batch is bisected so only the bad request fails, with its own error', async () => {
+  const clock = new FakeClock();
+  const runner: BatchRunner = {
+    size: 1,
+    async run(feeds) {
+      const x = feeds.x!.data as Float32Array;
+      if (x.includes(-1)) throw new ModelExecutionError('m/1 failed to run: poisoned input');
+      return { y: { ...feeds.x!, data: x.slice() } };
+    },
+  };
+  const batcher = new DynamicBatcher(runner, { ...base }, clock);
+  const events: boolean[] = [];
+  batcher.on('batch', (e) => events.push(e.ok));
+  const hold = batcher.submit(rowsOf([0]));
+  const ps = [1, 2, -1, 4, 5].map((v) => batcher.submit(rowsOf([v])).then(firstValue, (e: Error) => e));
+  await hold;
+  const results = await Promise.all(ps);
+  assert.deepEqual(results.filter((r) => typeof r === 'number'), [1, 2, 4, 5]);
+  const failed = results.find((r) => r instanceof Error) as Error;
+  assert.ok(failed instanceof ModelExecutionError);
+  assert.match(failed.message, /poisoned input/);
+  assert.ok(events.includes(false) && events.filter((e) => e).length >= 3);
+});
+
+test('a worker crash fails its batch with a clear error and is not retried', async () => {
+  const { runner, batcher } = setup();
+  const p = batcher.submit(rowsOf([1]));
+  runner.calls[0]!.fail(new WorkerCrashedError('m/1 could not finish the request: its worker thread exited (code 1)'));
+  await assert.rejects(p, WorkerCrashedError);
+  assert.equal(runner.calls.length, 1);
+});
+
+test('queue full: rejected at once with QueueFullError and a rejected event', async () => {
+  const { batcher } = setup({ maxQueueSize: 2 });
+  const reasons: string[] = [];
+  batcher.on('rejected', (r) => reasons.push(r));
+  void batcher.submit(rowsOf([0])); // running
+  void batcher.submit(rowsOf([1]));
+  void batcher.submit(rowsOf([2]));
+  await assert.rejects(batcher.submit(rowsOf([3])), (e: unknown) => e instanceof QueueFullError && /queue of m\/1 is full \(2 requests\)/.test(e.message));
+  assert.deepEqual(reasons, ['queue_full']);
+});
+
+test('deadline: a request still queued when its deadline passes gets DeadlineExceededError; the request timeout lowers it', async () => {
+  const { runner, batcher, clock } = setup({ defaultTimeoutMs: 100 });
+  const running = batcher.submit(rowsOf([0]));
+  const queuedDefault = batcher.submit(rowsOf([1]));
+  const queuedShort = batcher.submit({ ...rowsOf([2]), timeoutMs: 30 });
+  clock.advance(30);
+  await assert.rejects(queuedShort, (e: unknown) => e instanceof DeadlineExceededError && /past its 30 ms deadline/.test((e as Error).message));
+  assert.equal(batcher.queueDepth, 1);
+  clock.advance(70);
+  await assert.rejects(queuedDefault, DeadlineExceededError);
+  // The running request is past its deadline too, but it was dispatched: it completes.
+  runner.calls[0]!.finish();
+  assert.equal(firstValue(await running), 0);
+  assert.equal(runner.calls.length, 1, 'expired requests never ran');
+});
+
+test('a cancelled request is removed from the queue before it runs', async () => {
+  const { runner, batcher } = setup();
+  void batcher.submit(rowsOf([0]));
+  const abort = new AbortController();
+  const cancelled = batcher.submit({ ...rowsOf([1]), signal: abort.signal });
+  const kept = batcher.submit(rowsOf([2]));
+  abort.abort();
+  await assert.rejects(cancelled, CancelledError);
+  runner.calls[0]!.finish();
+  await flush();
+  assert.deepEqual(Array.from(runner.calls[1]!.feeds.x!.data as Float32Array), [2, 2]);
+  runner.calls[1]!.finish();
+  assert.equal(firstValue(await kept), 2);
+  await assert.rejects(batcher.submit({ ...rowsOf([3]), signal: abort.signal }), CancelledError);
+});
+
+test('models without a batch dimension run each request alone', async () => {
+  const { runner, batcher } = setup({ maxBatchSize: 0 });
+  void batcher.submit(rowsOf([0]));
+  void batcher.submit(rowsOf([1]));
+  void batcher.submit(rowsOf([2]));
+  runner.calls[0]!.finish();
+  await flush();
+  assert.equal(runner.calls.length, 3);
+  assert.deepEqual(runner.calls.map((c) => Array.from(c.feeds.x!.data as Float32Array)), [[0, 0], [1, 1], [2, 2]]);
+});
