@@ -41,9 +41,10 @@ function setup(opts: Partial<BatcherOptions> = {}, instances = 1) {
 
 const firstValue = (out: Record<string, WireTensor>) => (out.y!.data as Float32Array)[0];
 
-test('an idle instance with no delay runs a request at once', async () => {
+test('an idle instance with no delay runs a request at once (in the same event-loop turn)', async () => {
   const { runner, batcher, clock } = setup();
   const p = batcher.submit(rowsOf([5]));
+  await flush();
   assert.equal(runner.calls.length, 1);
   assert.equal(clock.pendingTimers, 0);
   runner.calls[0]!.finish();
@@ -53,7 +54,9 @@ test('an idle instance with no delay runs a request at once', async () => {
 test('requests that arrive while the instance is busy form the next batch, each gets its own rows', async () => {
   const { runner, batcher } = setup();
   const first = batcher.submit(rowsOf([1]));
+  await flush();
   const rest = [batcher.submit(rowsOf([2, 3])), batcher.submit(rowsOf([4])), batcher.submit(rowsOf([5]))];
+  await flush();
   assert.equal(runner.calls.length, 1);
   assert.equal(batcher.queueDepth, 3);
   runner.calls[0]!.finish();
@@ -69,21 +72,25 @@ test('requests that arrive while the instance is busy form the next batch, each 
   assert.deepEqual(batcher.recentBatchSizes, [1, 4]);
 });
 
-test('size trigger: a full batch goes at once even with a queue delay', () => {
+test('size trigger: a full batch goes at once even with a queue delay', async () => {
   const { runner, batcher, clock } = setup({ maxBatchSize: 4, maxQueueDelayMs: 50 });
   for (let i = 0; i < 3; i++) void batcher.submit(rowsOf([i]));
+  await flush();
   assert.equal(runner.calls.length, 0);
   void batcher.submit(rowsOf([3]));
+  await flush();
   assert.equal(runner.calls.length, 1);
   assert.equal(runner.rows(0), 4);
   assert.equal(clock.now(), 0);
 });
 
-test('delay trigger: a partial batch goes when its oldest request has waited max_queue_delay_ms', () => {
+test('delay trigger: a partial batch goes when its oldest request has waited max_queue_delay_ms', async () => {
   const { runner, batcher, clock } = setup({ maxQueueDelayMs: 10 });
   void batcher.submit(rowsOf([1]));
+  await flush();
   clock.advance(4);
   void batcher.submit(rowsOf([2]));
+  await flush();
   clock.advance(5);
   assert.equal(runner.calls.length, 0);
   clock.advance(1);
@@ -94,10 +101,12 @@ test('delay trigger: a partial batch goes when its oldest request has waited max
 test('preferred sizes: reaching the largest goes at once; on delay expiry the batch is cut to a preferred size', async () => {
   const a = setup({ maxBatchSize: 8, maxQueueDelayMs: 10, preferredBatchSizes: [2, 4] });
   for (let i = 0; i < 4; i++) void a.batcher.submit(rowsOf([i]));
+  await flush();
   assert.equal(a.runner.rows(0), 4);
 
   const b = setup({ maxBatchSize: 8, maxQueueDelayMs: 10, preferredBatchSizes: [2, 4] }, 2);
   for (let i = 0; i < 3; i++) void b.batcher.submit(rowsOf([i]));
+  await flush();
   b.clock.advance(10);
   // 3 waiting, preferred {2,4}: a batch of 2, then the remaining 1 (it has waited too).
   assert.deepEqual(b.runner.calls.map((_, i) => b.runner.rows(i)), [2, 1]);
@@ -106,9 +115,11 @@ test('preferred sizes: reaching the largest goes at once; on delay expiry the ba
 test('requests whose non-batch dimensions differ never share a batch', async () => {
   const { runner, batcher } = setup();
   void batcher.submit(rowsOf([0]));
+  await flush();
   void batcher.submit(rowsOf([1], 2));
   void batcher.submit(rowsOf([2], 3));
   void batcher.submit(rowsOf([3], 2));
+  await flush();
   runner.calls[0]!.finish();
   await flush();
   assert.equal(runner.rows(1), 2);
@@ -118,24 +129,63 @@ test('requests whose non-batch dimensions differ never share a batch', async () 
   assert.deepEqual(runner.calls[2]!.feeds.x!.dims, [1, 3]);
 });
 
+test('a burst that arrives in one event-loop turn is one batch, even on an idle instance', async () => {
+  const { runner, batcher } = setup();
+  for (let i = 0; i < 5; i++) void batcher.submit(rowsOf([i]));
+  await flush();
+  assert.equal(runner.calls.length, 1);
+  assert.equal(runner.rows(0), 5);
+});
+
+test('when a batch completes, the next full batch is dispatched before its requests are answered', async () => {
+  const { runner, batcher } = setup({ maxBatchSize: 2 }, 1);
+  const order: string[] = [];
+  const track = (v: number) => batcher.submit(rowsOf([v])).then(() => order.push(`answered ${v}`));
+  void track(0);
+  await flush();
+  // Queue a full batch [1,2] and a partial one [3]; the lookahead takes [1,2] early.
+  const rest = [track(1), track(2), track(3), track(4)];
+  await flush();
+  assert.equal(runner.calls.length, 2);
+  const realRun = runner.run.bind(runner);
+  runner.run = (feeds) => {
+    order.push(`dispatched ${(feeds.x!.data as Float32Array)[0]}`);
+    return realRun(feeds);
+  };
+  runner.calls[0]!.finish();
+  await flush();
+  assert.deepEqual(order.slice(0, 2), ['dispatched 3', 'answered 0']);
+  runner.calls[1]!.finish();
+  runner.calls[2]!.finish();
+  await Promise.all(rest);
+});
+
 test('a full batch is handed over early while the instance is busy; a partial one is not', async () => {
   const { runner, batcher } = setup({ maxBatchSize: 2 });
   void batcher.submit(rowsOf([0]));
+  await flush();
   void batcher.submit(rowsOf([1]));
+  await flush();
   assert.equal(runner.calls.length, 1);
   void batcher.submit(rowsOf([2]));
+  await flush();
   assert.equal(runner.calls.length, 2, 'the full batch [1,2] went to the busy instance');
   void batcher.submit(rowsOf([3]));
+  await flush();
   assert.equal(runner.calls.length, 2, 'at most one extra batch per instance');
   assert.equal(batcher.inFlightBatches, 2);
 });
 
-test('several instances run batches at the same time', () => {
+test('several instances run batches at the same time', async () => {
   const { runner, batcher } = setup({}, 3);
-  for (let i = 0; i < 3; i++) void batcher.submit(rowsOf([i]));
+  for (let i = 0; i < 3; i++) {
+    void batcher.submit(rowsOf([i]));
+    await flush();
+  }
   assert.equal(runner.calls.length, 3);
   assert.equal(batcher.inFlightBatches, 3);
   void batcher.submit(rowsOf([9]));
+  await flush();
   assert.equal(runner.calls.length, 3);
 });
 
@@ -153,6 +203,7 @@ test('a failing batch is bisected so only the bad request fails, with its own er
   const events: boolean[] = [];
   batcher.on('batch', (e) => events.push(e.ok));
   const hold = batcher.submit(rowsOf([0]));
+  await flush();
   const ps = [1, 2, -1, 4, 5].map((v) => batcher.submit(rowsOf([v])).then(firstValue, (e: Error) => e));
   await hold;
   const results = await Promise.all(ps);
@@ -166,6 +217,7 @@ test('a failing batch is bisected so only the bad request fails, with its own er
 test('a worker crash fails its batch with a clear error and is not retried', async () => {
   const { runner, batcher } = setup();
   const p = batcher.submit(rowsOf([1]));
+  await flush();
   runner.calls[0]!.fail(new WorkerCrashedError('m/1 could not finish the request: its worker thread exited (code 1)'));
   await assert.rejects(p, WorkerCrashedError);
   assert.equal(runner.calls.length, 1);
@@ -176,6 +228,7 @@ test('queue full: rejected at once with QueueFullError and a rejected event', as
   const reasons: string[] = [];
   batcher.on('rejected', (r) => reasons.push(r));
   void batcher.submit(rowsOf([0])); // running
+  await flush();
   void batcher.submit(rowsOf([1]));
   void batcher.submit(rowsOf([2]));
   await assert.rejects(batcher.submit(rowsOf([3])), (e: unknown) => e instanceof QueueFullError && /queue of m\/1 is full \(2 requests\)/.test(e.message));
@@ -185,8 +238,10 @@ test('queue full: rejected at once with QueueFullError and a rejected event', as
 test('deadline: a request still queued when its deadline passes gets DeadlineExceededError; the request timeout lowers it', async () => {
   const { runner, batcher, clock } = setup({ defaultTimeoutMs: 100 });
   const running = batcher.submit(rowsOf([0]));
+  await flush();
   const queuedDefault = batcher.submit(rowsOf([1]));
   const queuedShort = batcher.submit({ ...rowsOf([2]), timeoutMs: 30 });
+  await flush();
   clock.advance(30);
   await assert.rejects(queuedShort, (e: unknown) => e instanceof DeadlineExceededError && /past its 30 ms deadline/.test((e as Error).message));
   assert.equal(batcher.queueDepth, 1);
@@ -201,6 +256,7 @@ test('deadline: a request still queued when its deadline passes gets DeadlineExc
 test('a cancelled request is removed from the queue before it runs', async () => {
   const { runner, batcher } = setup();
   void batcher.submit(rowsOf([0]));
+  await flush();
   const abort = new AbortController();
   const cancelled = batcher.submit({ ...rowsOf([1]), signal: abort.signal });
   const kept = batcher.submit(rowsOf([2]));
@@ -217,8 +273,10 @@ test('a cancelled request is removed from the queue before it runs', async () =>
 test('models without a batch dimension run each request alone', async () => {
   const { runner, batcher } = setup({ maxBatchSize: 0 });
   void batcher.submit(rowsOf([0]));
+  await flush();
   void batcher.submit(rowsOf([1]));
   void batcher.submit(rowsOf([2]));
+  await flush();
   runner.calls[0]!.finish();
   await flush();
   assert.equal(runner.calls.length, 3);

@@ -2,6 +2,10 @@
 // as batches to the version's inference instances.
 //
 // Dispatch rule, and why:
+//  - Requests that arrive in the same event-loop turn are considered together: the dispatch
+//    decision runs once per turn (setImmediate), not once per arrival. Otherwise the first of a
+//    burst (e.g. 64 clients answered by one batch, all sending again) would leave alone on the
+//    idle instance and the other 63 would wait for it: batches of 1, 63, 1, 63...
 //  - A batch goes as soon as an instance is idle and either (a) max_queue_delay_ms is 0, (b) the
 //    oldest request has waited max_queue_delay_ms, or (c) the batch is full (max_batch_size rows,
 //    or the largest preferred_batch_size). With a delay of 0 an idle instance never waits: at low
@@ -80,6 +84,7 @@ export class DynamicBatcher extends EventEmitter<{
   private queue: Queued[] = [];
   private inFlight = 0;
   private delayTimer: Timer | undefined;
+  private pumpScheduled = false;
   private readonly recent: number[] = [];
   private readonly maxPreferred: number;
 
@@ -134,6 +139,15 @@ export class DynamicBatcher extends EventEmitter<{
         req.signal.addEventListener('abort', item.onAbort, { once: true });
       }
       this.queue.push(item);
+      this.schedulePump();
+    });
+  }
+
+  private schedulePump(): void {
+    if (this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    setImmediate(() => {
+      this.pumpScheduled = false;
       this.pump();
     });
   }
@@ -156,15 +170,19 @@ export class DynamicBatcher extends EventEmitter<{
     if (item.onAbort) item.req.signal?.removeEventListener('abort', item.onAbort);
   }
 
-  private pump(): void {
-    this.delayTimer?.cancel();
-    this.delayTimer = undefined;
+  /** Dispatches what the rule allows; `onlyFull` sends full batches only (see `release`). */
+  private pump(onlyFull = false): void {
+    if (!onlyFull) {
+      this.delayTimer?.cancel();
+      this.delayTimer = undefined;
+    }
     const capacity = this.capacity();
     while (this.queue.length > 0) {
       const head = this.queue[0]!;
       const group = this.collect(head);
       const rows = group.reduce((n, q) => n + q.req.rows, 0);
       const full = this.opts.maxBatchSize === 0 || rows >= this.opts.maxBatchSize || (this.maxPreferred > 0 && rows >= this.maxPreferred);
+      if (onlyFull && !full) return;
       const idle = this.inFlight < capacity;
       if (!idle && !(full && this.inFlight < 2 * capacity)) return;
       const waited = this.clock.now() - head.enqueuedAt;
@@ -173,10 +191,19 @@ export class DynamicBatcher extends EventEmitter<{
         return;
       }
       const batch = full ? group : this.cutToPreferred(group);
-      const taken = new Set(batch);
-      this.queue = this.queue.filter((q) => !taken.has(q));
+      this.take(batch);
       this.dispatch(batch);
     }
+  }
+
+  /** Removes a batch from the queue; usually it is the queue's head, which is one splice. */
+  private take(batch: Queued[]): void {
+    if (batch.every((q, i) => this.queue[i] === q)) {
+      this.queue.splice(0, batch.length);
+      return;
+    }
+    const taken = new Set(batch);
+    this.queue = this.queue.filter((q) => !taken.has(q));
   }
 
   /** The oldest request and the next ones with the same key that fit in one batch, in order. */
@@ -212,14 +239,25 @@ export class DynamicBatcher extends EventEmitter<{
       this.detach(q);
       this.emit('dequeued', (now - q.enqueuedAt) / 1000);
     }
-    void this.execute(batch).finally(() => {
+    let released = false;
+    // Frees the batch's slot as soon as the instance is done with it, and at once hands the
+    // instance the next *full* batch, before this batch's requests are answered: answering them
+    // (and their clients sending again) is main-thread work the instance need not wait for.
+    // Partial batches wait for the next turn, so that the answered clients' new requests join.
+    const release = () => {
+      if (released) return;
+      released = true;
       this.inFlight--;
-      this.pump();
+      this.pump(true);
+    };
+    void this.execute(batch, release).finally(() => {
+      release();
+      this.schedulePump();
     });
   }
 
   /** Runs a batch; if the model fails it, bisects so that each request gets its own outcome. */
-  private async execute(batch: Queued[]): Promise<void> {
+  private async execute(batch: Queued[], release?: () => void): Promise<void> {
     const rows = batch.map((q) => q.req.rows);
     const total = rows.reduce((a, b) => a + b, 0);
     const started = this.clock.now();
@@ -239,6 +277,7 @@ export class DynamicBatcher extends EventEmitter<{
       return;
     }
     this.record({ rows: total, requests: batch.length, computeS: (this.clock.now() - started) / 1000, ok: true });
+    release?.();
     let parts: Record<string, WireTensor>[];
     try {
       parts = splitOutputs(outputs, rows);
@@ -258,7 +297,6 @@ export class DynamicBatcher extends EventEmitter<{
 }
 
 function effectiveTimeout(defaultMs: number, requestMs: number | undefined): number | undefined {
-  const candidates = [defaultMs > 0 ? defaultMs : Infinity, requestMs ?? Infinity];
-  const t = Math.min(...candidates);
-  return Number.isFinite(t) ? t : undefined;
+  if (requestMs === undefined) return defaultMs > 0 ? defaultMs : undefined;
+  return defaultMs > 0 ? Math.min(defaultMs, requestMs) : requestMs;
 }
