@@ -115,6 +115,25 @@ export interface VersionStatus {
   instances: number;
   is_default: boolean;
   batching: BatchingStatus;
+  /** Present once the version is loaded. */
+  breaker?: BreakerStatus;
+  /** Injected fault, when one is set. */
+  fault?: { error_rate: number; latency_ms: number };
+}
+
+export type BreakerState = 'closed' | 'half_open' | 'open';
+
+export interface BreakerStatus {
+  state: BreakerState;
+  forced: boolean;
+  consecutive_failures: number;
+  window: { calls: number; failures: number; slow: number; failure_rate: number; slow_rate: number };
+  trips: number;
+  /** Epoch ms. */
+  opened_at: number | null;
+  next_trial_at: number | null;
+  last_reason: string | null;
+  totals: { successes: number; failures: number; slow: number; rejected: number };
 }
 
 export interface BatchingStatus {
@@ -148,3 +167,11 @@ export interface AgentStatus {
   };
   models: ModelStatus[];
 }
+
+/** Discrete events on GET /api/v1/events (besides the `snapshot` event, an AgentStatus). */
+export type AgentEvent =
+  | { type: 'breaker'; model: string; version: string; from: BreakerState; to: BreakerState; reason: string; at: number }
+  | { type: 'model'; model: string; version?: string; state: VersionState; reason?: string; at: number }
+  | { type: 'agent'; state: 'draining'; at: number };
+
+export type BreakerAction = 'reset' | 'open';

@@ -8,6 +8,8 @@ import type { Logger } from './log/logger.js';
 import { ModelManager } from './models/modelManager.js';
 import { createApp } from './server/app.js';
 import { DrainState } from './server/drainState.js';
+import { SseHub } from './server/sseHub.js';
+import { FaultInjector } from './faults/faultInjector.js';
 import { InferenceService } from './serving/inferenceService.js';
 import { AgentMetrics } from './telemetry/agentMetrics.js';
 import { AGENT_VERSION } from './version.js';
@@ -24,20 +26,29 @@ export interface RunningAgent {
 
 export async function startAgent(config: AgentConfig, logger: Logger, workerFile: string): Promise<RunningAgent> {
   const startedAt = Date.now();
-  const models = new ModelManager({ repository: config.models, workerFile, logger });
+  const faults = new FaultInjector();
+  const models = new ModelManager({ repository: config.models, workerFile, logger, faults });
   models.scan();
   const metrics = new AgentMetrics(AGENT_VERSION);
-  models.on('servable', (s) => metrics.observeBatcher(s.model, s.version, s.batcher));
-  models.on('model', (e) => {
-    if (e.version) metrics.onModelState(e.model, e.version, e.state);
-  });
-  const inference = new InferenceService(models, {
-    maxInputs: config.max_inputs,
-    maxElements: config.max_elements_per_input,
-  });
+  const inference = new InferenceService(
+    models,
+    { maxInputs: config.max_inputs, maxElements: config.max_elements_per_input },
+    faults,
+  );
   inference.on('inference', (o) => metrics.onInference(o));
   const drain = new DrainState();
   let address = `${config.host}:${config.port}`;
+  // `status` is defined below; the hub calls it only once clients connect.
+  const events = new SseHub(() => status());
+  models.on('servable', (s) => {
+    metrics.observeBatcher(s.model, s.version, s.batcher);
+    metrics.observeBreaker(s.model, s.version, s.breaker);
+    s.breaker.on('transition', (t) => events.publish({ type: 'breaker', model: s.model, version: s.version, ...t }));
+  });
+  models.on('model', (e) => {
+    if (e.version) metrics.onModelState(e.model, e.version, e.state);
+    events.publish({ type: 'model', ...e, at: Date.now() });
+  });
 
   const status = (): AgentStatus => ({
     agent: {
@@ -62,6 +73,9 @@ export async function startAgent(config: AgentConfig, logger: Logger, workerFile
     inference,
     metrics,
     drain,
+    events,
+    faults,
+    faultsEnabled: config.enable_faults,
     logger,
     status,
   });
@@ -83,6 +97,8 @@ export async function startAgent(config: AgentConfig, logger: Logger, workerFile
     (stopping ??= (async () => {
       const inFlight = drain.inFlight;
       logger.info('draining', { in_flight: inFlight });
+      events.publish({ type: 'agent', state: 'draining', at: Date.now() });
+      events.closeAll();
       server.close();
       server.closeIdleConnections();
       let timer: NodeJS.Timeout | undefined;

@@ -79,3 +79,11 @@ export class DeadlineExceededError extends AgentError {
 export class CancelledError extends AgentError {
   readonly kind = 'cancelled';
 }
+
+/** The version's circuit breaker rejects the request (503 + Retry-After). */
+export class CircuitOpenError extends AgentError {
+  readonly kind = 'circuit_open';
+  constructor(message: string, readonly retryAfterS: number) {
+    super(message);
+  }
+}

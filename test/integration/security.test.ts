@@ -68,3 +68,9 @@ test('binding a non-loopback address without a token is refused at start-up', as
   assert.match(r.stderr, /refusing to listen on 0\.0\.0\.0 without a token/);
   assert.equal(r.stdout, '');
 });
+
+test('fault injection is refused unless the agent was started with --enable-faults', async () => {
+  const r = await request(`${agent.url}/api/v1/faults/digits/1`, { method: 'PUT', body: { error_rate: 1 }, headers: { authorization: `Bearer ${TOKEN}` } });
+  assert.equal(r.status, 403);
+  assert.match(r.body.error, /fault injection is disabled; start the agent with --enable-faults/);
+});

@@ -10,7 +10,10 @@ import type {
 } from '../../../common/api.js';
 import { ModelNotReadyError, NotFoundError, InvalidInputError } from '../errors.js';
 import { DynamicBatcher } from '../batching/dynamicBatcher.js';
+import type { FaultInjector } from '../faults/faultInjector.js';
 import { InstancePool } from '../inference/instancePool.js';
+import { CircuitBreaker } from '../resilience/circuitBreaker.js';
+import { DEFAULT_BREAKER_SETTINGS } from '../resilience/breakerSettings.js';
 import { systemClock, type Clock } from '../time/clock.js';
 import { datatypeOf } from '../inference/tensorTypes.js';
 import type { IoMetadata } from '../inference/workerProtocol.js';
@@ -27,6 +30,7 @@ export interface ServableVersion {
   outputs: TensorMetadata[];
   pool: InstancePool;
   batcher: DynamicBatcher;
+  breaker: CircuitBreaker;
   provider: string;
 }
 
@@ -58,6 +62,7 @@ export interface ModelManagerOptions {
   repository: string;
   workerFile: string;
   logger: Logger;
+  faults: FaultInjector;
   clock?: Clock;
 }
 
@@ -164,6 +169,8 @@ export class ModelManager extends EventEmitter<{ model: [ModelEvent]; servable: 
           in_flight_batches: v.servable?.batcher.inFlightBatches ?? 0,
           recent_batch_sizes: v.servable?.batcher.recentBatchSizes ?? [],
         },
+        ...(v.servable ? { breaker: v.servable.breaker.snapshot() } : {}),
+        ...(this.opts.faults.get(m.name, v.version) ? { fault: this.opts.faults.get(m.name, v.version)! } : {}),
       })),
     }));
   }
@@ -251,8 +258,21 @@ export class ModelManager extends EventEmitter<{ model: [ModelEvent]; servable: 
         this.opts.logger.info('execution provider unavailable, falling back', { model: label, detail: rejected });
       }
       const batching = config.dynamic_batching;
+      const clock = this.opts.clock ?? systemClock;
+      const faults = this.opts.faults;
+      // Injected latency holds the batch's instance slot, as a slow model would.
+      const runner = {
+        get size() {
+          return pool.size;
+        },
+        async run(feeds: Parameters<InstancePool['run']>[0], outputNames: string[]) {
+          const delay = faults.latencyMs(model.name, v.version);
+          if (delay > 0) await new Promise<void>((resolve) => clock.setTimer(delay, resolve));
+          return pool.run(feeds, outputNames);
+        },
+      };
       const batcher = new DynamicBatcher(
-        pool,
+        runner,
         {
           label,
           maxBatchSize: config.max_batch_size,
@@ -261,10 +281,14 @@ export class ModelManager extends EventEmitter<{ model: [ModelEvent]; servable: 
           maxQueueSize: batching?.max_queue_size ?? 0,
           defaultTimeoutMs: batching?.default_timeout_ms ?? 0,
         },
-        this.opts.clock ?? systemClock,
+        clock,
+      );
+      const breaker = new CircuitBreaker(label, config.breaker ?? DEFAULT_BREAKER_SETTINGS, clock);
+      breaker.on('transition', (t) =>
+        this.opts.logger[t.to === 'open' ? 'warn' : 'info']('circuit breaker transition', { model: label, from: t.from, to: t.to, reason: t.reason }),
       );
       v.provider = info.provider;
-      v.servable = { model: model.name, version: v.version, config, pool, batcher, provider: info.provider, ...described };
+      v.servable = { model: model.name, version: v.version, config, pool, batcher, breaker, provider: info.provider, ...described };
       v.state = 'ready';
       this.emit('servable', v.servable);
       this.opts.logger.info('model loaded', {

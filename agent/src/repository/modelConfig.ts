@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import { describeZodIssues } from '../config/zodIssues.js';
+import { breakerSettingsSchema } from '../resilience/breakerSettings.js';
 
 export const EXECUTION_PROVIDERS = ['cuda', 'tensorrt', 'webgpu', 'cpu'] as const;
 export type ExecutionProvider = (typeof EXECUTION_PROVIDERS)[number];
@@ -32,6 +33,7 @@ export const modelConfigSchema = z
     default_version: z.string().regex(/^[0-9]+$/, 'expected a version folder name like "1"').optional(),
     labels: z.array(z.string()).optional(),
     dynamic_batching: dynamicBatchingSchema.optional(),
+    breaker: breakerSettingsSchema.optional(),
   })
   .strict();
 

@@ -3,7 +3,9 @@ import type { Logger } from '../log/logger.js';
 import type { ModelManager } from '../models/modelManager.js';
 import type { InferenceService } from '../serving/inferenceService.js';
 import type { AgentMetrics } from '../telemetry/agentMetrics.js';
+import type { FaultInjector } from '../faults/faultInjector.js';
 import type { DrainState } from './drainState.js';
+import type { SseHub } from './sseHub.js';
 
 /** What the HTTP layer needs from the rest of the agent. */
 export interface AppDeps {
@@ -15,6 +17,9 @@ export interface AppDeps {
   inference: InferenceService;
   metrics: AgentMetrics;
   drain: DrainState;
+  events: SseHub;
+  faults: FaultInjector;
+  faultsEnabled: boolean;
   logger: Logger;
   status(): AgentStatus;
 }

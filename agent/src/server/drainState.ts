@@ -24,6 +24,11 @@ export class DrainState {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
+  /** Stops tracking a response (a long-lived stream must not hold up the drain). */
+  detach(res: Response): void {
+    if (this.responses.delete(res) && this.responses.size === 0) for (const w of this.idleWaiters.splice(0)) w();
+  }
+
   middleware() {
     return (req: Request, res: Response, next: NextFunction): void => {
       if (this.draining && !req.path.startsWith('/v2/health/')) {

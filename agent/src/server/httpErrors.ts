@@ -2,6 +2,7 @@
 import {
   AgentError,
   CancelledError,
+  CircuitOpenError,
   DeadlineExceededError,
   ForbiddenError,
   InvalidInputError,
@@ -44,6 +45,7 @@ export function toHttpError(err: unknown): HttpError {
     if (err instanceof NotFoundError) return plain(404, err.message);
     if (err instanceof UnsupportedMediaTypeError) return plain(415, err.message);
     if (err instanceof ModelNotReadyError) return plain(503, err.message, { 'Retry-After': String(err.retryAfterS ?? 5) });
+    if (err instanceof CircuitOpenError) return plain(503, err.message, { 'Retry-After': String(err.retryAfterS) });
     if (err instanceof QueueFullError) return plain(503, err.message, { 'Retry-After': String(err.retryAfterS) });
     if (err instanceof DeadlineExceededError) return plain(504, err.message);
     // nginx's "client closed request": nobody reads it, but logs and metrics can tell it apart.

@@ -3,7 +3,14 @@
 // breaker, canary router, feature cache) plug in here.
 import { EventEmitter } from 'node:events';
 import type { InferResponse } from '../../../common/api.js';
-import { AgentError, InvalidInputError } from '../errors.js';
+import {
+  AgentError,
+  DeadlineExceededError,
+  InvalidInputError,
+  ModelExecutionError,
+  WorkerCrashedError,
+} from '../errors.js';
+import type { FaultInjector } from '../faults/faultInjector.js';
 import type { ModelManager } from '../models/modelManager.js';
 import { buildInferResponse } from '../protocol/buildInferResponse.js';
 import { parseInferRequest, type RequestLimits } from '../protocol/parseInferRequest.js';
@@ -13,6 +20,7 @@ export class InferenceService extends EventEmitter<{ inference: [InferenceOutcom
   constructor(
     private readonly models: ModelManager,
     private readonly limits: RequestLimits,
+    private readonly faults: FaultInjector,
     private readonly now: () => number = () => performance.now(),
   ) {
     super();
@@ -40,13 +48,27 @@ export class InferenceService extends EventEmitter<{ inference: [InferenceOutcom
         this.limits,
       );
       const timeoutMs = requestTimeoutMs(request.parameters.timeout);
-      const results = await target.batcher.submit({
-        feeds: request.feeds,
-        rows: request.batchSize,
-        outputNames: request.outputs.map((o) => o.name),
-        ...(timeoutMs !== undefined ? { timeoutMs } : {}),
-        ...(signal ? { signal } : {}),
-      });
+      // Admission comes after validation (a bad request is the client's fault, never the model's)
+      // and before the queue (an open breaker answers at once).
+      const ticket = target.breaker.admit();
+      const admitted = this.now();
+      let results;
+      try {
+        results = await target.batcher.submit({
+          feeds: request.feeds,
+          rows: request.batchSize,
+          outputNames: request.outputs.map((o) => o.name),
+          ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+          ...(signal ? { signal } : {}),
+        });
+        if (this.faults.shouldFail(target.model, target.version)) {
+          throw new ModelExecutionError(`${target.model}/${target.version} failed to run: injected fault (PUT /api/v1/faults)`);
+        }
+        ticket.record('success', this.now() - admitted);
+      } catch (err) {
+        ticket.record(countsAgainstModel(err) ? 'failure' : 'ignored', this.now() - admitted);
+        throw err;
+      }
       const response = buildInferResponse(
         {
           model: target.model,
@@ -74,4 +96,9 @@ function requestTimeoutMs(value: unknown): number | undefined {
     throw new InvalidInputError(`parameter 'timeout' must be a positive number of milliseconds, got ${JSON.stringify(value)}`);
   }
   return value;
+}
+
+/** What the breaker counts as the version's failure: not client errors, not queue rejections. */
+function countsAgainstModel(err: unknown): boolean {
+  return err instanceof ModelExecutionError || err instanceof WorkerCrashedError || err instanceof DeadlineExceededError;
 }

@@ -14,12 +14,16 @@ import {
 } from 'prom-client';
 import type { VersionState } from '../../../common/api.js';
 import type { DynamicBatcher } from '../batching/dynamicBatcher.js';
+import type { BreakerState, CircuitBreaker } from '../resilience/circuitBreaker.js';
 
 /** Seconds; from sub-millisecond CPU runs of small models to multi-second GPU batches. */
 export const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 /** Rows per batch: powers of two up to well past typical max_batch_size values. */
 export const BATCH_SIZE_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512];
+
+/** inferscope_breaker_state values. */
+export const BREAKER_STATE_VALUE: Record<BreakerState, number> = { closed: 0, half_open: 1, open: 2 };
 
 const VERSION_STATES: VersionState[] = ['loading', 'ready', 'failed', 'unloaded'];
 
@@ -45,6 +49,10 @@ export class AgentMetrics {
   private readonly inferenceCount: Counter<'model' | 'version'>;
   private readonly execCount: Counter<'model' | 'version'>;
   private readonly rejected: Counter<'model' | 'version' | 'reason'>;
+  private readonly breakerTransitions: Counter<'model' | 'version' | 'from' | 'to'>;
+  private readonly breakerRejected: Counter<'model' | 'version'>;
+  private readonly breakerCalls: Counter<'model' | 'version' | 'outcome'>;
+  private readonly breakers = new Map<string, { model: string; version: string; breaker: CircuitBreaker }>();
   private readonly batchers = new Map<string, { model: string; version: string; batcher: DynamicBatcher }>();
 
   constructor(agentVersion: string) {
@@ -130,6 +138,34 @@ export class AgentMetrics {
         for (const b of batchers.values()) this.set({ model: b.model, version: b.version }, b.batcher.queueDepth);
       },
     });
+    const breakers = this.breakers;
+    new Gauge({
+      name: 'inferscope_breaker_state',
+      help: 'Circuit breaker state per version: 0 closed, 1 half-open, 2 open.',
+      labelNames: mv,
+      registers,
+      collect() {
+        for (const b of breakers.values()) this.set({ model: b.model, version: b.version }, BREAKER_STATE_VALUE[b.breaker.currentState]);
+      },
+    });
+    this.breakerTransitions = new Counter({
+      name: 'inferscope_breaker_transitions_total',
+      help: 'Circuit breaker transitions by from and to state.',
+      labelNames: ['model', 'version', 'from', 'to'],
+      registers,
+    });
+    this.breakerRejected = new Counter({
+      name: 'inferscope_breaker_rejected_requests_total',
+      help: 'Requests rejected by an open or half-open circuit breaker.',
+      labelNames: mv,
+      registers,
+    });
+    this.breakerCalls = new Counter({
+      name: 'inferscope_breaker_calls_total',
+      help: 'Calls recorded by the circuit breaker, by outcome (success, failure; slow counts calls over slow_call_ms, in addition).',
+      labelNames: ['model', 'version', 'outcome'],
+      registers,
+    });
     this.modelState = new Gauge({
       name: 'inferscope_model_state',
       help: 'State of each model version (1 for the current state, 0 otherwise).',
@@ -167,6 +203,17 @@ export class AgentMetrics {
       this.execCount.inc(labels);
     });
     batcher.on('rejected', (reason) => this.rejected.inc({ ...labels, reason }));
+  }
+
+  /** Subscribes to a version's circuit breaker. */
+  observeBreaker(model: string, version: string, breaker: CircuitBreaker): void {
+    const labels = { model, version };
+    this.breakers.set(`${model}/${version}`, { model, version, breaker });
+    for (const outcome of ['success', 'failure', 'slow']) this.breakerCalls.inc({ ...labels, outcome }, 0);
+    this.breakerRejected.inc(labels, 0);
+    breaker.on('transition', (t) => this.breakerTransitions.inc({ ...labels, from: t.from, to: t.to }));
+    breaker.on('rejected', () => this.breakerRejected.inc(labels));
+    breaker.on('call', (outcome) => this.breakerCalls.inc({ ...labels, outcome }));
   }
 
   onHttp(method: string, route: string, code: number): void {

@@ -1,11 +1,65 @@
-// The control API (/api/v1): live state for the extension and other tools.
-import { Router } from 'express';
+// The control API (/api/v1): live state, events, breaker control and fault injection.
+import { Router, type Request } from 'express';
+import { z } from 'zod';
+import type { BreakerAction } from '../../../../common/api.js';
+import { describeZodIssues } from '../../config/zodIssues.js';
+import { ForbiddenError, InvalidInputError, NotFoundError, UnsupportedMediaTypeError } from '../../errors.js';
+import { faultSchema } from '../../faults/faultInjector.js';
 import type { AppDeps } from '../appDeps.js';
+
+type VersionParams = { model: string; version: string };
+
+const breakerActionSchema = z.object({ action: z.enum(['reset', 'open'], 'expected "reset" or "open"') }).strict();
+
+/** State-changing routes take JSON only: a web page cannot send it without a CORS preflight. */
+function jsonBody<T>(req: Request, schema: z.ZodType<T>): T {
+  if (!req.is('application/json')) {
+    throw new UnsupportedMediaTypeError(`send the body as JSON with "Content-Type: application/json"`);
+  }
+  const parsed = schema.safeParse(req.body);
+  if (!parsed.success) throw new InvalidInputError(`invalid body: ${describeZodIssues(parsed.error)}`);
+  return parsed.data;
+}
 
 export function controlRoutes(deps: AppDeps): Router {
   const r = Router();
+
   r.get('/api/v1/status', (_req, res) => {
     res.json(deps.status());
   });
+
+  r.get('/api/v1/events', (_req, res) => {
+    deps.drain.detach(res); // a stream is not a request to wait for when draining
+    deps.events.add(res);
+  });
+
+  r.post<'/api/v1/models/:model/versions/:version/breaker', VersionParams>('/api/v1/models/:model/versions/:version/breaker', (req, res) => {
+    const { action } = jsonBody(req, breakerActionSchema) as { action: BreakerAction };
+    const servable = deps.models.resolve(req.params.model, req.params.version);
+    if (action === 'reset') servable.breaker.reset();
+    else servable.breaker.forceOpen();
+    res.json(servable.breaker.snapshot());
+  });
+
+  const faultPath = '/api/v1/faults/:model/:version';
+  const requireFaults = () => {
+    if (!deps.faultsEnabled) throw new ForbiddenError('fault injection is disabled; start the agent with --enable-faults');
+  };
+  r.put<typeof faultPath, VersionParams>(faultPath, (req, res) => {
+    requireFaults();
+    const fault = jsonBody(req, faultSchema);
+    const { model, version } = deps.models.resolve(req.params.model, req.params.version);
+    deps.faults.set(model, version, fault);
+    deps.logger.warn('fault injected', { model: `${model}/${version}`, error_rate: fault.error_rate, latency_ms: fault.latency_ms });
+    res.json({ model, version, ...fault });
+  });
+  r.delete<typeof faultPath, VersionParams>(faultPath, (req, res) => {
+    requireFaults();
+    const { model, version } = deps.models.resolve(req.params.model, req.params.version);
+    if (!deps.faults.clear(model, version)) throw new NotFoundError(`no fault is set on ${model}/${version}`);
+    deps.logger.info('fault removed', { model: `${model}/${version}` });
+    res.status(204).end();
+  });
+
   return r;
 }
