@@ -49,17 +49,18 @@ export interface Ticket {
   record(outcome: CallOutcome, durationMs: number): void;
 }
 
-interface WindowEntry {
-  failed: boolean;
-  slow: boolean;
-}
+const FAILED = 1;
+const SLOW = 2;
 
 export class CircuitBreaker extends EventEmitter<{ transition: [BreakerTransition]; rejected: []; call: [CallOutcome | 'slow'] }> {
   private state: BreakerState = 'closed';
   private forced = false;
   private generation = 0;
   private consecutive = 0;
-  private window: WindowEntry[] = [];
+  /** The count-based window as a ring of flags (FAILED | SLOW), oldest at ringStart. */
+  private readonly ring: Uint8Array;
+  private ringStart = 0;
+  private ringCount = 0;
   private windowFailures = 0;
   private windowSlow = 0;
   private trips = 0;
@@ -79,6 +80,7 @@ export class CircuitBreaker extends EventEmitter<{ transition: [BreakerTransitio
     private readonly wallNow: () => number = Date.now,
   ) {
     super();
+    this.ring = new Uint8Array(settings.window_size);
   }
 
   get currentState(): BreakerState {
@@ -118,7 +120,7 @@ export class CircuitBreaker extends EventEmitter<{ transition: [BreakerTransitio
 
   snapshot(): BreakerSnapshot {
     this.tick();
-    const calls = this.window.length;
+    const calls = this.ringCount;
     const openFor = this.openUntil - this.clock.now();
     return {
       state: this.state,
@@ -159,21 +161,18 @@ export class CircuitBreaker extends EventEmitter<{ transition: [BreakerTransitio
   }
 
   private ticket(): Ticket {
-    const generation = this.generation;
-    let done = false;
-    return {
-      record: (outcome, durationMs) => {
-        if (done) return;
-        done = true;
-        this.tick();
-        if (generation !== this.generation) return; // admitted under another state: not counted
-        if (outcome === 'ignored') {
-          if (this.state === 'half_open') this.permitsLeft++; // give the trial slot back
-          return;
-        }
-        this.onOutcome(outcome === 'failure', durationMs);
-      },
-    };
+    return new BreakerTicket(this, this.generation);
+  }
+
+  /** Called by a ticket, once. */
+  settle(generation: number, outcome: CallOutcome, durationMs: number): void {
+    this.tick();
+    if (generation !== this.generation) return; // admitted under another state: not counted
+    if (outcome === 'ignored') {
+      if (this.state === 'half_open') this.permitsLeft++; // give the trial slot back
+      return;
+    }
+    this.onOutcome(outcome === 'failure', durationMs);
   }
 
   private onOutcome(failed: boolean, durationMs: number): void {
@@ -202,15 +201,19 @@ export class CircuitBreaker extends EventEmitter<{ transition: [BreakerTransitio
     if (this.state !== 'closed') return;
 
     this.consecutive = failed ? this.consecutive + 1 : 0;
-    this.window.push({ failed, slow });
+    const size = this.ring.length;
+    if (this.ringCount === size) {
+      const old = this.ring[this.ringStart]!;
+      if (old & FAILED) this.windowFailures--;
+      if (old & SLOW) this.windowSlow--;
+      this.ringStart = (this.ringStart + 1) % size;
+      this.ringCount--;
+    }
+    this.ring[(this.ringStart + this.ringCount) % size] = (failed ? FAILED : 0) | (slow ? SLOW : 0);
+    this.ringCount++;
     if (failed) this.windowFailures++;
     if (slow) this.windowSlow++;
-    if (this.window.length > s.window_size) {
-      const old = this.window.shift()!;
-      if (old.failed) this.windowFailures--;
-      if (old.slow) this.windowSlow--;
-    }
-    const calls = this.window.length;
+    const calls = this.ringCount;
     if (s.trip === 'consecutive' && this.consecutive >= s.consecutive_failures) {
       this.trip(`${this.consecutive} consecutive failures`);
     } else if (s.trip === 'failure_rate' && calls >= s.minimum_calls && this.windowFailures / calls >= s.failure_rate_threshold) {
@@ -240,7 +243,8 @@ export class CircuitBreaker extends EventEmitter<{ transition: [BreakerTransitio
 
   private clearCounters(): void {
     this.consecutive = 0;
-    this.window = [];
+    this.ringStart = 0;
+    this.ringCount = 0;
     this.windowFailures = 0;
     this.windowSlow = 0;
   }
@@ -259,6 +263,22 @@ export class CircuitBreaker extends EventEmitter<{ transition: [BreakerTransitio
       this.halfOpenDeadline = this.clock.now() + this.settings.half_open_timeout_ms;
     }
     this.emit('transition', { from, to, reason, at: this.wallNow() });
+  }
+}
+
+/** A class, not a closure per call: admission is on every request's path. */
+class BreakerTicket implements Ticket {
+  private done = false;
+
+  constructor(
+    private readonly breaker: CircuitBreaker,
+    private readonly generation: number,
+  ) {}
+
+  record(outcome: CallOutcome, durationMs: number): void {
+    if (this.done) return;
+    this.done = true;
+    this.breaker.settle(this.generation, outcome, durationMs);
   }
 }
 
