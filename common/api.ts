@@ -166,6 +166,22 @@ export interface AgentStatus {
     model_repository: string;
   };
   models: ModelStatus[];
+  /** Feature caches by model name (models with a feature source). */
+  caches: Record<string, CacheStatus>;
+}
+
+export interface CacheStatus {
+  entries: number;
+  bytes: number;
+  max_entries: number;
+  max_bytes: number;
+  hits: number;
+  misses: number;
+  stale_hits: number;
+  negative_hits: number;
+  hit_rate: number;
+  evictions: { capacity: number; expired: number };
+  source: { name: string; kind: string; healthy: boolean; last_error: string | null; fetches: number; errors: number };
 }
 
 /** Discrete events on GET /api/v1/events (besides the `snapshot` event, an AgentStatus). */

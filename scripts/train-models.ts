@@ -77,6 +77,7 @@ async function main(): Promise<void> {
     console.log(`digits/${v.version} (${v.description}): held-out accuracy ${(accuracy * 100).toFixed(2)}% ` +
       `in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   }
+  writeDemoFeatures(join(outDir, 'digits', 'features'), heldOut);
   // One held-out example request per class, for the README and the tests.
   const examples = join(outDir, 'digits', 'examples');
   mkdirSync(examples, { recursive: true });
@@ -93,6 +94,27 @@ async function main(): Promise<void> {
       writeFileSync(join(examples, 'classify-7.json'), JSON.stringify(classify) + '\n');
     }
   }
+}
+
+/**
+ * The embedded feature store of the demo: every held-out digit keyed `digit-<n>` (n = its index in
+ * the held-out set), pixels stored as bytes (the data set's values are k/255, to 3 decimals).
+ */
+function writeDemoFeatures(dir: string, heldOut: Sample[]): void {
+  mkdirSync(dir, { recursive: true });
+  const bytes = new Uint8Array(heldOut.length * PIXELS);
+  heldOut.forEach((s, i) => s.pixels.forEach((v, j) => (bytes[i * PIXELS + j] = Math.round(v * 255))));
+  writeFileSync(join(dir, 'vectors.u8'), bytes);
+  const index = {
+    dtype: 'uint8',
+    scale: 1 / 255,
+    dim: PIXELS,
+    ids: heldOut.map((_, i) => `digit-${i}`),
+    data: 'vectors.u8',
+  };
+  writeFileSync(join(dir, 'index.json'), JSON.stringify(index) + '\n');
+  // The labels, for tests and curious users (not read by the agent).
+  writeFileSync(join(dir, 'labels.json'), JSON.stringify(Object.fromEntries(heldOut.map((s, i) => [`digit-${i}`, s.label]))) + '\n');
 }
 
 main().catch((err) => {

@@ -45,6 +45,7 @@ export async function startAgent(config: AgentConfig, logger: Logger, workerFile
     metrics.observeBreaker(s.model, s.version, s.breaker);
     s.breaker.on('transition', (t) => events.publish({ type: 'breaker', model: s.model, version: s.version, ...t }));
   });
+  models.on('features', (model, cache) => metrics.observeFeatureCache(model, cache));
   models.on('model', (e) => {
     if (e.version) metrics.onModelState(e.model, e.version, e.state);
     events.publish({ type: 'model', ...e, at: Date.now() });
@@ -62,6 +63,7 @@ export async function startAgent(config: AgentConfig, logger: Logger, workerFile
       model_repository: config.models,
     },
     models: models.status(),
+    caches: Object.fromEntries([...models.featureCaches()].map(([name, c]) => [name, c.stats()])),
   });
 
   const app = createApp({

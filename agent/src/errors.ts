@@ -87,3 +87,21 @@ export class CircuitOpenError extends AgentError {
     super(message);
   }
 }
+
+/** An entity the request names has no stored feature vector (404). */
+export class EntityNotFoundError extends AgentError {
+  readonly kind = 'entity_not_found';
+}
+
+/** The feature source (Redis, a file) cannot answer for keys that are not cached (503). */
+export class FeatureSourceUnavailableError extends AgentError {
+  readonly kind = 'feature_source_unavailable';
+  constructor(message: string, readonly retryAfterS = 1) {
+    super(message);
+  }
+}
+
+/** The feature store holds data the model cannot take (wrong vector length): the store's fault (500). */
+export class FeatureDataError extends AgentError {
+  readonly kind = 'feature_data';
+}

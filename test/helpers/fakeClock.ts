@@ -2,7 +2,8 @@
 import type { Clock, Timer } from '../../agent/src/time/clock.js';
 
 export class FakeClock implements Clock {
-  private t = 0;
+  // Not 0: some libraries (lru-cache) read a start time of 0 as "no time recorded".
+  private t = 1_000;
   private seq = 0;
   private timers: { at: number; seq: number; fn: () => void; live: boolean }[] = [];
 

@@ -188,5 +188,5 @@ test('rejections and outcomes are counted and emitted; snapshot says when the ne
   assert.equal(rejected, 1);
   assert.deepEqual(snap.totals, { successes: 1, failures: 1, slow: 0, rejected: 1 });
   assert.equal(snap.next_trial_at, 1_000_000 + clock.now() + 12_000);
-  assert.equal(snap.opened_at, 1_000_000);
+  assert.equal(snap.opened_at, 1_000_000 + clock.now());
 });

@@ -11,6 +11,10 @@ import type {
 import { ModelNotReadyError, NotFoundError, InvalidInputError } from '../errors.js';
 import { DynamicBatcher } from '../batching/dynamicBatcher.js';
 import type { FaultInjector } from '../faults/faultInjector.js';
+import { FeatureCache } from '../features/featureCache.js';
+import type { FeatureSource } from '../features/featureSource.js';
+import { FileFeatureSource } from '../features/fileFeatureSource.js';
+import { RedisFeatureSource } from '../features/redisFeatureSource.js';
 import { InstancePool } from '../inference/instancePool.js';
 import { CircuitBreaker } from '../resilience/circuitBreaker.js';
 import { DEFAULT_BREAKER_SETTINGS } from '../resilience/breakerSettings.js';
@@ -32,6 +36,8 @@ export interface ServableVersion {
   batcher: DynamicBatcher;
   breaker: CircuitBreaker;
   provider: string;
+  /** The model's feature cache (shared by its versions), when its config names a feature source. */
+  features?: FeatureCache;
 }
 
 interface VersionRecord {
@@ -45,7 +51,9 @@ interface VersionRecord {
 
 interface ModelRecord {
   name: string;
+  dir: string;
   config?: ModelConfig;
+  features?: FeatureCache;
   error?: string;
   defaultVersion?: string;
   versions: Map<string, VersionRecord>;
@@ -66,7 +74,11 @@ export interface ModelManagerOptions {
   clock?: Clock;
 }
 
-export class ModelManager extends EventEmitter<{ model: [ModelEvent]; servable: [ServableVersion] }> {
+export class ModelManager extends EventEmitter<{
+  model: [ModelEvent];
+  servable: [ServableVersion];
+  features: [model: string, cache: FeatureCache];
+}> {
   private readonly models = new Map<string, ModelRecord>();
   private loading = true;
 
@@ -86,6 +98,7 @@ export class ModelManager extends EventEmitter<{ model: [ModelEvent]; servable: 
   async loadAll(): Promise<void> {
     const loads: Promise<void>[] = [];
     for (const model of this.models.values()) {
+      if (!model.error) this.openFeatures(model);
       if (model.error) {
         this.opts.logger.error('model failed to load', { model: model.name, reason: model.error });
         this.emit('model', { model: model.name, state: 'failed', reason: model.error });
@@ -178,6 +191,7 @@ export class ModelManager extends EventEmitter<{ model: [ModelEvent]; servable: 
   async close(): Promise<void> {
     const closing: Promise<void>[] = [];
     for (const m of this.models.values()) {
+      if (m.features) closing.push(m.features.close());
       for (const v of m.versions.values()) {
         if (v.servable) closing.push(v.servable.pool.close());
         v.servable = undefined;
@@ -219,11 +233,50 @@ export class ModelManager extends EventEmitter<{ model: [ModelEvent]; servable: 
     }
     return {
       name: entry.name,
+      dir: entry.dir,
       versions,
       ...(entry.config ? { config: entry.config } : {}),
       ...(entry.error ? { error: entry.error } : {}),
       ...(entry.defaultVersion ? { defaultVersion: entry.defaultVersion } : {}),
     };
+  }
+
+  /** The model's feature source and cache; a bad source fails the model, not the agent. */
+  private openFeatures(model: ModelRecord): void {
+    const settings = model.config?.features;
+    if (!settings) return;
+    try {
+      const source: FeatureSource =
+        settings.source === 'file'
+          ? FileFeatureSource.fromConfig(model.dir, settings.path)
+          : new RedisFeatureSource({ url: settings.url, keyPrefix: settings.key_prefix ?? `inferscope:${model.name}:`, timeoutMs: settings.timeout_ms });
+      model.features = new FeatureCache(
+        source,
+        {
+          label: model.name,
+          maxEntries: settings.max_entries,
+          maxBytes: settings.max_bytes,
+          ttlMs: settings.ttl_ms,
+          negativeTtlMs: settings.negative_ttl_ms,
+          staleMs: settings.stale_ms,
+        },
+        this.opts.clock ?? systemClock,
+      );
+      this.emit('features', model.name, model.features);
+    } catch (err) {
+      model.error = `features: ${(err as Error).message}`;
+      for (const v of model.versions.values()) {
+        v.state = 'failed';
+        v.reason = model.error;
+      }
+    }
+  }
+
+  /** Feature caches by model name (for status and invalidation). */
+  featureCaches(): Map<string, FeatureCache> {
+    const out = new Map<string, FeatureCache>();
+    for (const m of this.models.values()) if (m.features) out.set(m.name, m.features);
+    return out;
   }
 
   private async loadVersion(model: ModelRecord, v: VersionRecord): Promise<void> {
@@ -288,7 +341,17 @@ export class ModelManager extends EventEmitter<{ model: [ModelEvent]; servable: 
         this.opts.logger[t.to === 'open' ? 'warn' : 'info']('circuit breaker transition', { model: label, from: t.from, to: t.to, reason: t.reason }),
       );
       v.provider = info.provider;
-      v.servable = { model: model.name, version: v.version, config, pool, batcher, breaker, provider: info.provider, ...described };
+      v.servable = {
+        model: model.name,
+        version: v.version,
+        config,
+        pool,
+        batcher,
+        breaker,
+        provider: info.provider,
+        ...described,
+        ...(model.features ? { features: model.features } : {}),
+      };
       v.state = 'ready';
       this.emit('servable', v.servable);
       this.opts.logger.info('model loaded', {

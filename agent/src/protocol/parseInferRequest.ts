@@ -32,6 +32,8 @@ export interface ParsedInferRequest {
   batchSize: number;
   /** The outputs to return, in order; all of the model's when the request names none. */
   outputs: RequestedOutput[];
+  /** Entity inference: the input comes from these entities' stored feature vectors (feeds empty). */
+  entities?: string[];
 }
 
 const REQUEST_FIELDS = new Set(['id', 'parameters', 'inputs', 'outputs']);
@@ -69,6 +71,19 @@ export function parseInferRequest(body: unknown, target: InferTarget, limits: Re
   }
   if (body.id !== undefined && typeof body.id !== 'string') fail(`'id' must be a string`);
   const parameters = checkParameters(body.parameters, 'the request');
+
+  if (parameters.entities !== undefined) {
+    if (body.inputs !== undefined) fail(`give either 'inputs' or parameters.entities, not both`);
+    const entities = parseEntities(parameters.entities, target);
+    return {
+      ...(typeof body.id === 'string' ? { id: body.id } : {}),
+      parameters,
+      feeds: {},
+      batchSize: entities.length,
+      outputs: parseOutputs(body.outputs, target),
+      entities,
+    };
+  }
 
   const inputs = body.inputs;
   if (!Array.isArray(inputs) || inputs.length === 0) {
@@ -175,6 +190,15 @@ function flattenInto(data: unknown[], datatype: Datatype, count: number, rank: n
   visit(data, 1);
   if (n !== count) fail(`input '${name}' has ${n} values in 'data', but its shape needs ${count}`);
   return out;
+}
+
+function parseEntities(raw: unknown, target: InferTarget): string[] {
+  if (!Array.isArray(raw) || raw.length === 0 || !raw.every((e) => typeof e === 'string' && e.length > 0 && e.length <= 256)) {
+    fail(`parameters.entities must be a non-empty list of entity ids (strings of 1-256 characters), e.g. ["digit-17"]`);
+  }
+  const limit = target.maxBatchSize > 0 ? target.maxBatchSize : 1;
+  if (raw.length > limit) fail(`${raw.length} entities exceed the ${limit} rows ${target.label} takes per request`);
+  return raw as string[];
 }
 
 function parseOutputs(raw: unknown, target: InferTarget): RequestedOutput[] {

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import { describeZodIssues } from '../config/zodIssues.js';
 import { breakerSettingsSchema } from '../resilience/breakerSettings.js';
+import { featureSettingsSchema } from '../features/featureSettings.js';
 
 export const EXECUTION_PROVIDERS = ['cuda', 'tensorrt', 'webgpu', 'cpu'] as const;
 export type ExecutionProvider = (typeof EXECUTION_PROVIDERS)[number];
@@ -34,6 +35,7 @@ export const modelConfigSchema = z
     labels: z.array(z.string()).optional(),
     dynamic_batching: dynamicBatchingSchema.optional(),
     breaker: breakerSettingsSchema.optional(),
+    features: featureSettingsSchema.optional(),
   })
   .strict();
 

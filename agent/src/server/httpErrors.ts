@@ -4,6 +4,9 @@ import {
   CancelledError,
   CircuitOpenError,
   DeadlineExceededError,
+  EntityNotFoundError,
+  FeatureDataError,
+  FeatureSourceUnavailableError,
   ForbiddenError,
   InvalidInputError,
   ModelExecutionError,
@@ -42,7 +45,9 @@ export function toHttpError(err: unknown): HttpError {
     if (err instanceof InvalidInputError) return plain(400, err.message);
     if (err instanceof UnauthorizedError) return plain(401, err.message, { 'WWW-Authenticate': 'Bearer' });
     if (err instanceof ForbiddenError) return plain(403, err.message);
-    if (err instanceof NotFoundError) return plain(404, err.message);
+    if (err instanceof NotFoundError || err instanceof EntityNotFoundError) return plain(404, err.message);
+    if (err instanceof FeatureSourceUnavailableError) return plain(503, err.message, { 'Retry-After': String(err.retryAfterS) });
+    if (err instanceof FeatureDataError) return plain(500, err.message);
     if (err instanceof UnsupportedMediaTypeError) return plain(415, err.message);
     if (err instanceof ModelNotReadyError) return plain(503, err.message, { 'Retry-After': String(err.retryAfterS ?? 5) });
     if (err instanceof CircuitOpenError) return plain(503, err.message, { 'Retry-After': String(err.retryAfterS) });

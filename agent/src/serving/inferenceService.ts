@@ -11,6 +11,7 @@ import {
   WorkerCrashedError,
 } from '../errors.js';
 import type { FaultInjector } from '../faults/faultInjector.js';
+import { entityFeeds } from '../features/entityFeeds.js';
 import type { ModelManager } from '../models/modelManager.js';
 import { buildInferResponse } from '../protocol/buildInferResponse.js';
 import { parseInferRequest, type RequestLimits } from '../protocol/parseInferRequest.js';
@@ -48,6 +49,14 @@ export class InferenceService extends EventEmitter<{ inference: [InferenceOutcom
         this.limits,
       );
       const timeoutMs = requestTimeoutMs(request.parameters.timeout);
+      if (request.entities) {
+        // Features are resolved before admission: a feature store outage is not the model's failure.
+        if (!target.features) {
+          throw new InvalidInputError(`${target.model} has no feature source configured; send 'inputs' instead of parameters.entities`);
+        }
+        const vectors = await target.features.getMany(request.entities);
+        request.feeds = entityFeeds(`${target.model}/${target.version}`, target.inputs, target.config.max_batch_size > 0, request.entities, vectors);
+      }
       // Admission comes after validation (a bad request is the client's fault, never the model's)
       // and before the queue (an open breaker answers at once).
       const ticket = target.breaker.admit();
@@ -80,6 +89,7 @@ export class InferenceService extends EventEmitter<{ inference: [InferenceOutcom
         request.outputs,
         results,
       );
+      if (request.entities) response.parameters = { entities: request.entities };
       report('success');
       return response;
     } catch (err) {

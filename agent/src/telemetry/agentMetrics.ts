@@ -15,6 +15,7 @@ import {
 import type { VersionState } from '../../../common/api.js';
 import type { DynamicBatcher } from '../batching/dynamicBatcher.js';
 import type { BreakerState, CircuitBreaker } from '../resilience/circuitBreaker.js';
+import type { FeatureCache } from '../features/featureCache.js';
 
 /** Seconds; from sub-millisecond CPU runs of small models to multi-second GPU batches. */
 export const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -52,6 +53,11 @@ export class AgentMetrics {
   private readonly breakerTransitions: Counter<'model' | 'version' | 'from' | 'to'>;
   private readonly breakerRejected: Counter<'model' | 'version'>;
   private readonly breakerCalls: Counter<'model' | 'version' | 'outcome'>;
+  private readonly cacheLookups: Counter<'model' | 'result'>;
+  private readonly cacheEvictions: Counter<'model' | 'reason'>;
+  private readonly sourceFetch: Histogram<'model' | 'source'>;
+  private readonly sourceErrors: Counter<'model' | 'source'>;
+  private readonly caches = new Map<string, FeatureCache>();
   private readonly breakers = new Map<string, { model: string; version: string; breaker: CircuitBreaker }>();
   private readonly batchers = new Map<string, { model: string; version: string; batcher: DynamicBatcher }>();
 
@@ -166,6 +172,50 @@ export class AgentMetrics {
       labelNames: ['model', 'version', 'outcome'],
       registers,
     });
+    this.cacheLookups = new Counter({
+      name: 'inferscope_feature_cache_lookups_total',
+      help: 'Feature cache look-ups per entity, by result: hit, miss, stale (served past its TTL while refreshing), negative_hit (a cached "not found").',
+      labelNames: ['model', 'result'],
+      registers,
+    });
+    this.cacheEvictions = new Counter({
+      name: 'inferscope_feature_cache_evictions_total',
+      help: 'Feature cache entries removed, by reason: capacity (entries or bytes bound), expired.',
+      labelNames: ['model', 'reason'],
+      registers,
+    });
+    const caches = this.caches;
+    new Gauge({
+      name: 'inferscope_feature_cache_entries',
+      help: 'Entries in the feature cache.',
+      labelNames: ['model'],
+      registers,
+      collect() {
+        for (const [model, c] of caches) this.set({ model }, c.stats().entries);
+      },
+    });
+    new Gauge({
+      name: 'inferscope_feature_cache_bytes',
+      help: 'Bytes held by the feature cache (vectors, keys and per-entry overhead).',
+      labelNames: ['model'],
+      registers,
+      collect() {
+        for (const [model, c] of caches) this.set({ model }, c.stats().bytes);
+      },
+    });
+    this.sourceFetch = new Histogram({
+      name: 'inferscope_feature_source_fetch_duration_seconds',
+      help: 'Time of one fetch from the feature source (all of a request\'s missing keys in one round trip).',
+      labelNames: ['model', 'source'],
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    this.sourceErrors = new Counter({
+      name: 'inferscope_feature_source_errors_total',
+      help: 'Failed fetches from the feature source.',
+      labelNames: ['model', 'source'],
+      registers,
+    });
     this.modelState = new Gauge({
       name: 'inferscope_model_state',
       help: 'State of each model version (1 for the current state, 0 otherwise).',
@@ -214,6 +264,21 @@ export class AgentMetrics {
     breaker.on('transition', (t) => this.breakerTransitions.inc({ ...labels, from: t.from, to: t.to }));
     breaker.on('rejected', () => this.breakerRejected.inc(labels));
     breaker.on('call', (outcome) => this.breakerCalls.inc({ ...labels, outcome }));
+  }
+
+  /** Subscribes to a model's feature cache. */
+  observeFeatureCache(model: string, cache: FeatureCache): void {
+    this.caches.set(model, cache);
+    const source = cache.source.kind;
+    for (const result of ['hit', 'miss', 'stale', 'negative_hit']) this.cacheLookups.inc({ model, result }, 0);
+    for (const reason of ['capacity', 'expired']) this.cacheEvictions.inc({ model, reason }, 0);
+    this.sourceErrors.inc({ model, source }, 0);
+    cache.on('lookup', (result, n) => this.cacheLookups.inc({ model, result }, n));
+    cache.on('eviction', (reason) => this.cacheEvictions.inc({ model, reason }));
+    cache.on('fetch', (s, ok) => {
+      this.sourceFetch.observe({ model, source }, s);
+      if (!ok) this.sourceErrors.inc({ model, source });
+    });
   }
 
   onHttp(method: string, route: string, code: number): void {

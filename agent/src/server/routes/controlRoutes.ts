@@ -41,6 +41,17 @@ export function controlRoutes(deps: AppDeps): Router {
     res.json(servable.breaker.snapshot());
   });
 
+  // Invalidate the feature cache: all of it, or one model's (?model=).
+  r.delete('/api/v1/cache', (req, res) => {
+    const wanted = typeof req.query.model === 'string' ? req.query.model : undefined;
+    const caches = deps.models.featureCaches();
+    if (wanted !== undefined && !caches.has(wanted)) throw new NotFoundError(`model "${wanted}" has no feature cache`);
+    let cleared = 0;
+    for (const [name, cache] of caches) if (wanted === undefined || name === wanted) cleared += cache.clear();
+    deps.logger.info('feature cache cleared', { model: wanted ?? 'all', entries: cleared });
+    res.json({ cleared });
+  });
+
   const faultPath = '/api/v1/faults/:model/:version';
   const requireFaults = () => {
     if (!deps.faultsEnabled) throw new ForbiddenError('fault injection is disabled; start the agent with --enable-faults');

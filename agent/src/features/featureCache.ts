@@ -1,0 +1,231 @@
+// The feature cache in front of one feature source: TTL + LRU, bounded by entries and by bytes
+// (lru-cache v11 holds the entries). On top of it:
+//  - all of a request's misses go to the source in one call (one MGET), and concurrent misses for
+//    the same key share one fetch (in-flight dedup across requests);
+//  - "not found" is cached briefly (negative_ttl_ms), so a hot unknown id does not hammer the source;
+//  - with stale_ms > 0, an entry past its TTL is served for that long while one background refresh
+//    runs (stale-while-revalidate); otherwise expired entries are never served;
+//  - expired entries are dropped lazily on access and by a periodic purge off the request path;
+//  - if the source fails, keys that are cached keep serving; the others fail with a 503 naming
+//    the source, and service recovers on its own when the source does.
+import { EventEmitter } from 'node:events';
+import { LRUCache } from 'lru-cache';
+import { EntityNotFoundError, FeatureSourceUnavailableError } from '../errors.js';
+import type { Clock } from '../time/clock.js';
+import type { FeatureSource, FetchedFeature } from './featureSource.js';
+
+export interface FeatureCacheOptions {
+  /** "digits", for messages. */
+  label: string;
+  maxEntries: number;
+  maxBytes: number;
+  ttlMs: number;
+  negativeTtlMs: number;
+  staleMs: number;
+}
+
+export type LookupResult = 'hit' | 'miss' | 'stale' | 'negative_hit';
+export type EvictionReason = 'capacity' | 'expired';
+
+export interface FeatureCacheStats {
+  entries: number;
+  bytes: number;
+  max_entries: number;
+  max_bytes: number;
+  hits: number;
+  misses: number;
+  stale_hits: number;
+  negative_hits: number;
+  /** (hits + stale hits + negative hits) / lookups; 0 before any lookup. */
+  hit_rate: number;
+  evictions: Record<EvictionReason, number>;
+  source: { name: string; kind: string; healthy: boolean; last_error: string | null; fetches: number; errors: number };
+}
+
+interface Entry {
+  /** null: the source said "not found". */
+  vector: Float32Array | null;
+  fetchedAt: number;
+  /** Fresh until this time (ms, cache clock). */
+  freshUntil: number;
+}
+
+const ENTRY_OVERHEAD_BYTES = 96;
+
+export class FeatureCache extends EventEmitter<{
+  lookup: [LookupResult, number];
+  eviction: [EvictionReason];
+  fetch: [durationS: number, ok: boolean];
+}> {
+  private readonly lru: LRUCache<string, Entry>;
+  private readonly inFlight = new Map<string, Promise<Entry>>();
+  private readonly counts = { hit: 0, miss: 0, stale: 0, negative_hit: 0 };
+  private readonly evictions: Record<EvictionReason, number> = { capacity: 0, expired: 0 };
+  private readonly sourceState = { healthy: true, lastError: null as string | null, fetches: 0, errors: 0 };
+  private purgeTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    readonly source: FeatureSource,
+    private readonly opts: FeatureCacheOptions,
+    private readonly clock: Clock,
+    purgeIntervalMs = 10_000,
+  ) {
+    super();
+    this.lru = new LRUCache<string, Entry>({
+      max: opts.maxEntries,
+      maxSize: opts.maxBytes,
+      sizeCalculation: (e, key) => (e.vector?.byteLength ?? 0) + key.length * 2 + ENTRY_OVERHEAD_BYTES,
+      ttl: opts.ttlMs + opts.staleMs,
+      ttlResolution: 0,
+      allowStale: false,
+      updateAgeOnGet: false,
+      perf: { now: () => clock.now() },
+      dispose: (_e, _k, reason) => {
+        const why: EvictionReason | undefined = reason === 'evict' ? 'capacity' : reason === 'expire' ? 'expired' : undefined;
+        if (!why) return;
+        this.evictions[why]++;
+        this.emit('eviction', why);
+      },
+    });
+    if (purgeIntervalMs > 0) {
+      this.purgeTimer = setInterval(() => this.lru.purgeStale(), purgeIntervalMs);
+      this.purgeTimer.unref();
+    }
+  }
+
+  /** Vectors for the ids, in order. Unknown ids → EntityNotFoundError naming them. */
+  async getMany(ids: string[]): Promise<Float32Array[]> {
+    const now = this.clock.now();
+    const result: (Entry | undefined)[] = new Array(ids.length);
+    const missing: string[] = [];
+    ids.forEach((id, i) => {
+      const entry = this.lru.get(id);
+      if (!entry) {
+        missing.push(id);
+        return;
+      }
+      if (now < entry.freshUntil) {
+        this.count(entry.vector ? 'hit' : 'negative_hit');
+        result[i] = entry;
+      } else if (this.opts.staleMs > 0 && entry.vector) {
+        this.count('stale');
+        result[i] = entry;
+        void this.fetch([id]).catch(() => undefined); // refresh in the background
+      } else {
+        missing.push(id);
+      }
+    });
+    if (missing.length) {
+      for (let k = 0; k < missing.length; k++) this.count('miss');
+      const fetched = await this.fetch([...new Set(missing)]);
+      ids.forEach((id, i) => {
+        result[i] ??= fetched.get(id);
+      });
+    }
+    const unknown = ids.filter((_, i) => !result[i]?.vector);
+    if (unknown.length) {
+      const shown = unknown.slice(0, 5).map((u) => `"${u}"`).join(', ');
+      throw new EntityNotFoundError(
+        `no features for entit${unknown.length > 1 ? 'ies' : 'y'} ${shown}${unknown.length > 5 ? ` and ${unknown.length - 5} more` : ''} in ${this.source.name}`,
+      );
+    }
+    return result.map((e) => e!.vector!);
+  }
+
+  /** Drops every entry; returns how many there were. */
+  clear(): number {
+    const n = this.lru.size;
+    this.lru.clear();
+    return n;
+  }
+
+  stats(): FeatureCacheStats {
+    const lookups = this.counts.hit + this.counts.miss + this.counts.stale + this.counts.negative_hit;
+    return {
+      entries: this.lru.size,
+      bytes: this.lru.calculatedSize,
+      max_entries: this.opts.maxEntries,
+      max_bytes: this.opts.maxBytes,
+      hits: this.counts.hit,
+      misses: this.counts.miss,
+      stale_hits: this.counts.stale,
+      negative_hits: this.counts.negative_hit,
+      hit_rate: lookups ? (this.counts.hit + this.counts.stale + this.counts.negative_hit) / lookups : 0,
+      evictions: { ...this.evictions },
+      source: {
+        name: this.source.name,
+        kind: this.source.kind,
+        healthy: this.sourceState.healthy,
+        last_error: this.sourceState.lastError,
+        fetches: this.sourceState.fetches,
+        errors: this.sourceState.errors,
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.purgeTimer) clearInterval(this.purgeTimer);
+    await this.source.close();
+  }
+
+  private count(result: LookupResult): void {
+    this.counts[result]++;
+    this.emit('lookup', result, 1);
+  }
+
+  /** Fetches ids, sharing fetches already in flight; stores what comes back. */
+  private async fetch(ids: string[]): Promise<Map<string, Entry>> {
+    const out = new Map<string, Entry>();
+    const waits: Promise<void>[] = [];
+    const toFetch: string[] = [];
+    for (const id of ids) {
+      const pending = this.inFlight.get(id);
+      if (pending) waits.push(pending.then((e) => void out.set(id, e)));
+      else toFetch.push(id);
+    }
+    if (toFetch.length) {
+      const batch = this.fetchFromSource(toFetch);
+      toFetch.forEach((id) => {
+        const one = batch.then((m) => m.get(id)!);
+        this.inFlight.set(id, one);
+        void one.then(
+          () => this.inFlight.delete(id),
+          () => this.inFlight.delete(id),
+        );
+        waits.push(one.then((e) => void out.set(id, e)));
+      });
+    }
+    await Promise.all(waits);
+    return out;
+  }
+
+  private async fetchFromSource(ids: string[]): Promise<Map<string, Entry>> {
+    const started = this.clock.now();
+    let fetched: Map<string, FetchedFeature | null>;
+    this.sourceState.fetches++;
+    try {
+      fetched = await this.source.getMany(ids);
+    } catch (err) {
+      this.sourceState.errors++;
+      this.sourceState.healthy = false;
+      this.sourceState.lastError = (err as Error).message;
+      this.emit('fetch', (this.clock.now() - started) / 1000, false);
+      throw new FeatureSourceUnavailableError(
+        `feature source ${this.source.name} for ${this.opts.label} is unavailable (${(err as Error).message}); ` +
+          'cached entities still work',
+      );
+    }
+    this.sourceState.healthy = true;
+    this.emit('fetch', (this.clock.now() - started) / 1000, true);
+    const now = this.clock.now();
+    const entries = new Map<string, Entry>();
+    for (const id of ids) {
+      const f = fetched.get(id) ?? null;
+      const ttl = f ? Math.min(this.opts.ttlMs, f.ttlMs ?? Infinity) : this.opts.negativeTtlMs;
+      const entry: Entry = { vector: f?.vector ?? null, fetchedAt: now, freshUntil: now + ttl };
+      entries.set(id, entry);
+      if (ttl > 0) this.lru.set(id, entry, { ttl: f ? ttl + this.opts.staleMs : ttl });
+    }
+    return entries;
+  }
+}
