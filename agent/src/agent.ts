@@ -69,6 +69,7 @@ export async function startAgent(config: AgentConfig, logger: Logger, workerFile
   const app = createApp({
     version: AGENT_VERSION,
     host: config.host,
+    allowedHosts: config.allowed_hosts,
     ...(config.token ? { token: config.token } : {}),
     bodyLimitBytes: config.body_limit_bytes,
     models,

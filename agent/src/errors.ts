@@ -73,6 +73,10 @@ export class QueueFullError extends AgentError {
 /** The request's deadline passed while it waited in the queue (504). */
 export class DeadlineExceededError extends AgentError {
   readonly kind = 'timeout';
+  /** The client's own `timeout` was the deadline in force (then it says nothing about the model). */
+  constructor(message: string, readonly setByClient = false) {
+    super(message);
+  }
 }
 
 /** The client went away before its queued request ran; nothing is sent back. */

@@ -70,3 +70,44 @@ test('a worker that dies mid-batch fails that batch with a clear error, is repla
     await pool.close();
   }
 });
+
+test('a run that hangs past run_timeout_ms ends its worker: the request gets a clear error and serving goes on', async () => {
+  const { pool } = await InstancePool.start({
+    workerFile: join(ROOT, 'test', 'fixtures', 'crashingWorker.js'),
+    init: { modelPath: 'unused', executionProviders: ['cpu'], intraOpThreads: 1 },
+    count: 1,
+    label: 'hangs/1',
+    logger: silentLogger,
+    runTimeoutMs: 200,
+  });
+  try {
+    const x = (v: number) => ({ x: { type: 'float32' as const, dims: [1, 2], data: Float32Array.from([v, v]) } });
+    await assert.rejects(pool.run(x(999), ['y']), (e: unknown) => e instanceof WorkerCrashedError && /a run took longer than run_timeout_ms \(200 ms\)/.test((e as Error).message));
+    await waitFor(async () => pool.size === 1, 10_000);
+    assert.deepEqual(Array.from((await pool.run(x(3), ['y'])).y!.data as Float32Array), [3, 3]);
+  } finally {
+    await pool.close();
+  }
+});
+
+test('a worker that keeps crashing is given up on after 5 crashes, and the pool says so', async () => {
+  const { pool } = await InstancePool.start({
+    workerFile: join(ROOT, 'test', 'fixtures', 'crashingWorker.js'),
+    init: { modelPath: 'unused', executionProviders: ['cpu'], intraOpThreads: 1 },
+    count: 1,
+    label: 'crashy/2',
+    logger: silentLogger,
+  });
+  const exhausted = new Promise<string>((resolve) => pool.once('exhausted', resolve));
+  try {
+    const poison = { x: { type: 'float32' as const, dims: [1, 2], data: Float32Array.from([-1, -1]) } };
+    for (let i = 0; i < 6; i++) {
+      await waitFor(async () => pool.size === 1, 10_000);
+      await assert.rejects(pool.run({ x: { ...poison.x, data: poison.x.data.slice() } }, ['y']), WorkerCrashedError);
+    }
+    assert.match(await exhausted, /crashed 6 times in 3 minutes; not restarting them/);
+    assert.equal(pool.size, 0);
+  } finally {
+    await pool.close();
+  }
+});

@@ -148,7 +148,33 @@ test('queue policy under injected latency: full queue → 503 + Retry-After, dea
   assert.equal(await metric(/inferscope_queue_rejections_total\{model="digits",version="1",reason="timeout"\} (\d+)/), 1);
   const bad = await infer('1', 1, { parameters: { timeout: -5 } });
   assert.equal(bad.status, 400);
-  assert.match(bad.body.error!, /parameter 'timeout' must be a positive number of milliseconds/);
+  assert.match(bad.body.error!, /parameter 'timeout' must be a number of milliseconds from 1 to 3600000/);
+  assert.equal((await infer('1', 1, { parameters: { timeout: 3e9 } })).status, 400);
+});
+
+test('deadlines a client sets on itself never open the breaker', async () => {
+  await fault('1', { latency_ms: 300 });
+  const busy = infer('1', 0);
+  await waitFor(async () => (await request<AgentStatus>(`${agent.url}/api/v1/status`)).body.models[0]!.versions[0]!.batching.in_flight_batches === 1, 5000);
+  const expired = await Promise.all([1, 2, 3, 4].map(() => infer('1', 1, { parameters: { timeout: 1 } })));
+  assert.deepEqual(expired.map((r) => r.status), [504, 504, 504, 504]);
+  assert.equal((await busy).status, 200);
+  await fault('1', null);
+  const snap = await breakerOf('1');
+  assert.equal(snap.state, 'closed');
+  assert.equal(snap.consecutive_failures, 0);
+  assert.equal((await infer('1', 7)).status, 200);
+});
+
+test('event streams are capped; a client beyond the cap gets 503', async () => {
+  const { MAX_SSE_CLIENTS } = await import('../../agent/src/server/sseHub.js');
+  const extra: SseClient[] = [];
+  try {
+    for (let i = 1; i < MAX_SSE_CLIENTS; i++) extra.push(await SseClient.connect(`${agent.url}/api/v1/events`));
+    await assert.rejects(SseClient.connect(`${agent.url}/api/v1/events`), /SSE status 503/);
+  } finally {
+    for (const c of extra) c.close();
+  }
 });
 
 test('fault bodies are validated', async () => {

@@ -42,6 +42,8 @@ interface Case {
 
 const cases: Case[] = [
   { what: 'malformed JSON', rawBody: '{"inputs": [', headers: { 'content-type': 'application/json' }, status: 400, error: /the body is not valid JSON/ },
+  { what: 'JSON nested 10,000 deep', rawBody: '['.repeat(10_000) + ']'.repeat(10_000), headers: { 'content-type': 'application/json' }, status: 400, error: /nests JSON deeper than 32 levels/ },
+  { what: 'a huge shape with no data', body: input({ shape: [64, 784], data: [] }), status: 400, error: /has 0 values in 'data', but its shape needs 50176|nested 'data' has 0 rows/ },
   { what: 'JSON that is not an object', body: [1, 2, 3], status: 400, error: /must be a JSON object with an "inputs" array/ },
   { what: 'form content type', rawBody: 'inputs=1', headers: { 'content-type': 'application/x-www-form-urlencoded' }, status: 415, error: /Content-Type: application\/json/ },
   { what: 'no content type', rawBody: JSON.stringify(seven), headers: { 'content-type': '' }, status: 415, error: /Content-Type: application\/json/ },

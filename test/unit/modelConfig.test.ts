@@ -30,6 +30,9 @@ const bad: [string, unknown, RegExp][] = [
   ['name differs from folder', { name: 'other' }, /field 'name': "other" must match the folder name "m"/],
   ['preferred size above max', { max_batch_size: 4, dynamic_batching: { preferred_batch_size: [8] } }, /preferred_batch_size': 8 exceeds max_batch_size 4/],
   ['labels not strings', { labels: [1, 2] }, /field 'labels\.0'/],
+  ['a breaker window smaller than its minimum calls', { breaker: { trip: 'failure_rate', window_size: 5 } }, /field 'breaker\.minimum_calls': minimum_calls must not exceed window_size/],
+  ['a queue delay setTimeout cannot hold', { dynamic_batching: { max_queue_delay_ms: 3e9 } }, /field 'dynamic_batching\.max_queue_delay_ms': expected milliseconds from 0 to 60000/],
+  ['a redis source without a URL scheme', { features: { source: 'redis', url: 'localhost:6379' } }, /field 'features\.url': expected a redis:\/\/ or rediss:\/\/ URL/],
   ['wrong platform', { platform: 'tensorflow_savedmodel' }, /field 'platform': expected "onnxruntime_onnx"/],
 ];
 for (const [what, value, message] of bad) {

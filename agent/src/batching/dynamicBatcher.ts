@@ -53,7 +53,12 @@ export interface BatchRequest {
   /** Lowers the default deadline for this request (ms). */
   timeoutMs?: number;
   signal?: AbortSignal;
+  /** Filled in by the batcher: when the request's batch was handed to an instance (clock ms). */
+  dispatchedAt?: number;
 }
+
+/** setTimeout turns longer delays into 1 ms; no deadline or delay may exceed this. */
+export const MAX_TIMER_MS = 2_147_483_647;
 
 export type RejectReason = 'queue_full' | 'timeout' | 'cancelled';
 
@@ -122,10 +127,11 @@ export class DynamicBatcher extends EventEmitter<{
       const item: Queued = { req, key: batchKey(req.feeds, req.outputNames), enqueuedAt: this.clock.now(), resolve, reject };
       const timeout = effectiveTimeout(this.opts.defaultTimeoutMs, req.timeoutMs);
       if (timeout !== undefined) {
-        item.deadline = this.clock.setTimer(timeout, () => {
+        const byClient = req.timeoutMs !== undefined && req.timeoutMs === timeout && timeout !== this.opts.defaultTimeoutMs;
+        item.deadline = this.clock.setTimer(Math.min(timeout, MAX_TIMER_MS), () => {
           if (this.remove(item)) {
             this.emit('rejected', 'timeout');
-            reject(new DeadlineExceededError(`the request waited in the queue of ${this.opts.label} past its ${timeout} ms deadline`));
+            reject(new DeadlineExceededError(`the request waited in the queue of ${this.opts.label} past its ${timeout} ms deadline`, byClient));
           }
         });
       }
@@ -187,10 +193,11 @@ export class DynamicBatcher extends EventEmitter<{
       if (!idle && !(full && this.inFlight < 2 * capacity)) return;
       const waited = this.clock.now() - head.enqueuedAt;
       if (!full && this.opts.maxQueueDelayMs > 0 && waited < this.opts.maxQueueDelayMs) {
-        this.delayTimer = this.clock.setTimer(this.opts.maxQueueDelayMs - waited, () => this.pump());
+        this.delayTimer = this.clock.setTimer(Math.min(this.opts.maxQueueDelayMs - waited, MAX_TIMER_MS), () => this.pump());
         return;
       }
-      const batch = full ? group : this.cutToPreferred(group);
+      // A batch below max_batch_size is cut to the largest preferred size its requests can make.
+      const batch = rows >= this.opts.maxBatchSize ? group : this.cutToPreferred(group);
       this.take(batch);
       this.dispatch(batch);
     }
@@ -237,6 +244,7 @@ export class DynamicBatcher extends EventEmitter<{
     const now = this.clock.now();
     for (const q of batch) {
       this.detach(q);
+      q.req.dispatchedAt = now;
       this.emit('dequeued', (now - q.enqueuedAt) / 1000);
     }
     let released = false;
@@ -268,9 +276,11 @@ export class DynamicBatcher extends EventEmitter<{
     } catch (err) {
       this.record({ rows: total, requests: batch.length, computeS: (this.clock.now() - started) / 1000, ok: false });
       if (err instanceof ModelExecutionError && batch.length > 1) {
-        // One bad request must not fail the innocent ones: run the halves separately.
+        // One bad request must not fail the innocent ones: run the halves separately, one after
+        // the other, inside this batch's slot (so isolation never exceeds the instance budget).
         const mid = Math.ceil(batch.length / 2);
-        await Promise.all([this.execute(batch.slice(0, mid)), this.execute(batch.slice(mid))]);
+        await this.execute(batch.slice(0, mid));
+        await this.execute(batch.slice(mid));
         return;
       }
       for (const q of batch) q.reject(err as Error);

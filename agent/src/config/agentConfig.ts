@@ -19,6 +19,8 @@ export const agentConfigSchema = z
     max_inputs: z.int().min(1).max(1024),
     /** Most elements in one input tensor. */
     max_elements_per_input: z.int().min(1).max(1 << 28),
+    /** Host names (besides localhost and the bound address) that clients may use, e.g. a DNS name. */
+    allowed_hosts: z.array(z.string().regex(/^[A-Za-z0-9.\-\[\]:]+$/, 'expected host names')),
     /** How long a SIGTERM waits for in-flight requests before closing connections. */
     drain_timeout_s: z.number().min(0).max(3600),
   })
@@ -37,6 +39,7 @@ export function defaultAgentConfig(bundledModels: string): AgentConfig {
     max_inputs: 64,
     max_elements_per_input: 4 * 1024 * 1024,
     drain_timeout_s: 30,
+    allowed_hosts: [],
   };
 }
 

@@ -1,6 +1,7 @@
 // The inference instances of one model version (Triton's instance group): `count` workers, each
 // with its own session. A crashed worker is replaced; requests go to the least busy instance.
 import { ModelNotReadyError } from '../errors.js';
+import { EventEmitter } from 'node:events';
 import type { Logger } from '../log/logger.js';
 import type { WireTensor } from './tensorTypes.js';
 import { WorkerInstance, type LoadedInfo } from './workerInstance.js';
@@ -12,20 +13,27 @@ export interface InstancePoolOptions {
   count: number;
   label: string;
   logger: Logger;
+  /** A run that takes longer ends its worker (0: no limit). */
+  runTimeoutMs?: number;
 }
 
-export class InstancePool {
+/** Restarts stop after this many crashes within CRASH_WINDOW_MS (the language client's rule). */
+const MAX_CRASHES = 5;
+const CRASH_WINDOW_MS = 3 * 60_000;
+
+export class InstancePool extends EventEmitter<{ exhausted: [reason: string] }> {
   private instances: WorkerInstance[] = [];
   private closed = false;
-  /** Crashes in a row without a successful restart; restarts stop after a few. */
-  private failedRestarts = 0;
+  private crashes: number[] = [];
 
-  private constructor(private readonly opts: InstancePoolOptions) {}
+  private constructor(private readonly opts: InstancePoolOptions) {
+    super();
+  }
 
   static async start(opts: InstancePoolOptions): Promise<{ pool: InstancePool; info: LoadedInfo }> {
     const pool = new InstancePool(opts);
     const started = await Promise.allSettled(
-      Array.from({ length: opts.count }, () => WorkerInstance.start(opts.workerFile, opts.init, opts.label)),
+      Array.from({ length: opts.count }, () => WorkerInstance.start(opts.workerFile, opts.init, opts.label, opts.runTimeoutMs)),
     );
     const ok = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
     const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
@@ -70,22 +78,26 @@ export class InstancePool {
   }
 
   private async replace(): Promise<void> {
-    this.opts.logger.warn('inference instance crashed; starting a replacement', { model: this.opts.label });
-    if (this.failedRestarts >= 3) {
-      this.opts.logger.error('inference instance keeps failing to start; not restarting it', { model: this.opts.label });
+    const now = Date.now();
+    this.crashes = [...this.crashes.filter((t) => now - t < CRASH_WINDOW_MS), now];
+    if (this.crashes.length > MAX_CRASHES) {
+      const reason = `its inference instances crashed ${this.crashes.length} times in ${CRASH_WINDOW_MS / 60_000} minutes; not restarting them`;
+      this.opts.logger.error('giving up on inference instances', { model: this.opts.label, reason });
+      if (this.instances.length === 0) this.emit('exhausted', reason);
       return;
     }
+    // Back off a little more after each recent crash, so a model that crashes on every run does
+    // not spin the CPU restarting it.
+    const delay = Math.min(5000, 100 * 2 ** (this.crashes.length - 1));
+    this.opts.logger.warn('inference instance crashed; starting a replacement', { model: this.opts.label, in_ms: delay });
+    await new Promise((r) => setTimeout(r, delay).unref());
+    if (this.closed) return;
     try {
-      const { instance } = await WorkerInstance.start(this.opts.workerFile, this.opts.init, this.opts.label);
+      const { instance } = await WorkerInstance.start(this.opts.workerFile, this.opts.init, this.opts.label, this.opts.runTimeoutMs);
       if (this.closed) return void instance.close();
-      this.failedRestarts = 0;
       this.adopt(instance);
     } catch (err) {
-      this.failedRestarts++;
-      this.opts.logger.error('replacement inference instance failed to start', {
-        model: this.opts.label,
-        error: (err as Error).message,
-      });
+      this.opts.logger.error('replacement inference instance failed to start', { model: this.opts.label, error: (err as Error).message });
       if (!this.closed) void this.replace();
     }
   }

@@ -16,6 +16,7 @@ export interface LoadedInfo {
 interface Pending {
   resolve(outputs: Record<string, WireTensor>): void;
   reject(err: Error): void;
+  watchdog?: NodeJS.Timeout;
 }
 
 export class WorkerInstance extends EventEmitter<{ exit: [unexpected: boolean] }> {
@@ -30,6 +31,7 @@ export class WorkerInstance extends EventEmitter<{ exit: [unexpected: boolean] }
     workerFile: string,
     init: WorkerInit,
     private readonly label: string,
+    private readonly runTimeoutMs = 0,
   ) {
     super();
     this.worker = new Worker(workerFile, { workerData: init });
@@ -41,8 +43,13 @@ export class WorkerInstance extends EventEmitter<{ exit: [unexpected: boolean] }
   }
 
   /** Starts a worker and resolves once its session is loaded. */
-  static start(workerFile: string, init: WorkerInit, label: string): Promise<{ instance: WorkerInstance; info: LoadedInfo }> {
-    const instance = new WorkerInstance(workerFile, init, label);
+  static start(
+    workerFile: string,
+    init: WorkerInit,
+    label: string,
+    runTimeoutMs = 0,
+  ): Promise<{ instance: WorkerInstance; info: LoadedInfo }> {
+    const instance = new WorkerInstance(workerFile, init, label, runTimeoutMs);
     return new Promise((resolve, reject) => {
       const onExit = (code: number) =>
         reject(new Error(`worker for ${label} exited with code ${code} while loading${instance.exitCause ? `: ${instance.exitCause}` : ''}`));
@@ -74,7 +81,17 @@ export class WorkerInstance extends EventEmitter<{ exit: [unexpected: boolean] }
     if (!this.alive) return Promise.reject(new WorkerCrashedError(`inference instance of ${this.label} is not running`));
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
+      const pending: Pending = { resolve, reject };
+      if (this.runTimeoutMs > 0) {
+        // A session.run() that never returns would hold its batch forever: end the worker (the
+        // pool replaces it) so that every request waiting on it gets an answer.
+        pending.watchdog = setTimeout(() => {
+          this.exitCause = `a run took longer than run_timeout_ms (${this.runTimeoutMs} ms)`;
+          void this.worker.terminate();
+        }, this.runTimeoutMs);
+        pending.watchdog.unref();
+      }
+      this.pending.set(id, pending);
       const message: ToWorker = { type: 'run', id, feeds, outputNames };
       // Inputs are built fresh per request, so their buffers can be moved instead of copied.
       const transfer = new Set<ArrayBuffer>();
@@ -95,6 +112,7 @@ export class WorkerInstance extends EventEmitter<{ exit: [unexpected: boolean] }
     const p = this.pending.get(m.id);
     if (!p) return;
     this.pending.delete(m.id);
+    clearTimeout(p.watchdog);
     if (m.type === 'result') p.resolve(m.outputs);
     else p.reject(new ModelExecutionError(`${this.label} failed to run: ${m.message}`));
   }
@@ -105,7 +123,10 @@ export class WorkerInstance extends EventEmitter<{ exit: [unexpected: boolean] }
     const why = this.closing
       ? 'the agent is stopping the model'
       : `its worker thread exited (code ${code}${this.exitCause ? `: ${this.exitCause}` : ''})`;
-    for (const p of this.pending.values()) p.reject(new WorkerCrashedError(`${this.label} could not finish the request: ${why}`));
+    for (const p of this.pending.values()) {
+      clearTimeout(p.watchdog);
+      p.reject(new WorkerCrashedError(`${this.label} could not finish the request: ${why}`));
+    }
     this.pending.clear();
     this.emit('exit', unexpected);
   }

@@ -299,6 +299,13 @@ export class ModelManager extends EventEmitter<{
         count: config.instance_count,
         label,
         logger: this.opts.logger,
+        runTimeoutMs: config.run_timeout_ms,
+      });
+      pool.once('exhausted', (reason) => {
+        // The version cannot serve any more: say so everywhere (status, index, readiness).
+        v.state = 'failed';
+        v.reason = reason;
+        this.emit('model', { model: model.name, version: v.version, state: 'failed', reason });
       });
       let described: { inputs: TensorMetadata[]; outputs: TensorMetadata[] };
       try {

@@ -162,6 +162,12 @@ function parseInput(
   if (count > limits.maxElements) fail(`input '${name}' has ${count} elements; at most ${limits.maxElements} are accepted per input`);
 
   if (!Array.isArray(data)) fail(`input '${name}' needs 'data' as an array (flat row-major, or nested to the shape)`);
+  // Cheap checks before the tensor is allocated (a tiny body must not make a huge allocation).
+  if (data.length > 0 && !Array.isArray(data[0])) {
+    if (data.length !== count) fail(`input '${name}' has ${data.length} values in 'data', but its shape needs ${count}`);
+  } else if (data.length !== (dims[0] ?? 0) && !(dims.length === 0 && data.length === 1)) {
+    fail(`input '${name}': nested 'data' has ${data.length} rows at the top, but the shape's first dimension is ${dims[0]}`);
+  }
   const values = flattenInto(data, datatype, count, dims.length, name);
   return { name, tensor: { type: ortTypeOf(datatype), dims, data: values }, rows };
 }
@@ -183,7 +189,7 @@ function flattenInto(data: unknown[], datatype: Datatype, count: number, rank: n
         continue; // keep counting to report the real length
       }
       const problem = codec.store(out, n, item);
-      if (problem) fail(`input '${name}': data element ${n} is ${JSON.stringify(item)?.slice(0, 40)}; ${datatype} needs ${problem}`);
+      if (problem) fail(`input '${name}': data element ${n} is ${describeValue(item)}; ${datatype} needs ${problem}`);
       n++;
     }
   };
@@ -221,6 +227,12 @@ function parseOutputs(raw: unknown, target: InferTarget): RequestedOutput[] {
     if (classes !== -1 && k > classes) fail(`output '${o.name}' has ${classes} classes; 'classification' must be at most ${classes}`);
     return { name: o.name, classification: k };
   });
+}
+
+/** A short description of a JSON value for messages; never throws (deeply nested objects). */
+function describeValue(v: unknown): string {
+  if (v === null || typeof v !== 'object') return (JSON.stringify(v) ?? String(v)).slice(0, 40);
+  return Array.isArray(v) ? 'an array' : 'an object';
 }
 
 function describeTensors(tensors: TensorMetadata[]): string {

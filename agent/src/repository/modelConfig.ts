@@ -13,10 +13,10 @@ const nonNegativeInt = z.int().min(0, 'expected a non-negative integer');
 
 const dynamicBatchingSchema = z
   .object({
-    max_queue_delay_ms: z.number().min(0, 'expected a number of milliseconds >= 0').default(0),
+    max_queue_delay_ms: z.number().min(0, 'expected milliseconds from 0 to 60000').max(60_000, 'expected milliseconds from 0 to 60000').default(0),
     preferred_batch_size: z.array(z.int().min(1, 'expected batch sizes >= 1')).default([]),
     max_queue_size: nonNegativeInt.default(0).describe('0 = unbounded'),
-    default_timeout_ms: nonNegativeInt.default(0).describe('0 = no deadline'),
+    default_timeout_ms: z.int().min(0, 'expected milliseconds from 0 to 3600000').max(3_600_000, 'expected milliseconds from 0 to 3600000').default(0).describe('0 = no deadline'),
   })
   .strict();
 
@@ -26,6 +26,8 @@ export const modelConfigSchema = z
     platform: z.literal('onnxruntime_onnx', 'expected "onnxruntime_onnx"').default('onnxruntime_onnx'),
     max_batch_size: nonNegativeInt.default(0),
     instance_count: z.int().min(1, 'expected an integer from 1 to 64').max(64, 'expected an integer from 1 to 64').default(1),
+    /** A single run (batch) taking longer ends its worker, which is replaced; 0 = no limit. */
+    run_timeout_ms: z.int().min(0, 'expected milliseconds from 0 to 3600000').max(3_600_000, 'expected milliseconds from 0 to 3600000').default(60_000),
     intra_op_threads: z.int().min(0, 'expected 0 (ONNX Runtime default) or more').max(256).default(1),
     execution_providers: z
       .array(z.enum(EXECUTION_PROVIDERS, `expected one of ${EXECUTION_PROVIDERS.join(', ')}`))

@@ -13,15 +13,19 @@ export const breakerSettingsSchema = z
     /** Calls slower than this count as slow; 0 turns slow-call detection off. */
     slow_call_ms: z.number().min(0).default(0),
     slow_call_rate_threshold: z.number().gt(0, 'expected a rate in (0, 1]').max(1, 'expected a rate in (0, 1]').default(1),
-    open_duration_ms: z.int().min(1, 'expected milliseconds >= 1').default(30_000),
+    open_duration_ms: z.int().min(1, 'expected milliseconds from 1 to 86400000').max(86_400_000).default(30_000),
     /** Each trip in a row multiplies the open duration by this, up to max_open_duration_ms. */
     open_backoff_multiplier: z.number().min(1, 'expected a multiplier >= 1').default(1),
-    max_open_duration_ms: z.int().min(1).default(300_000),
+    max_open_duration_ms: z.int().min(1).max(86_400_000).default(300_000),
     half_open_permits: z.int().min(1, 'expected an integer >= 1').max(1000).default(1),
     /** Half-open with no trial outcome for this long goes back to open instead of sticking. */
-    half_open_timeout_ms: z.int().min(1).default(30_000),
+    half_open_timeout_ms: z.int().min(1).max(86_400_000).default(30_000),
   })
-  .strict();
+  .strict()
+  .refine((s) => s.minimum_calls <= s.window_size, {
+    message: 'minimum_calls must not exceed window_size (the window never holds more calls)',
+    path: ['minimum_calls'],
+  });
 
 export type BreakerSettings = z.infer<typeof breakerSettingsSchema>;
 

@@ -7,6 +7,7 @@ import { controlRoutes } from './routes/controlRoutes.js';
 import { metricsRoutes } from './routes/metricsRoutes.js';
 import { v2Routes } from './routes/v2Routes.js';
 import { bearerAuth, hostGuard } from './security.js';
+import { checkJsonDepth } from './jsonDepth.js';
 
 export function createApp(deps: AppDeps): express.Express {
   const app = express();
@@ -22,10 +23,10 @@ export function createApp(deps: AppDeps): express.Express {
     });
     next();
   });
-  app.use(hostGuard(deps.host));
+  app.use(hostGuard(deps.host, deps.allowedHosts));
   app.use(bearerAuth(deps.token));
   app.use(deps.drain.middleware());
-  app.use(express.json({ limit: deps.bodyLimitBytes, strict: false, type: 'application/json' }));
+  app.use(express.json({ limit: deps.bodyLimitBytes, strict: false, type: 'application/json', verify: (_req, _res, buf) => checkJsonDepth(buf) }));
 
   app.use(v2Routes(deps));
   app.use(controlRoutes(deps));

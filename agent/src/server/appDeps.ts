@@ -11,6 +11,8 @@ import type { SseHub } from './sseHub.js';
 export interface AppDeps {
   version: string;
   host: string;
+  /** Extra Host names accepted besides the loopback names and the bound address. */
+  allowedHosts: string[];
   token?: string;
   bodyLimitBytes: number;
   models: ModelManager;

@@ -60,6 +60,9 @@ export function toHttpError(err: unknown): HttpError {
     return plain(500, err.message);
   }
   const bp = err as BodyParserError;
+  // body-parser wraps errors thrown by `verify` (the JSON depth check) as entity.verify.failed.
+  const cause = (err as { cause?: unknown })?.cause;
+  if (bp?.type === 'entity.verify.failed' && cause instanceof AgentError) return toHttpError(cause);
   switch (bp?.type) {
     case 'entity.parse.failed':
       return plain(400, `the body is not valid JSON: ${bp.message}`);

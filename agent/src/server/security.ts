@@ -2,17 +2,18 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import { ForbiddenError, UnauthorizedError } from '../errors.js';
-import { isLoopback } from '../config/agentConfig.js';
 
 /**
  * A web page can point a DNS name at 127.0.0.1 and talk to the agent as "its" origin; the browser
  * then sends that name in Host. Accept only names that mean this machine (or the bound address).
  */
-export function hostGuard(boundHost: string) {
-  const wildcard = boundHost === '0.0.0.0' || boundHost === '::';
-  const allowed = new Set(['localhost', '127.0.0.1', '[::1]', boundHost.toLowerCase(), `[${boundHost.toLowerCase()}]`]);
+export function hostGuard(boundHost: string, extraHosts: string[] = []) {
+  // On a wildcard bind the agent cannot know its own names: unless allowed_hosts lists them, the
+  // check is off there (such a bind requires a token, which is what keeps pages out).
+  const wildcard = (boundHost === '0.0.0.0' || boundHost === '::') && extraHosts.length === 0;
+  const allowed = new Set(['localhost', '127.0.0.1', '[::1]', boundHost.toLowerCase(), `[${boundHost.toLowerCase()}]`, ...extraHosts.map((h) => h.toLowerCase())]);
   return (req: Request, _res: Response, next: NextFunction): void => {
-    if (wildcard && !isLoopback(boundHost)) return next();
+    if (wildcard) return next();
     const host = (req.headers.host ?? '').toLowerCase();
     const name = host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : host.split(':')[0]!;
     if (allowed.has(name)) return next();

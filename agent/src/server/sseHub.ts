@@ -3,6 +3,10 @@
 import type { Response } from 'express';
 import type { AgentEvent, AgentStatus } from '../../../common/api.js';
 
+/** A client that lets this much pile up unread is dropped (it can reconnect). */
+const MAX_BUFFERED_BYTES = 1024 * 1024;
+export const MAX_SSE_CLIENTS = 32;
+
 export class SseHub {
   private readonly clients = new Set<Response>();
   private timer: NodeJS.Timeout | undefined;
@@ -16,7 +20,12 @@ export class SseHub {
     return this.clients.size;
   }
 
-  add(res: Response): void {
+  /** Starts a stream; false (and a 503) if too many are open. */
+  add(res: Response): boolean {
+    if (this.clients.size >= MAX_SSE_CLIENTS) {
+      res.status(503).set('Retry-After', '5').json({ error: `too many event streams open (${MAX_SSE_CLIENTS}); close one and retry` });
+      return false;
+    }
     res.status(200).set({
       'Content-Type': 'text/event-stream; charset=utf-8',
       'Cache-Control': 'no-cache, no-transform',
@@ -33,6 +42,7 @@ export class SseHub {
     });
     // Snapshots are built only while someone listens.
     this.timer ??= setInterval(() => this.broadcastSnapshot(), this.intervalMs);
+    return true;
   }
 
   publish(event: AgentEvent): void {
@@ -53,6 +63,12 @@ export class SseHub {
   }
 
   private write(res: Response, event: string, data: unknown): void {
+    if (res.writableLength > MAX_BUFFERED_BYTES) {
+      // A client that does not read must not grow the agent's memory without bound.
+      res.destroy();
+      this.clients.delete(res);
+      return;
+    }
     res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
   }
 

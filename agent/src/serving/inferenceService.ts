@@ -12,6 +12,7 @@ import {
 } from '../errors.js';
 import type { FaultInjector } from '../faults/faultInjector.js';
 import { entityFeeds } from '../features/entityFeeds.js';
+import type { BatchRequest } from '../batching/dynamicBatcher.js';
 import type { ModelManager } from '../models/modelManager.js';
 import { buildInferResponse } from '../protocol/buildInferResponse.js';
 import { parseInferRequest, type RequestLimits } from '../protocol/parseInferRequest.js';
@@ -60,22 +61,25 @@ export class InferenceService extends EventEmitter<{ inference: [InferenceOutcom
       // Admission comes after validation (a bad request is the client's fault, never the model's)
       // and before the queue (an open breaker answers at once).
       const ticket = target.breaker.admit();
-      const admitted = this.now();
+      const batchRequest: BatchRequest = {
+        feeds: request.feeds,
+        rows: request.batchSize,
+        outputNames: request.outputs.map((o) => o.name),
+        ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+        ...(signal ? { signal } : {}),
+      };
+      // The breaker's slow-call clock starts when the model gets the request, not in the queue:
+      // load alone must not look like a slow model.
+      const modelTime = () => (batchRequest.dispatchedAt === undefined ? 0 : this.now() - batchRequest.dispatchedAt);
       let results;
       try {
-        results = await target.batcher.submit({
-          feeds: request.feeds,
-          rows: request.batchSize,
-          outputNames: request.outputs.map((o) => o.name),
-          ...(timeoutMs !== undefined ? { timeoutMs } : {}),
-          ...(signal ? { signal } : {}),
-        });
+        results = await target.batcher.submit(batchRequest);
         if (this.faults.shouldFail(target.model, target.version)) {
           throw new ModelExecutionError(`${target.model}/${target.version} failed to run: injected fault (PUT /api/v1/faults)`);
         }
-        ticket.record('success', this.now() - admitted);
+        ticket.record('success', modelTime());
       } catch (err) {
-        ticket.record(countsAgainstModel(err) ? 'failure' : 'ignored', this.now() - admitted);
+        ticket.record(countsAgainstModel(err) ? 'failure' : 'ignored', modelTime());
         throw err;
       }
       const response = buildInferResponse(
@@ -102,13 +106,20 @@ export class InferenceService extends EventEmitter<{ inference: [InferenceOutcom
 /** The request parameter `timeout` (milliseconds) lowers the model's default queue deadline. */
 function requestTimeoutMs(value: unknown): number | undefined {
   if (value === undefined) return undefined;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw new InvalidInputError(`parameter 'timeout' must be a positive number of milliseconds, got ${JSON.stringify(value)}`);
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 1 || value > MAX_REQUEST_TIMEOUT_MS) {
+    throw new InvalidInputError(`parameter 'timeout' must be a number of milliseconds from 1 to ${MAX_REQUEST_TIMEOUT_MS}, got ${JSON.stringify(value)}`);
   }
   return value;
 }
 
-/** What the breaker counts as the version's failure: not client errors, not queue rejections. */
+const MAX_REQUEST_TIMEOUT_MS = 3_600_000;
+
+/**
+ * What the breaker counts as the version's failure: model failures, crashes, and the model's own
+ * queue deadline passing. Not client errors, not queue rejections, and not a deadline the client
+ * set itself (or any client could open the breaker for everyone with `"timeout": 1`).
+ */
 function countsAgainstModel(err: unknown): boolean {
-  return err instanceof ModelExecutionError || err instanceof WorkerCrashedError || err instanceof DeadlineExceededError;
+  if (err instanceof DeadlineExceededError) return !err.setByClient;
+  return err instanceof ModelExecutionError || err instanceof WorkerCrashedError;
 }
