@@ -46,6 +46,11 @@ async function main(): Promise<void> {
   }
   if (config === 'done') return;
   const logger = createLogger(config.log_level);
+  // A stray rejection inside a library (a timed-out Redis command, say) must not take down every
+  // model the agent serves: log it loudly instead.
+  process.on('unhandledRejection', (err) => {
+    logger.error('unhandled promise rejection (please report this)', { error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
+  });
   const agent = await startAgent(config, logger, WORKER_FILE).catch((err: Error) => {
     process.stderr.write(`inferscope-agent: ${err instanceof ConfigError ? err.message : err.stack}\n`);
     process.exit(err instanceof ConfigError ? 2 : 1);

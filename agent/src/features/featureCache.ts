@@ -45,7 +45,6 @@ export interface FeatureCacheStats {
 interface Entry {
   /** null: the source said "not found". */
   vector: Float32Array | null;
-  fetchedAt: number;
   /** Fresh until this time (ms, cache clock). */
   freshUntil: number;
 }
@@ -58,7 +57,8 @@ export class FeatureCache extends EventEmitter<{
   fetch: [durationS: number, ok: boolean];
 }> {
   private readonly lru: LRUCache<string, Entry>;
-  private readonly inFlight = new Map<string, Promise<Entry>>();
+  /** Fetches in flight, by key: the promise of the whole batch the key is part of. */
+  private readonly inFlight = new Map<string, Promise<Map<string, Entry>>>();
   private readonly counts = { hit: 0, miss: 0, stale: 0, negative_hit: 0 };
   private readonly evictions: Record<EvictionReason, number> = { capacity: 0, expired: 0 };
   private readonly sourceState = { healthy: true, lastError: null as string | null, fetches: 0, errors: 0 };
@@ -97,39 +97,47 @@ export class FeatureCache extends EventEmitter<{
   async getMany(ids: string[]): Promise<Float32Array[]> {
     const now = this.clock.now();
     const result: (Entry | undefined)[] = new Array(ids.length);
-    const missing: string[] = [];
-    ids.forEach((id, i) => {
+    let missing: string[] | undefined;
+    let hits = 0;
+    let negative = 0;
+    let stale = 0;
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i]!;
       const entry = this.lru.get(id);
-      if (!entry) {
-        missing.push(id);
-        return;
-      }
-      if (now < entry.freshUntil) {
-        this.count(entry.vector ? 'hit' : 'negative_hit');
+      if (entry && now < entry.freshUntil) {
+        if (entry.vector) hits++;
+        else negative++;
         result[i] = entry;
-      } else if (this.opts.staleMs > 0 && entry.vector) {
-        this.count('stale');
+      } else if (entry && this.opts.staleMs > 0 && entry.vector) {
+        stale++;
         result[i] = entry;
         void this.fetch([id]).catch(() => undefined); // refresh in the background
       } else {
-        missing.push(id);
+        (missing ??= []).push(id);
       }
-    });
-    if (missing.length) {
-      for (let k = 0; k < missing.length; k++) this.count('miss');
-      const fetched = await this.fetch([...new Set(missing)]);
-      ids.forEach((id, i) => {
-        result[i] ??= fetched.get(id);
-      });
     }
-    const unknown = ids.filter((_, i) => !result[i]?.vector);
-    if (unknown.length) {
+    this.count('hit', hits);
+    this.count('negative_hit', negative);
+    this.count('stale', stale);
+    if (missing) {
+      this.count('miss', missing.length);
+      const fetched = await this.fetch(missing.length > 1 ? [...new Set(missing)] : missing);
+      for (let i = 0; i < ids.length; i++) result[i] ??= fetched.get(ids[i]!);
+    }
+    const vectors: Float32Array[] = new Array(ids.length);
+    let unknown: string[] | undefined;
+    for (let i = 0; i < ids.length; i++) {
+      const v = result[i]?.vector;
+      if (v) vectors[i] = v;
+      else (unknown ??= []).push(ids[i]!);
+    }
+    if (unknown) {
       const shown = unknown.slice(0, 5).map((u) => `"${u}"`).join(', ');
       throw new EntityNotFoundError(
         `no features for entit${unknown.length > 1 ? 'ies' : 'y'} ${shown}${unknown.length > 5 ? ` and ${unknown.length - 5} more` : ''} in ${this.source.name}`,
       );
     }
-    return result.map((e) => e!.vector!);
+    return vectors;
   }
 
   /** Drops every entry; returns how many there were. */
@@ -168,34 +176,33 @@ export class FeatureCache extends EventEmitter<{
     await this.source.close();
   }
 
-  private count(result: LookupResult): void {
-    this.counts[result]++;
-    this.emit('lookup', result, 1);
+  private count(result: LookupResult, n: number): void {
+    if (n === 0) return;
+    this.counts[result] += n;
+    this.emit('lookup', result, n);
   }
 
   /** Fetches ids, sharing fetches already in flight; stores what comes back. */
   private async fetch(ids: string[]): Promise<Map<string, Entry>> {
-    const out = new Map<string, Entry>();
-    const waits: Promise<void>[] = [];
+    const batches = new Set<Promise<Map<string, Entry>>>();
     const toFetch: string[] = [];
     for (const id of ids) {
       const pending = this.inFlight.get(id);
-      if (pending) waits.push(pending.then((e) => void out.set(id, e)));
+      if (pending) batches.add(pending);
       else toFetch.push(id);
     }
     if (toFetch.length) {
       const batch = this.fetchFromSource(toFetch);
-      toFetch.forEach((id) => {
-        const one = batch.then((m) => m.get(id)!);
-        this.inFlight.set(id, one);
-        void one.then(
-          () => this.inFlight.delete(id),
-          () => this.inFlight.delete(id),
-        );
-        waits.push(one.then((e) => void out.set(id, e)));
-      });
+      for (const id of toFetch) this.inFlight.set(id, batch);
+      const done = () => {
+        for (const id of toFetch) if (this.inFlight.get(id) === batch) this.inFlight.delete(id);
+      };
+      batch.then(done, done);
+      if (batches.size === 0) return batch; // the common case: nothing shared
+      batches.add(batch);
     }
-    await Promise.all(waits);
+    const out = new Map<string, Entry>();
+    for (const m of await Promise.all(batches)) for (const [id, e] of m) out.set(id, e);
     return out;
   }
 
@@ -222,7 +229,7 @@ export class FeatureCache extends EventEmitter<{
     for (const id of ids) {
       const f = fetched.get(id) ?? null;
       const ttl = f ? Math.min(this.opts.ttlMs, f.ttlMs ?? Infinity) : this.opts.negativeTtlMs;
-      const entry: Entry = { vector: f?.vector ?? null, fetchedAt: now, freshUntil: now + ttl };
+      const entry: Entry = { vector: f?.vector ?? null, freshUntil: now + ttl };
       entries.set(id, entry);
       if (ttl > 0) this.lru.set(id, entry, { ttl: f ? ttl + this.opts.staleMs : ttl });
     }

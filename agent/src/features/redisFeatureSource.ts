@@ -4,7 +4,10 @@
 //   TTL   = optional; when set, the cache never keeps the vector longer than Redis does
 // A request's missing keys are fetched in one round trip (one pipeline: MGET + a PTTL per key).
 // The client fails fast while Redis is down (no offline queue) and reconnects by itself.
+import { endianness } from 'node:os';
 import { Redis } from 'ioredis';
+
+const LITTLE_ENDIAN = endianness() === 'LE';
 import type { FeatureSource, FetchedFeature } from './featureSource.js';
 
 export interface RedisSourceOptions {
@@ -34,6 +37,7 @@ export class RedisFeatureSource implements FeatureSource {
   }
 
   async getMany(ids: string[]): Promise<Map<string, FetchedFeature | null>> {
+    if (this.client.status !== 'ready') await this.ready();
     const keys = ids.map((id) => this.opts.keyPrefix + id);
     const pipeline = this.client.pipeline();
     pipeline.mgetBuffer(...keys);
@@ -51,8 +55,13 @@ export class RedisFeatureSource implements FeatureSource {
         out.set(id, { vector: new Float32Array(0) }); // reported as a wrong length by the caller
         return;
       }
-      const vector = new Float32Array(buf.length / 4);
-      for (let j = 0; j < vector.length; j++) vector[j] = buf.readFloatLE(j * 4);
+      // On little-endian machines (x86, ARM) the bytes are the vector: one copy (which also aligns).
+      let vector: Float32Array;
+      if (LITTLE_ENDIAN) vector = new Float32Array(Uint8Array.from(buf).buffer);
+      else {
+        vector = new Float32Array(buf.length / 4);
+        for (let j = 0; j < vector.length; j++) vector[j] = buf.readFloatLE(j * 4);
+      }
       const pttl = results[i + 1]![1] as number;
       out.set(id, pttl > 0 ? { vector, ttlMs: pttl } : { vector });
     });
@@ -61,6 +70,21 @@ export class RedisFeatureSource implements FeatureSource {
 
   async close(): Promise<void> {
     this.client.disconnect();
+  }
+
+  /** Waits (at most timeout_ms) for a connection that is being made, e.g. right after start. */
+  private ready(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.client.off('ready', onReady);
+        reject(new Error(`no connection to ${this.opts.url} (${this.client.status})`));
+      }, this.opts.timeoutMs);
+      const onReady = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      this.client.once('ready', onReady);
+    });
   }
 }
 
