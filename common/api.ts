@@ -166,6 +166,8 @@ export interface AgentStatus {
     model_repository: string;
   };
   models: ModelStatus[];
+  /** Running canaries, and those that ended in the last hour. */
+  canaries: Canary[];
   /** Feature caches by model name (models with a feature source). */
   caches: Record<string, CacheStatus>;
 }
@@ -188,6 +190,76 @@ export interface CacheStatus {
 export type AgentEvent =
   | { type: 'breaker'; model: string; version: string; from: BreakerState; to: BreakerState; reason: string; at: number }
   | { type: 'model'; model: string; version?: string; state: VersionState; reason?: string; at: number }
-  | { type: 'agent'; state: 'draining'; at: number };
+  | { type: 'agent'; state: 'draining'; at: number }
+  | { type: 'canary'; canary: Canary; check?: CanaryCheck; at: number };
 
 export type BreakerAction = 'reset' | 'open';
+
+// ---- canaries (/api/v1/canaries) ----
+
+export type CanaryState = 'running' | 'promoted' | 'rolled_back' | 'aborted';
+export type Verdict = 'pass' | 'fail' | 'inconclusive';
+export type CheckDecision = 'continue' | 'next_step' | 'promote' | 'rollback';
+export type CanaryMetricName = 'error_rate' | 'latency' | 'predictions' | 'confidence' | 'breaker';
+
+export interface CanaryMetricResult {
+  name: CanaryMetricName;
+  baseline: number | null;
+  candidate: number | null;
+  statistic: number | null;
+  p_value: number | null;
+  verdict: Verdict;
+  reason: string;
+}
+
+export interface CanaryCheck {
+  at: string;
+  step: number;
+  weight: number;
+  /** Requests each version served in this step so far. */
+  samples: { baseline: number; candidate: number };
+  decision: CheckDecision;
+  metrics: CanaryMetricResult[];
+}
+
+export interface CanaryThresholds {
+  /** False-rollback rate allowed over the whole canary (all its checks). */
+  alpha: number;
+  max_error_rate: number;
+  max_error_ratio: number;
+  max_p99_ms: number;
+  max_p99_ratio: number;
+  /** Latency: P(candidate slower) must exceed 0.5 + this to count as a regression. */
+  latency_effect_margin: number;
+  /** Confidence: P(candidate less confident) must exceed 0.5 + this. */
+  confidence_effect_margin: number;
+  /** Predictions: Cramér's V at least this to count as answering differently. */
+  min_cramers_v: number;
+  /** Per version, per step, before a metric can pass or fail. */
+  min_samples: number;
+  /** Inconclusive checks (too little traffic) tolerated before rolling back. */
+  max_inconclusive_checks: number;
+  critical: CanaryMetricName[];
+}
+
+export interface Canary {
+  id: string;
+  model: string;
+  baseline: string;
+  candidate: string;
+  state: CanaryState;
+  /** Current share of the model's unversioned traffic sent to the candidate, in %. */
+  weight: number;
+  steps: number[];
+  step: number;
+  interval_s: number;
+  checks_per_step: number;
+  thresholds: CanaryThresholds;
+  /** Significance level each single test uses (alpha split over all planned tests). */
+  alpha_per_test: number;
+  started_at: string;
+  ended_at: string | null;
+  checks: CanaryCheck[];
+  decision: 'promote' | 'rollback' | 'abort' | null;
+  reason: string | null;
+}

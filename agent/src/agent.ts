@@ -10,6 +10,9 @@ import { createApp } from './server/app.js';
 import { DrainState } from './server/drainState.js';
 import { SseHub } from './server/sseHub.js';
 import { FaultInjector } from './faults/faultInjector.js';
+import { CanaryController } from './canary/canaryController.js';
+import { CanaryStore } from './canary/canaryStore.js';
+import { systemClock } from './time/clock.js';
 import { InferenceService } from './serving/inferenceService.js';
 import { AgentMetrics } from './telemetry/agentMetrics.js';
 import { AGENT_VERSION } from './version.js';
@@ -29,6 +32,8 @@ export async function startAgent(config: AgentConfig, logger: Logger, workerFile
   const faults = new FaultInjector();
   const models = new ModelManager({ repository: config.models, workerFile, logger, faults });
   models.scan();
+  const store = new CanaryStore(config.state_dir);
+  for (const [model, version] of Object.entries(store.defaults)) models.setDefaultVersion(model, version);
   const metrics = new AgentMetrics(AGENT_VERSION);
   const inference = new InferenceService(
     models,
@@ -36,6 +41,14 @@ export async function startAgent(config: AgentConfig, logger: Logger, workerFile
     faults,
   );
   inference.on('inference', (o) => metrics.onInference(o));
+  const canaries = new CanaryController(models, store, systemClock, logger);
+  canaries.recover();
+  inference.router = (model) => canaries.route(model);
+  inference.on('inference', (o) => {
+    if (o.outcome === 'success' || o.modelFailure) {
+      canaries.record({ model: o.model, version: o.version, ok: o.outcome === 'success', latencyMs: o.durationS * 1000, ...(o.classes ? { classes: o.classes, confidences: o.confidences! } : {}) });
+    }
+  });
   const drain = new DrainState();
   let address = `${config.host}:${config.port}`;
   // `status` is defined below; the hub calls it only once clients connect.
@@ -46,6 +59,10 @@ export async function startAgent(config: AgentConfig, logger: Logger, workerFile
     s.breaker.on('transition', (t) => events.publish({ type: 'breaker', model: s.model, version: s.version, ...t }));
   });
   models.on('features', (model, cache) => metrics.observeFeatureCache(model, cache));
+  canaries.on('canary', (c, check) => {
+    metrics.onCanary(c, check);
+    events.publish({ type: 'canary', canary: c, ...(check ? { check } : {}), at: Date.now() });
+  });
   models.on('model', (e) => {
     if (e.version) metrics.onModelState(e.model, e.version, e.state);
     events.publish({ type: 'model', ...e, at: Date.now() });
@@ -63,6 +80,7 @@ export async function startAgent(config: AgentConfig, logger: Logger, workerFile
       model_repository: config.models,
     },
     models: models.status(),
+    canaries: canaries.list().filter((c) => c.state === 'running' || Date.now() - Date.parse(c.ended_at ?? '') < 3_600_000),
     caches: Object.fromEntries([...models.featureCaches()].map(([name, c]) => [name, c.stats()])),
   });
 
@@ -79,6 +97,7 @@ export async function startAgent(config: AgentConfig, logger: Logger, workerFile
     events,
     faults,
     faultsEnabled: config.enable_faults,
+    canaries,
     logger,
     status,
   });
@@ -114,6 +133,7 @@ export async function startAgent(config: AgentConfig, logger: Logger, workerFile
       clearTimeout(timer);
       server.closeAllConnections();
       await loaded;
+      canaries.close();
       await models.close();
       logger.info(timedOut ? 'drain timed out; connections closed' : 'drained', { requests: inFlight - (timedOut ? drain.inFlight : 0) });
       return { drained: inFlight, timedOut };

@@ -109,3 +109,8 @@ export class FeatureSourceUnavailableError extends AgentError {
 export class FeatureDataError extends AgentError {
   readonly kind = 'feature_data';
 }
+
+/** The request conflicts with the current state, e.g. a second canary for a model (409). */
+export class ConflictError extends AgentError {
+  readonly kind = 'conflict';
+}

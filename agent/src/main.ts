@@ -33,6 +33,7 @@ function settings(argv: string[]): AgentConfig | 'done' {
     ...(token ? { token } : {}),
   };
   merged.models = resolve(merged.models);
+  merged.state_dir = resolve(merged.state_dir);
   return finalizeAgentConfig(merged);
 }
 

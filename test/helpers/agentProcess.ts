@@ -1,6 +1,8 @@
 // Starts the real agent (the built bundle, as users run it) on a free port and talks to it.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { ListeningEvent } from '../../common/api.js';
 
@@ -26,9 +28,12 @@ export interface StartOptions {
   timeoutMs?: number;
 }
 
+/** Agents started by tests keep their state (canaries, promotions) here unless told otherwise. */
+const TEST_STATE_HOME = mkdtempSync(join(tmpdir(), 'inferscope-state-'));
+
 export async function startAgent(opts: StartOptions = {}): Promise<AgentProcess> {
   const proc = spawn(process.execPath, [AGENT_MAIN, '--port', '0', ...(opts.args ?? [])], {
-    env: { ...process.env, INFERSCOPE_TOKEN: '', ...opts.env },
+    env: { ...process.env, INFERSCOPE_TOKEN: '', XDG_STATE_HOME: TEST_STATE_HOME, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -90,7 +95,7 @@ export async function waitFor(cond: () => Promise<boolean>, timeoutMs: number, d
 
 /** Runs the agent to completion (for flag errors) and returns its exit code and output. */
 export async function runAgentToExit(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const proc = spawn(process.execPath, [AGENT_MAIN, ...args], { env: { ...process.env, INFERSCOPE_TOKEN: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [AGENT_MAIN, ...args], { env: { ...process.env, INFERSCOPE_TOKEN: '', XDG_STATE_HOME: TEST_STATE_HOME, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   proc.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));

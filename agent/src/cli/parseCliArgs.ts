@@ -16,6 +16,7 @@ Flags:
   --config FILE       JSON file with settings (flags win over it)
   --log-level LEVEL   ${LOG_LEVELS.join(' | ')} (default info)
   --enable-faults     allow fault injection through /api/v1/faults (demos and tests)
+  --state-dir DIR     where canaries and promotions are kept (default ~/.local/state/inferscope)
   --help, --version
 
 Environment:
@@ -41,6 +42,7 @@ export function parseCliArgs(argv: string[]): CliCommand {
         config: { type: 'string' },
         'log-level': { type: 'string' },
         'enable-faults': { type: 'boolean' },
+        'state-dir': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean' },
       },
@@ -67,5 +69,6 @@ export function parseCliArgs(argv: string[]): CliCommand {
     overrides.log_level = v['log-level'] as LogLevel;
   }
   if (v['enable-faults']) overrides.enable_faults = true;
+  if (v['state-dir'] !== undefined) overrides.state_dir = v['state-dir'];
   return { kind: 'run', ...(v.config !== undefined ? { configFile: v.config } : {}), overrides };
 }

@@ -1,6 +1,8 @@
 // The agent's settings: defaults, then the --config file, then command-line flags.
 // The token never comes from a file or a flag: only from INFERSCOPE_TOKEN.
 import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import { LOG_LEVELS } from '../log/logger.js';
@@ -19,6 +21,8 @@ export const agentConfigSchema = z
     max_inputs: z.int().min(1).max(1024),
     /** Most elements in one input tensor. */
     max_elements_per_input: z.int().min(1).max(1 << 28),
+    /** Where canaries and promotions are kept across restarts. */
+    state_dir: z.string().min(1, 'expected a folder path'),
     /** Host names (besides localhost and the bound address) that clients may use, e.g. a DNS name. */
     allowed_hosts: z.array(z.string().regex(/^[A-Za-z0-9.\-\[\]:]+$/, 'expected host names')),
     /** How long a SIGTERM waits for in-flight requests before closing connections. */
@@ -40,7 +44,14 @@ export function defaultAgentConfig(bundledModels: string): AgentConfig {
     max_elements_per_input: 4 * 1024 * 1024,
     drain_timeout_s: 30,
     allowed_hosts: [],
+    state_dir: defaultStateDir(),
   };
+}
+
+/** $XDG_STATE_HOME/inferscope, else ~/.local/state/inferscope. */
+export function defaultStateDir(): string {
+  const base = process.env.XDG_STATE_HOME || join(homedir(), '.local', 'state');
+  return join(base, 'inferscope');
 }
 
 /** Reads a JSON config file holding any subset of the settings; errors name the file and field. */

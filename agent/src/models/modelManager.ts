@@ -272,6 +272,17 @@ export class ModelManager extends EventEmitter<{
     }
   }
 
+  /** Makes `version` the model's default (a promotion, or a persisted one at start-up). */
+  setDefaultVersion(name: string, version: string): void {
+    const model = this.models.get(name);
+    if (!model || !model.versions.has(version)) {
+      this.opts.logger.warn('cannot set default version; ignoring', { model: name, version });
+      return;
+    }
+    model.defaultVersion = version;
+    this.opts.logger.info('default version set', { model: name, version });
+  }
+
   /** Feature caches by model name (for status and invalidation). */
   featureCaches(): Map<string, FeatureCache> {
     const out = new Map<string, FeatureCache>();

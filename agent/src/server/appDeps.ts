@@ -4,6 +4,7 @@ import type { ModelManager } from '../models/modelManager.js';
 import type { InferenceService } from '../serving/inferenceService.js';
 import type { AgentMetrics } from '../telemetry/agentMetrics.js';
 import type { FaultInjector } from '../faults/faultInjector.js';
+import type { CanaryController } from '../canary/canaryController.js';
 import type { DrainState } from './drainState.js';
 import type { SseHub } from './sseHub.js';
 
@@ -22,6 +23,7 @@ export interface AppDeps {
   events: SseHub;
   faults: FaultInjector;
   faultsEnabled: boolean;
+  canaries: CanaryController;
   logger: Logger;
   status(): AgentStatus;
 }

@@ -3,6 +3,7 @@ import {
   AgentError,
   CancelledError,
   CircuitOpenError,
+  ConflictError,
   DeadlineExceededError,
   EntityNotFoundError,
   FeatureDataError,
@@ -49,6 +50,7 @@ export function toHttpError(err: unknown): HttpError {
     if (err instanceof FeatureSourceUnavailableError) return plain(503, err.message, { 'Retry-After': String(err.retryAfterS) });
     if (err instanceof FeatureDataError) return plain(500, err.message);
     if (err instanceof UnsupportedMediaTypeError) return plain(415, err.message);
+    if (err instanceof ConflictError) return plain(409, err.message);
     if (err instanceof ModelNotReadyError) return plain(503, err.message, { 'Retry-After': String(err.retryAfterS ?? 5) });
     if (err instanceof CircuitOpenError) return plain(503, err.message, { 'Retry-After': String(err.retryAfterS) });
     if (err instanceof QueueFullError) return plain(503, err.message, { 'Retry-After': String(err.retryAfterS) });

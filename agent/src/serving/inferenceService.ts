@@ -13,6 +13,7 @@ import {
 import type { FaultInjector } from '../faults/faultInjector.js';
 import { entityFeeds } from '../features/entityFeeds.js';
 import type { BatchRequest } from '../batching/dynamicBatcher.js';
+import { predictionsOf, type Predictions } from './predictions.js';
 import type { ModelManager } from '../models/modelManager.js';
 import { buildInferResponse } from '../protocol/buildInferResponse.js';
 import { parseInferRequest, type RequestLimits } from '../protocol/parseInferRequest.js';
@@ -28,15 +29,22 @@ export class InferenceService extends EventEmitter<{ inference: [InferenceOutcom
     super();
   }
 
+  /** Picks the version for unversioned requests (a canary's traffic split); undefined = default. */
+  router: (model: string) => string | undefined = () => undefined;
+
   async infer(model: string, version: string | undefined, body: unknown, signal?: AbortSignal): Promise<InferResponse> {
     const started = this.now();
-    const target = this.models.resolve(model, version);
-    const report = (outcome: string) =>
+    // Requests that name a version are never split.
+    const target = this.models.resolve(model, version ?? this.router(model));
+    const report = (outcome: string, modelFailure: boolean, predictions?: Predictions) =>
       this.emit('inference', {
         model: target.model,
         version: target.version,
         outcome,
         durationS: (this.now() - started) / 1000,
+        modelFailure,
+        ...(predictions ?? {}),
+        ...(target.config.labels ? { labels: target.config.labels } : {}),
       });
     try {
       const request = parseInferRequest(
@@ -94,10 +102,10 @@ export class InferenceService extends EventEmitter<{ inference: [InferenceOutcom
         results,
       );
       if (request.entities) response.parameters = { entities: request.entities };
-      report('success');
+      report('success', false, predictionsOf(results, target.outputs, target.config.labels));
       return response;
     } catch (err) {
-      report(err instanceof AgentError ? err.kind : 'internal');
+      report(err instanceof AgentError ? err.kind : 'internal', countsAgainstModel(err));
       throw err;
     }
   }

@@ -34,7 +34,17 @@ export interface InferenceOutcome {
   /** "success", or the kind of the typed error that ended the request. */
   outcome: string;
   durationS: number;
+  /** The model failed the request (as the breaker counts it); false for client errors too. */
+  modelFailure: boolean;
+  /** Top-1 class and score per row, for classifiers. */
+  classes?: number[];
+  confidences?: number[];
+  labels?: string[];
 }
+
+/** Per-class series per version are bounded: classes beyond this index are counted as "other". */
+export const MAX_CLASS_SERIES = 64;
+export const CONFIDENCE_BUCKETS = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 1];
 
 export class AgentMetrics {
   readonly registry = new Registry<PrometheusContentType | OpenMetricsContentType>();
@@ -53,6 +63,11 @@ export class AgentMetrics {
   private readonly breakerTransitions: Counter<'model' | 'version' | 'from' | 'to'>;
   private readonly breakerRejected: Counter<'model' | 'version'>;
   private readonly breakerCalls: Counter<'model' | 'version' | 'outcome'>;
+  private readonly predictions: Counter<'model' | 'version' | 'class'>;
+  private readonly confidence: Histogram<'model' | 'version'>;
+  private readonly canaryWeight: Gauge<'model' | 'version'>;
+  private readonly canaryChecks: Counter<'model' | 'metric' | 'verdict'>;
+  private readonly canaryDecisions: Counter<'model' | 'decision'>;
   private readonly cacheLookups: Counter<'model' | 'result'>;
   private readonly cacheEvictions: Counter<'model' | 'reason'>;
   private readonly sourceFetch: Histogram<'model' | 'source'>;
@@ -172,6 +187,37 @@ export class AgentMetrics {
       labelNames: ['model', 'version', 'outcome'],
       registers,
     });
+    this.predictions = new Counter({
+      name: 'inferscope_predictions_total',
+      help: `Predicted (top-1) classes per version; class is the label (or index); classes past index ${MAX_CLASS_SERIES} are counted as "other".`,
+      labelNames: ['model', 'version', 'class'],
+      registers,
+    });
+    this.confidence = new Histogram({
+      name: 'inferscope_prediction_confidence',
+      help: 'Top-1 score of each prediction.',
+      labelNames: mv,
+      buckets: CONFIDENCE_BUCKETS,
+      registers,
+    });
+    this.canaryWeight = new Gauge({
+      name: 'inferscope_canary_weight_ratio',
+      help: 'Share of a model\'s unversioned traffic each version gets while a canary runs (0..1).',
+      labelNames: mv,
+      registers,
+    });
+    this.canaryChecks = new Counter({
+      name: 'inferscope_canary_metric_verdicts_total',
+      help: 'Canary check results per metric, by verdict (pass, fail, inconclusive).',
+      labelNames: ['model', 'metric', 'verdict'],
+      registers,
+    });
+    this.canaryDecisions = new Counter({
+      name: 'inferscope_canary_decisions_total',
+      help: 'Canary check decisions: continue, next_step, promote, rollback, abort.',
+      labelNames: ['model', 'decision'],
+      registers,
+    });
     this.cacheLookups = new Counter({
       name: 'inferscope_feature_cache_lookups_total',
       help: 'Feature cache look-ups per entity, by result: hit, miss, stale (served past its TTL while refreshing), negative_hit (a cached "not found").',
@@ -236,8 +282,25 @@ export class AgentMetrics {
   }
 
   onInference(o: InferenceOutcome): void {
-    this.requests.inc({ model: o.model, version: o.version, outcome: o.outcome });
-    if (o.outcome === 'success') this.duration.observe({ model: o.model, version: o.version }, o.durationS);
+    const labels = { model: o.model, version: o.version };
+    this.requests.inc({ ...labels, outcome: o.outcome });
+    if (o.outcome !== 'success') return;
+    this.duration.observe(labels, o.durationS);
+    o.classes?.forEach((c, i) => {
+      const name = c >= MAX_CLASS_SERIES ? 'other' : (o.labels?.[c] ?? String(c));
+      this.predictions.inc({ ...labels, class: name });
+      this.confidence.observe(labels, o.confidences![i]!);
+    });
+  }
+
+  /** A canary's weights, check results and decisions. */
+  onCanary(c: { model: string; baseline: string; candidate: string; weight: number; state: string }, check?: { decision: string; metrics: { name: string; verdict: string }[] }): void {
+    const running = c.state === 'running';
+    this.canaryWeight.set({ model: c.model, version: c.candidate }, running ? c.weight / 100 : 0);
+    this.canaryWeight.set({ model: c.model, version: c.baseline }, running ? 1 - c.weight / 100 : 0);
+    for (const m of check?.metrics ?? []) this.canaryChecks.inc({ model: c.model, metric: m.name, verdict: m.verdict });
+    if (check) this.canaryDecisions.inc({ model: c.model, decision: check.decision });
+    else if (c.state === 'aborted') this.canaryDecisions.inc({ model: c.model, decision: 'abort' });
   }
 
   /** Subscribes to a version's batcher. */

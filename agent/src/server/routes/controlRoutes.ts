@@ -5,6 +5,7 @@ import type { BreakerAction } from '../../../../common/api.js';
 import { describeZodIssues } from '../../config/zodIssues.js';
 import { ForbiddenError, InvalidInputError, NotFoundError, UnsupportedMediaTypeError } from '../../errors.js';
 import { faultSchema } from '../../faults/faultInjector.js';
+import { canarySpecSchema } from '../../canary/canarySpec.js';
 import type { AppDeps } from '../appDeps.js';
 
 type VersionParams = { model: string; version: string };
@@ -39,6 +40,20 @@ export function controlRoutes(deps: AppDeps): Router {
     if (action === 'reset') servable.breaker.reset();
     else servable.breaker.forceOpen();
     res.json(servable.breaker.snapshot());
+  });
+
+  r.post('/api/v1/canaries', (req, res) => {
+    const spec = jsonBody(req, canarySpecSchema);
+    res.status(201).json(deps.canaries.start(spec));
+  });
+  r.get('/api/v1/canaries', (_req, res) => {
+    res.json(deps.canaries.list());
+  });
+  r.get<'/api/v1/canaries/:id', { id: string }>('/api/v1/canaries/:id', (req, res) => {
+    res.json(deps.canaries.get(req.params.id));
+  });
+  r.delete<'/api/v1/canaries/:id', { id: string }>('/api/v1/canaries/:id', (req, res) => {
+    res.json(deps.canaries.abort(req.params.id));
   });
 
   // Invalidate the feature cache: all of it, or one model's (?model=).

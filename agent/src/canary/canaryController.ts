@@ -1,0 +1,265 @@
+// Runs canaries: splits a model's unversioned traffic between baseline and candidate, collects
+// what each served in the current step, checks every interval, and moves the weight, promotes or
+// rolls back. One canary per model. Knows nothing of HTTP; time comes from the injected clock.
+//
+// Restart policy: canary samples live in memory, so a canary found running in the state folder
+// when the agent starts is rolled back (traffic is on the baseline, which is still the default),
+// with a reason that says so. Promotions are persisted and survive restarts.
+import { EventEmitter } from 'node:events';
+import { randomBytes } from 'node:crypto';
+import type { Canary, CanaryCheck, CheckDecision } from '../../../common/api.js';
+import { ConflictError, InvalidInputError, NotFoundError } from '../errors.js';
+import type { Logger } from '../log/logger.js';
+import type { ModelManager } from '../models/modelManager.js';
+import type { Clock, Timer } from '../time/clock.js';
+import { alphaPerTest, analyzeCheck, decide } from './canaryAnalysis.js';
+import { VersionSamples } from './canarySamples.js';
+import type { CanarySpec } from './canarySpec.js';
+import { thresholdsOf } from './canarySpec.js';
+import type { CanaryStore } from './canaryStore.js';
+
+export interface CanarySample {
+  model: string;
+  version: string;
+  /** false: the model failed the request (client errors are not samples). */
+  ok: boolean;
+  latencyMs: number;
+  classes?: number[];
+  confidences?: number[];
+}
+
+interface Running {
+  canary: Canary;
+  baseline: VersionSamples;
+  candidate: VersionSamples;
+  checkInStep: number;
+  inconclusive: number;
+  breakerOpened: boolean;
+  timer?: Timer;
+  unsubscribe: () => void;
+}
+
+export class CanaryController extends EventEmitter<{ canary: [Canary, CanaryCheck | undefined] }> {
+  private readonly running = new Map<string, Running>(); // by model
+
+  constructor(
+    private readonly models: ModelManager,
+    private readonly store: CanaryStore,
+    private readonly clock: Clock,
+    private readonly logger: Logger,
+    private readonly random: () => number = Math.random,
+    private readonly wallNow: () => Date = () => new Date(),
+  ) {
+    super();
+  }
+
+  /** After a restart: canaries left running are rolled back (see the policy above). */
+  recover(): void {
+    for (const c of this.store.canaries) {
+      if (c.state !== 'running') continue;
+      const ended: Canary = {
+        ...c,
+        state: 'rolled_back',
+        weight: 0,
+        decision: 'rollback',
+        reason: 'the agent restarted during the canary (its samples were in memory); traffic is back on the baseline',
+        ended_at: this.wallNow().toISOString(),
+      };
+      this.store.save(ended);
+      this.logger.warn('canary rolled back after restart', { canary: c.id, model: c.model });
+    }
+  }
+
+  list(): Canary[] {
+    return this.store.canaries.map((c) => this.running.get(c.model)?.canary.id === c.id ? this.running.get(c.model)!.canary : c);
+  }
+
+  get(id: string): Canary {
+    const c = this.list().find((x) => x.id === id);
+    if (!c) throw new NotFoundError(`no canary "${id}"`);
+    return c;
+  }
+
+  /** Current candidate weight per running canary's model (for metrics and status). */
+  weights(): { model: string; baseline: string; candidate: string; weight: number }[] {
+    return [...this.running.values()].map((r) => ({ model: r.canary.model, baseline: r.canary.baseline, candidate: r.canary.candidate, weight: r.canary.weight }));
+  }
+
+  /** The version that serves an unversioned request for `model`, or undefined: the default. */
+  route(model: string): string | undefined {
+    const r = this.running.get(model);
+    if (!r) return undefined;
+    return this.random() * 100 < r.canary.weight ? r.canary.candidate : r.canary.baseline;
+  }
+
+  record(s: CanarySample): void {
+    const r = this.running.get(s.model);
+    if (!r) return;
+    const samples = s.version === r.canary.candidate ? r.candidate : s.version === r.canary.baseline ? r.baseline : undefined;
+    samples?.add(s.ok, s.latencyMs, s.classes, s.confidences);
+  }
+
+  start(spec: CanarySpec): Canary {
+    if (this.running.has(spec.model)) {
+      throw new ConflictError(`a canary is already running for ${spec.model} (${this.running.get(spec.model)!.canary.id}); abort it first`);
+    }
+    const status = this.models.status().find((m) => m.name === spec.model);
+    if (!status) throw new NotFoundError(`unknown model "${spec.model}"`);
+    const baseline = spec.baseline ?? status.default_version;
+    if (!baseline || baseline !== status.default_version) {
+      throw new InvalidInputError(`baseline must be ${spec.model}'s default version (${status.default_version}); got ${baseline}`);
+    }
+    if (spec.candidate === baseline) throw new InvalidInputError('candidate and baseline are the same version');
+    const candidate = this.models.resolve(spec.model, spec.candidate); // 404 / 503 if not servable
+    this.models.resolve(spec.model, baseline);
+    const thresholds = thresholdsOf(spec);
+    const canary: Canary = {
+      id: `c-${randomBytes(3).toString('hex')}`,
+      model: spec.model,
+      baseline,
+      candidate: spec.candidate,
+      state: 'running',
+      weight: spec.steps[0]!,
+      steps: spec.steps,
+      step: 0,
+      interval_s: spec.interval_s,
+      checks_per_step: spec.checks_per_step,
+      thresholds,
+      alpha_per_test: alphaPerTest(thresholds, spec.steps.length * spec.checks_per_step),
+      started_at: this.wallNow().toISOString(),
+      ended_at: null,
+      checks: [],
+      decision: null,
+      reason: null,
+    };
+    const onTransition = (t: { to: string }) => {
+      if (t.to === 'open') run.breakerOpened = true;
+    };
+    candidate.breaker.on('transition', onTransition);
+    const run: Running = {
+      canary,
+      baseline: new VersionSamples(this.random),
+      candidate: new VersionSamples(this.random),
+      checkInStep: 0,
+      inconclusive: 0,
+      breakerOpened: candidate.breaker.currentState === 'open',
+      unsubscribe: () => candidate.breaker.off('transition', onTransition),
+    };
+    this.running.set(spec.model, run);
+    this.store.save(canary);
+    this.logger.info('canary started', { canary: canary.id, model: canary.model, baseline, candidate: canary.candidate, weight: canary.weight });
+    this.emit('canary', canary, undefined);
+    this.schedule(run);
+    return canary;
+  }
+
+  abort(id: string): Canary {
+    const run = [...this.running.values()].find((r) => r.canary.id === id);
+    if (!run) {
+      const c = this.get(id); // 404 if unknown
+      throw new ConflictError(`canary ${id} is not running (it is ${c.state})`);
+    }
+    return this.finish(run, 'aborted', 'abort', 'aborted by request; all traffic back on the baseline');
+  }
+
+  close(): void {
+    for (const r of this.running.values()) {
+      r.timer?.cancel();
+      r.unsubscribe();
+    }
+  }
+
+  private schedule(run: Running): void {
+    run.timer = this.clock.setTimer(run.canary.interval_s * 1000, () => this.check(run));
+  }
+
+  private check(run: Running): void {
+    if (this.running.get(run.canary.model) !== run) return;
+    const c = run.canary;
+    let breakerOpened = run.breakerOpened;
+    try {
+      breakerOpened ||= this.models.resolve(c.model, c.candidate).breaker.currentState === 'open';
+    } catch {
+      breakerOpened = true; // the candidate cannot serve at all
+    }
+    const metrics = analyzeCheck({
+      baseline: run.baseline,
+      candidate: run.candidate,
+      candidateBreakerOpened: breakerOpened,
+      baselineServes: c.weight < 100,
+      thresholds: c.thresholds,
+      alpha: c.alpha_per_test,
+    });
+    const unsure = metrics.some((m) => c.thresholds.critical.includes(m.name) && m.verdict === 'inconclusive');
+    if (unsure) run.inconclusive++;
+    const { decision, reason } = decide({
+      metrics,
+      critical: c.thresholds.critical,
+      checkInStep: run.checkInStep,
+      checksPerStep: c.checks_per_step,
+      isLastStep: c.step === c.steps.length - 1,
+      inconclusiveChecks: run.inconclusive,
+      maxInconclusive: c.thresholds.max_inconclusive_checks,
+    });
+    const check: CanaryCheck = {
+      at: this.wallNow().toISOString(),
+      step: c.step,
+      weight: c.weight,
+      samples: { baseline: run.baseline.requests, candidate: run.candidate.requests },
+      decision,
+      metrics,
+    };
+    c.checks.push(check);
+    this.apply(run, decision, reason, check);
+  }
+
+  private apply(run: Running, decision: CheckDecision, reason: string, check: CanaryCheck): void {
+    const c = run.canary;
+    if (decision === 'rollback') {
+      this.finish(run, 'rolled_back', 'rollback', reason, check);
+      return;
+    }
+    if (decision === 'promote') {
+      this.finish(run, 'promoted', 'promote', reason, check);
+      return;
+    }
+    if (decision === 'next_step') {
+      c.step++;
+      c.weight = c.steps[c.step]!;
+      run.checkInStep = 0;
+      run.breakerOpened = false;
+      // Each step is judged on what it served: fresh samples.
+      run.baseline = new VersionSamples(this.random);
+      run.candidate = new VersionSamples(this.random);
+      this.logger.info('canary step', { canary: c.id, weight: c.weight });
+    } else {
+      run.checkInStep++;
+    }
+    this.store.save(c);
+    this.emit('canary', c, check);
+    this.schedule(run);
+  }
+
+  private finish(run: Running, state: Canary['state'], decision: NonNullable<Canary['decision']>, reason: string, check?: CanaryCheck): Canary {
+    const c = run.canary;
+    run.timer?.cancel();
+    run.unsubscribe();
+    this.running.delete(c.model);
+    c.state = state;
+    c.decision = decision;
+    c.reason = reason;
+    c.ended_at = this.wallNow().toISOString();
+    if (state === 'promoted') {
+      c.weight = 100;
+      this.models.setDefaultVersion(c.model, c.candidate);
+      this.store.save(c, { model: c.model, version: c.candidate });
+    } else {
+      c.weight = 0;
+      this.store.save(c);
+    }
+    const log = state === 'promoted' ? 'info' : 'warn';
+    this.logger[log](`canary ${state.replace('_', ' ')}`, { canary: c.id, model: c.model, candidate: c.candidate, reason });
+    this.emit('canary', c, check);
+    return c;
+  }
+}

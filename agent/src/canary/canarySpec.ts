@@ -1,0 +1,50 @@
+// The body of POST /api/v1/canaries.
+import { z } from 'zod';
+import { DEFAULT_THRESHOLDS } from './canaryAnalysis.js';
+
+const metricNames = ['error_rate', 'latency', 'predictions', 'confidence', 'breaker'] as const;
+const rate = (what: string) => z.number().gt(0, `expected ${what} in (0, 1]`).max(1, `expected ${what} in (0, 1]`);
+
+export const canarySpecSchema = z
+  .object({
+    model: z.string().min(1),
+    /** Defaults to the model's default version; must be it. */
+    baseline: z.string().regex(/^[0-9]+$/, 'expected a version like "1"').optional(),
+    candidate: z.string().regex(/^[0-9]+$/, 'expected a version like "2"'),
+    steps: z
+      .array(z.number().gt(0, 'expected weights in (0, 100]').max(100, 'expected weights in (0, 100]'))
+      .min(1, 'expected at least one step')
+      .max(20)
+      .refine((s) => s.every((w, i) => i === 0 || w > s[i - 1]!), 'expected increasing weights')
+      .default([10, 25, 50, 100]),
+    interval_s: z.number().min(0.05, 'expected seconds from 0.05 to 86400').max(86_400).default(30),
+    checks_per_step: z.int().min(1).max(1000).default(4),
+    thresholds: z
+      .object({
+        alpha: rate('alpha').max(0.5, 'expected alpha in (0, 0.5]'),
+        max_error_rate: rate('a rate'),
+        max_error_ratio: z.number().min(1),
+        max_p99_ms: z.number().positive(),
+        max_p99_ratio: z.number().min(1),
+        latency_effect_margin: z.number().min(0).max(0.5),
+        confidence_effect_margin: z.number().min(0).max(0.5),
+        min_cramers_v: z.number().min(0).max(1),
+        min_samples: z.int().min(5, 'expected at least 5 samples'),
+        max_inconclusive_checks: z.int().min(0),
+        critical: z.array(z.enum(metricNames)),
+      })
+      .strict()
+      .partial()
+      .default({}),
+    source: z
+      .object({ kind: z.literal('in_process', 'only the in-process metric source is available in this build') })
+      .strict()
+      .default({ kind: 'in_process' }),
+  })
+  .strict();
+
+export type CanarySpec = z.infer<typeof canarySpecSchema>;
+
+export function thresholdsOf(spec: CanarySpec) {
+  return { ...DEFAULT_THRESHOLDS, ...spec.thresholds };
+}
