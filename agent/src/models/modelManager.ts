@@ -16,6 +16,7 @@ import type { FeatureSource } from '../features/featureSource.js';
 import { FileFeatureSource } from '../features/fileFeatureSource.js';
 import { RedisFeatureSource } from '../features/redisFeatureSource.js';
 import { InstancePool } from '../inference/instancePool.js';
+import { warmUp } from '../inference/warmUp.js';
 import { CircuitBreaker } from '../resilience/circuitBreaker.js';
 import { DEFAULT_BREAKER_SETTINGS } from '../resilience/breakerSettings.js';
 import { systemClock, type Clock } from '../time/clock.js';
@@ -324,6 +325,14 @@ export class ModelManager extends EventEmitter<{
       } catch (err) {
         await pool.close();
         throw err;
+      }
+      const warmed = Date.now();
+      try {
+        const done = await warmUp(pool, described.inputs, described.outputs, config.max_batch_size, config.instance_count);
+        if (done) this.opts.logger.debug('model warmed up', { model: label, ms: Date.now() - warmed });
+      } catch (err) {
+        // A model that cannot run zeros may still serve real inputs: warn and go on.
+        this.opts.logger.warn('model warm-up failed', { model: label, error: (err as Error).message });
       }
       for (const rejected of info.rejectedProviders) {
         this.opts.logger.info('execution provider unavailable, falling back', { model: label, detail: rejected });
