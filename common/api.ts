@@ -226,7 +226,8 @@ export interface CanaryThresholds {
   /** False-rollback rate allowed over the whole canary (all its checks). */
   alpha: number;
   max_error_rate: number;
-  max_error_ratio: number;
+  /** A significant error-rate increase counts only if the candidate's rate is at least this × baseline's. */
+  min_error_ratio: number;
   max_p99_ms: number;
   max_p99_ratio: number;
   /** Latency: P(candidate slower) must exceed 0.5 + this to count as a regression. */

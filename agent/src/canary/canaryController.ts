@@ -16,7 +16,7 @@ import { alphaPerTest, analyzeCheck, decide } from './canaryAnalysis.js';
 import { VersionSamples } from './canarySamples.js';
 import type { CanarySpec } from './canarySpec.js';
 import { thresholdsOf } from './canarySpec.js';
-import type { CanaryStore } from './canaryStore.js';
+import type { CanaryPersistence } from './canaryStore.js';
 
 export interface CanarySample {
   model: string;
@@ -32,6 +32,9 @@ interface Running {
   canary: Canary;
   baseline: VersionSamples;
   candidate: VersionSamples;
+  /** Over the whole canary (the error rate is judged on these). */
+  baselineTotal: { requests: number; errors: number };
+  candidateTotal: { requests: number; errors: number };
   checkInStep: number;
   inconclusive: number;
   breakerOpened: boolean;
@@ -44,7 +47,7 @@ export class CanaryController extends EventEmitter<{ canary: [Canary, CanaryChec
 
   constructor(
     private readonly models: ModelManager,
-    private readonly store: CanaryStore,
+    private readonly store: CanaryPersistence,
     private readonly clock: Clock,
     private readonly logger: Logger,
     private readonly random: () => number = Math.random,
@@ -95,8 +98,12 @@ export class CanaryController extends EventEmitter<{ canary: [Canary, CanaryChec
   record(s: CanarySample): void {
     const r = this.running.get(s.model);
     if (!r) return;
-    const samples = s.version === r.canary.candidate ? r.candidate : s.version === r.canary.baseline ? r.baseline : undefined;
-    samples?.add(s.ok, s.latencyMs, s.classes, s.confidences);
+    const isCandidate = s.version === r.canary.candidate;
+    if (!isCandidate && s.version !== r.canary.baseline) return;
+    (isCandidate ? r.candidate : r.baseline).add(s.ok, s.latencyMs, s.classes, s.confidences);
+    const total = isCandidate ? r.candidateTotal : r.baselineTotal;
+    total.requests++;
+    if (!s.ok) total.errors++;
   }
 
   start(spec: CanarySpec): Canary {
@@ -140,6 +147,8 @@ export class CanaryController extends EventEmitter<{ canary: [Canary, CanaryChec
       canary,
       baseline: new VersionSamples(this.random),
       candidate: new VersionSamples(this.random),
+      baselineTotal: { requests: 0, errors: 0 },
+      candidateTotal: { requests: 0, errors: 0 },
       checkInStep: 0,
       inconclusive: 0,
       breakerOpened: candidate.breaker.currentState === 'open',
@@ -185,6 +194,8 @@ export class CanaryController extends EventEmitter<{ canary: [Canary, CanaryChec
     const metrics = analyzeCheck({
       baseline: run.baseline,
       candidate: run.candidate,
+      baselineTotal: run.baselineTotal,
+      candidateTotal: run.candidateTotal,
       candidateBreakerOpened: breakerOpened,
       baselineServes: c.weight < 100,
       thresholds: c.thresholds,

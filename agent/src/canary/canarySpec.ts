@@ -23,7 +23,7 @@ export const canarySpecSchema = z
       .object({
         alpha: rate('alpha').max(0.5, 'expected alpha in (0, 0.5]'),
         max_error_rate: rate('a rate'),
-        max_error_ratio: z.number().min(1),
+        min_error_ratio: z.number().min(1),
         max_p99_ms: z.number().positive(),
         max_p99_ratio: z.number().min(1),
         latency_effect_margin: z.number().min(0).max(0.5),

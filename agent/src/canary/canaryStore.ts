@@ -10,7 +10,14 @@ interface StateFile {
   defaults: Record<string, string>;
 }
 
-export class CanaryStore {
+/** What the controller needs from persistence (the simulation keeps it in memory). */
+export interface CanaryPersistence {
+  readonly canaries: Canary[];
+  readonly defaults: Record<string, string>;
+  save(canary: Canary, promotedDefault?: { model: string; version: string }): void;
+}
+
+export class CanaryStore implements CanaryPersistence {
   private state: StateFile = { canaries: [], defaults: {} };
   private readonly file: string;
 

@@ -1,0 +1,173 @@
+// npm run bench:canary — simulations of canary analysis on samples drawn from the demo model's real
+// behaviour (latencies measured on its worker instance, classes and top-1 scores of the held-out
+// digits), through the real CanaryController with an injected clock:
+//   A/A: 1,000 canaries of two identical versions → false-rollback rate (goal ≤ alpha)
+//   A/B: a candidate with +20% latency, or twice the error rate → share caught (goal ≥ 95%), and
+//        after how many checks
+// and the classic checker's rules on the same A/A traffic, for its false-rollback rate.
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { Canary } from '../common/api.js';
+import { DynamicBatcher } from '../agent/src/batching/dynamicBatcher.js';
+import { CanaryController } from '../agent/src/canary/canaryController.js';
+import { canarySpecSchema } from '../agent/src/canary/canarySpec.js';
+import type { CanaryPersistence } from '../agent/src/canary/canaryStore.js';
+import { InstancePool } from '../agent/src/inference/instancePool.js';
+import { silentLogger } from '../agent/src/log/logger.js';
+import type { ModelManager } from '../agent/src/models/modelManager.js';
+import { breakerSettingsSchema } from '../agent/src/resilience/breakerSettings.js';
+import { CircuitBreaker } from '../agent/src/resilience/circuitBreaker.js';
+import { systemClock } from '../agent/src/time/clock.js';
+import { loadMnist } from '../scripts/lib/mnistData.js';
+import { seededRandom } from '../scripts/lib/random.js';
+import { FakeClock } from '../test/helpers/fakeClock.js';
+import { closedLoop } from './lib/closedLoop.js';
+import { classicCheck, type ClassicWindow } from './seed/classicCanaryChecker.js';
+
+const { values } = parseArgs({ options: { canaries: { type: 'string', default: '1000' }, rate: { type: 'string', default: '1000' } } });
+const N = Number(values.canaries);
+const REQUESTS_PER_CHECK = Number(values.rate);
+const STEPS = [10, 25, 50, 100];
+const CHECKS_PER_STEP = 4;
+const BASE_ERROR = 0.01;
+const root = resolve(__dirname, '..');
+
+interface Behaviour {
+  latencies: number[];
+  predictions: { cls: number; conf: number }[];
+}
+
+/** Real latencies of digits/2 behind the batcher (8 closed-loop clients), and real predictions. */
+async function measure(): Promise<Behaviour> {
+  const { pool } = await InstancePool.start({
+    workerFile: join(root, 'dist', 'agent', 'inferenceWorker.js'),
+    init: { modelPath: join(root, 'models', 'digits', '2', 'model.onnx'), executionProviders: ['cpu'], intraOpThreads: 1 },
+    count: 1,
+    label: 'digits/2',
+    logger: silentLogger,
+  });
+  const held = loadMnist().heldOut;
+  const batcher = new DynamicBatcher(pool, { label: 'digits/2', maxBatchSize: 64, maxQueueDelayMs: 0, preferredBatchSizes: [], maxQueueSize: 0, defaultTimeoutMs: 0 }, systemClock);
+  const run = await closedLoop({
+    concurrency: 8,
+    seconds: 3,
+    warmupSeconds: 0.5,
+    call: (c, i) => batcher.submit({ feeds: { pixels: { type: 'float32', dims: [1, 784], data: held[(c * 997 + i) % held.length]!.pixels.slice() } }, rows: 1, outputNames: ['probs'] }).then(() => 1),
+  });
+  const all = new Float32Array(held.length * 784);
+  held.forEach((s, i) => all.set(s.pixels, i * 784));
+  const probs = (await pool.run({ pixels: { type: 'float32', dims: [held.length, 784], data: all } }, ['probs'])).probs!.data as Float32Array;
+  const predictions = held.map((_, r) => {
+    let best = 0;
+    for (let j = 1; j < 10; j++) if (probs[r * 10 + j]! > probs[r * 10 + best]!) best = j;
+    return { cls: best, conf: probs[r * 10 + best]! };
+  });
+  await pool.close();
+  return { latencies: run.latenciesMs, predictions };
+}
+
+class MemoryPersistence implements CanaryPersistence {
+  canaries: Canary[] = [];
+  defaults: Record<string, string> = {};
+  save(c: Canary): void {
+    const i = this.canaries.findIndex((x) => x.id === c.id);
+    if (i >= 0) this.canaries[i] = c;
+    else this.canaries.push(c);
+  }
+}
+
+function fakeModels(): ModelManager {
+  const breakers = new Map(['1', '2'].map((v) => [v, new CircuitBreaker(`m/${v}`, breakerSettingsSchema.parse({}), new FakeClock())]));
+  return {
+    status: () => [{ name: 'm', default_version: '1', versions: [] }],
+    resolve: (_m: string, v: string) => ({ breaker: breakers.get(v)! }),
+    setDefaultVersion: () => undefined,
+  } as unknown as ModelManager;
+}
+
+interface Scenario {
+  name: string;
+  latencyFactor: number;
+  candidateError: number;
+}
+
+function runInferscope(b: Behaviour, s: Scenario, seed: number): { state: string; checks: number; metric?: string } {
+  const rnd = seededRandom(seed);
+  const clock = new FakeClock();
+  const controller = new CanaryController(fakeModels(), new MemoryPersistence(), clock, silentLogger, rnd);
+  const c = controller.start(canarySpecSchema.parse({ model: 'm', candidate: '2', steps: STEPS, checks_per_step: CHECKS_PER_STEP, interval_s: 30 }));
+  for (let guard = 0; guard < 200 && controller.get(c.id).state === 'running'; guard++) {
+    for (let i = 0; i < REQUESTS_PER_CHECK; i++) {
+      const version = controller.route('m') ?? '1';
+      const cand = version === '2';
+      const p = b.predictions[Math.floor(rnd() * b.predictions.length)]!;
+      const ok = rnd() >= (cand ? s.candidateError : BASE_ERROR);
+      const latency = b.latencies[Math.floor(rnd() * b.latencies.length)]! * (cand ? s.latencyFactor : 1);
+      controller.record({ model: 'm', version, ok, latencyMs: latency, classes: [p.cls], confidences: [p.conf] });
+    }
+    clock.advance(30_000);
+  }
+  const done = controller.get(c.id);
+  controller.close();
+  return { state: done.state, checks: done.checks.length, ...(done.reason && done.state === 'rolled_back' ? { metric: done.reason.split(':')[0]! } : {}) };
+}
+
+function runClassic(b: Behaviour, s: Scenario, seed: number): { state: string; checks: number; metric?: string } {
+  const rnd = seededRandom(seed);
+  let checks = 0;
+  for (const weight of STEPS) {
+    const stable: ClassicWindow = { requests: 0, errors: 0, latenciesMs: [] };
+    const canary: ClassicWindow = { requests: 0, errors: 0, latenciesMs: [] };
+    for (let passed = 0; passed < CHECKS_PER_STEP; ) {
+      for (let i = 0; i < REQUESTS_PER_CHECK; i++) {
+        const cand = rnd() * 100 < weight;
+        rnd(); // the prediction draw, to keep the streams aligned with the run above
+        const w = cand ? canary : stable;
+        w.requests++;
+        if (rnd() < (cand ? s.candidateError : BASE_ERROR)) w.errors++;
+        else w.latenciesMs.push(b.latencies[Math.floor(rnd() * b.latencies.length)]! * (cand ? s.latencyFactor : 1));
+      }
+      checks++;
+      // At 100% there is no stable traffic: the classic checker judges the canary alone.
+      const verdict = weight === 100 ? classicCheck({ requests: 1e9, errors: 0, latenciesMs: [Infinity] }, canary) : classicCheck(stable, canary);
+      if (verdict === 'rollback') return { state: 'rolled_back', checks };
+      if (verdict === 'ok') passed++;
+      if (checks > 200) return { state: 'stuck', checks };
+    }
+  }
+  return { state: 'promoted', checks };
+}
+
+async function main(): Promise<void> {
+  const behaviour = await measure();
+  const lat = [...behaviour.latencies].sort((a, b) => a - b);
+  console.log(`measured ${lat.length} real latencies of digits/2 (p50 ${lat[Math.floor(lat.length / 2)]!.toFixed(2)} ms, p99 ${lat[Math.floor(lat.length * 0.99)]!.toFixed(2)} ms) and ${behaviour.predictions.length} real predictions`);
+  console.log(`${N} canaries per scenario; steps ${STEPS.join('→')}%, ${CHECKS_PER_STEP} checks per step, ${REQUESTS_PER_CHECK} requests per check, baseline error rate ${BASE_ERROR * 100}%; alpha 0.05\n`);
+  const scenarios: Scenario[] = [
+    { name: 'A/A (identical)', latencyFactor: 1, candidateError: BASE_ERROR },
+    { name: 'A/B +20% latency', latencyFactor: 1.2, candidateError: BASE_ERROR },
+    { name: 'A/B 2x error rate', latencyFactor: 1, candidateError: 2 * BASE_ERROR },
+  ];
+  console.log(`${'scenario'.padEnd(20)}${'checker'.padEnd(12)}${'rolled back'.padStart(12)}${'promoted'.padStart(10)}${'mean checks to rollback'.padStart(26)}`);
+  for (const s of scenarios) {
+    for (const [name, run] of [['inferscope', runInferscope], ['classic', runClassic]] as const) {
+      let rolled = 0;
+      let promoted = 0;
+      let checksToRollback = 0;
+      const by = new Map<string, number>();
+      for (let i = 0; i < N; i++) {
+        const r = run(behaviour, s, 1000 + i);
+        if (r.state === 'rolled_back') {
+          rolled++;
+          checksToRollback += r.checks;
+          if (r.metric) by.set(r.metric, (by.get(r.metric) ?? 0) + 1);
+        } else if (r.state === 'promoted') promoted++;
+      }
+      const rate = rolled / N;
+      const why = [...by].map(([m, n]) => `${m} ${n}`).join(', ');
+      console.log(`${s.name.padEnd(20)}${name.padEnd(12)}${`${(rate * 100).toFixed(1)}%`.padStart(12)}${`${((promoted / N) * 100).toFixed(1)}%`.padStart(10)}${(rolled ? (checksToRollback / rolled).toFixed(1) : '-').padStart(26)}  ${why}`);
+    }
+  }
+}
+
+void main();
