@@ -258,6 +258,8 @@ export interface Canary {
   thresholds: CanaryThresholds;
   /** Significance level each single test uses (alpha split over all planned tests). */
   alpha_per_test: number;
+  /** Where the samples come from. */
+  source: { kind: 'in_process' } | { kind: 'prometheus'; url: string };
   started_at: string;
   ended_at: string | null;
   checks: CanaryCheck[];

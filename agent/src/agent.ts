@@ -54,6 +54,7 @@ export async function startAgent(config: AgentConfig, logger: Logger, workerFile
   // `status` is defined below; the hub calls it only once clients connect.
   const events = new SseHub(() => status());
   models.on('servable', (s) => {
+    metrics.initVersion(s.model, s.version, s.config.labels);
     metrics.observeBatcher(s.model, s.version, s.batcher);
     metrics.observeBreaker(s.model, s.version, s.breaker);
     s.breaker.on('transition', (t) => events.publish({ type: 'breaker', model: s.model, version: s.version, ...t }));

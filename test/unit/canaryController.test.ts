@@ -220,10 +220,12 @@ test('controller: abort sends all traffic to the baseline at once; restart recov
   controller.close();
 });
 
-test('spec validation: steps increasing, in (0,100]; only the in-process source', () => {
+test('spec validation: steps increasing, in (0,100]; in-process or Prometheus source', () => {
   assert.throws(() => canarySpecSchema.parse({ model: 'm', candidate: '2', steps: [50, 20] }), /expected increasing weights/);
   assert.throws(() => canarySpecSchema.parse({ model: 'm', candidate: '2', steps: [0] }), /expected weights in \(0, 100\]/);
-  assert.throws(() => canarySpecSchema.parse({ model: 'm', candidate: '2', source: { kind: 'prometheus' } }), /only the in-process metric source/);
+  assert.throws(() => canarySpecSchema.parse({ model: 'm', candidate: '2', source: { kind: 'prometheus', url: 'ftp://x' } }), /expected an http\(s\):\/\/ URL/);
+  assert.throws(() => canarySpecSchema.parse({ model: 'm', candidate: '2', source: { kind: 'graphite' } }));
+  assert.equal(canarySpecSchema.parse({ model: 'm', candidate: '2', source: { kind: 'prometheus', url: 'http://127.0.0.1:9090' } }).source.kind, 'prometheus');
   const d = canarySpecSchema.parse({ model: 'm', candidate: '2' });
   assert.deepEqual([d.steps, d.interval_s, d.checks_per_step], [[10, 25, 50, 100], 30, 4]);
 });

@@ -12,7 +12,8 @@ import { ConflictError, InvalidInputError, NotFoundError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import type { ModelManager } from '../models/modelManager.js';
 import type { Clock, Timer } from '../time/clock.js';
-import { alphaPerTest, analyzeCheck, decide } from './canaryAnalysis.js';
+import { alphaPerTest, analyzeCheck, decide, type CheckInput } from './canaryAnalysis.js';
+import { collectFromPrometheus, type CollectedSamples } from './prometheusSource.js';
 import { VersionSamples } from './canarySamples.js';
 import type { CanarySpec } from './canarySpec.js';
 import { thresholdsOf } from './canarySpec.js';
@@ -38,6 +39,8 @@ interface Running {
   checkInStep: number;
   inconclusive: number;
   breakerOpened: boolean;
+  /** Wall-clock ms when the current step began (the Prometheus window). */
+  stepStartedAt: number;
   timer?: Timer;
   unsubscribe: () => void;
 }
@@ -133,6 +136,7 @@ export class CanaryController extends EventEmitter<{ canary: [Canary, CanaryChec
       checks_per_step: spec.checks_per_step,
       thresholds,
       alpha_per_test: alphaPerTest(thresholds, spec.steps.length * spec.checks_per_step),
+      source: spec.source,
       started_at: this.wallNow().toISOString(),
       ended_at: null,
       checks: [],
@@ -152,6 +156,7 @@ export class CanaryController extends EventEmitter<{ canary: [Canary, CanaryChec
       checkInStep: 0,
       inconclusive: 0,
       breakerOpened: candidate.breaker.currentState === 'open',
+      stepStartedAt: this.wallNow().getTime(),
       unsubscribe: () => candidate.breaker.off('transition', onTransition),
     };
     this.running.set(spec.model, run);
@@ -182,25 +187,53 @@ export class CanaryController extends EventEmitter<{ canary: [Canary, CanaryChec
     run.timer = this.clock.setTimer(run.canary.interval_s * 1000, () => this.check(run));
   }
 
+  /**
+   * One check. In-process samples are at hand, so the check runs at once (deterministic under an
+   * injected clock); Prometheus is asked first, and an unanswered query makes the check inconclusive.
+   */
   private check(run: Running): void {
-    if (this.running.get(run.canary.model) !== run) return;
     const c = run.canary;
+    if (this.running.get(c.model) !== run) return;
+    if (c.source.kind === 'in_process') {
+      this.evaluate(run, { baseline: run.baseline, candidate: run.candidate, baselineTotal: run.baselineTotal, candidateTotal: run.candidateTotal, breakerOpened: false });
+      return;
+    }
+    const now = this.wallNow().getTime();
+    collectFromPrometheus({
+      url: c.source.url,
+      model: c.model,
+      baseline: c.baseline,
+      candidate: c.candidate,
+      stepSeconds: (now - run.stepStartedAt) / 1000,
+      canarySeconds: (now - Date.parse(c.started_at)) / 1000,
+    }).then(
+      (data) => this.evaluate(run, data),
+      (err: Error) => this.evaluate(run, undefined, err.message),
+    );
+  }
+
+  private evaluate(run: Running, data: CollectedSamples | undefined, sourceError?: string): void {
+    const c = run.canary;
+    if (this.running.get(c.model) !== run) return; // aborted meanwhile
     let breakerOpened = run.breakerOpened;
     try {
       breakerOpened ||= this.models.resolve(c.model, c.candidate).breaker.currentState === 'open';
     } catch {
       breakerOpened = true; // the candidate cannot serve at all
     }
-    const metrics = analyzeCheck({
-      baseline: run.baseline,
-      candidate: run.candidate,
-      baselineTotal: run.baselineTotal,
-      candidateTotal: run.candidateTotal,
-      candidateBreakerOpened: breakerOpened,
+    const input: CheckInput = {
+      baseline: data?.baseline ?? new VersionSamples(),
+      candidate: data?.candidate ?? new VersionSamples(),
+      baselineTotal: data?.baselineTotal ?? { requests: 0, errors: 0 },
+      candidateTotal: data?.candidateTotal ?? { requests: 0, errors: 0 },
+      candidateBreakerOpened: breakerOpened || (data?.breakerOpened ?? false),
       baselineServes: c.weight < 100,
       thresholds: c.thresholds,
       alpha: c.alpha_per_test,
-    });
+    };
+    const metrics = sourceError
+      ? analyzeCheck(input).map((m) => (m.name === 'breaker' ? m : { ...m, verdict: 'inconclusive' as const, reason: `metric source unavailable: ${sourceError}` }))
+      : analyzeCheck(input);
     const unsure = metrics.some((m) => c.thresholds.critical.includes(m.name) && m.verdict === 'inconclusive');
     if (unsure) run.inconclusive++;
     const { decision, reason } = decide({
@@ -239,6 +272,7 @@ export class CanaryController extends EventEmitter<{ canary: [Canary, CanaryChec
       c.weight = c.steps[c.step]!;
       run.checkInStep = 0;
       run.breakerOpened = false;
+      run.stepStartedAt = this.wallNow().getTime();
       // Each step is judged on what it served: fresh samples.
       run.baseline = new VersionSamples(this.random);
       run.candidate = new VersionSamples(this.random);

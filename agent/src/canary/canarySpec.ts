@@ -36,9 +36,12 @@ export const canarySpecSchema = z
       .strict()
       .partial()
       .default({}),
+    /** Where samples come from: this agent's own requests, or Prometheus (all replicas). */
     source: z
-      .object({ kind: z.literal('in_process', 'only the in-process metric source is available in this build') })
-      .strict()
+      .discriminatedUnion('kind', [
+        z.object({ kind: z.literal('in_process') }).strict(),
+        z.object({ kind: z.literal('prometheus'), url: z.string().regex(/^https?:\/\//, 'expected an http(s):// URL of the Prometheus server') }).strict(),
+      ])
       .default({ kind: 'in_process' }),
   })
   .strict();

@@ -303,6 +303,26 @@ export class AgentMetrics {
     else if (c.state === 'aborted') this.canaryDecisions.inc({ model: c.model, decision: 'abort' });
   }
 
+  /**
+   * Creates a version's series at zero as soon as it loads. A counter that first appears with a
+   * value loses that first increment in PromQL's increase()/rate(); a canary reading Prometheus
+   * would then under-count a new version (the candidate) against an old one.
+   */
+  initVersion(model: string, version: string, labels?: string[]): void {
+    const mv = { model, version };
+    for (const outcome of ['success', 'invalid_input', 'execution_failed', 'worker_crashed', 'timeout', 'queue_full', 'circuit_open']) {
+      this.requests.inc({ ...mv, outcome }, 0);
+    }
+    this.duration.zero(mv);
+    this.queueDuration.zero(mv);
+    this.computeDuration.zero(mv);
+    this.batchSize.zero(mv);
+    this.inferenceCount.inc(mv, 0);
+    this.execCount.inc(mv, 0);
+    this.confidence.zero(mv);
+    for (const label of (labels ?? []).slice(0, MAX_CLASS_SERIES)) this.predictions.inc({ ...mv, class: label }, 0);
+  }
+
   /** Subscribes to a version's batcher. */
   observeBatcher(model: string, version: string, batcher: DynamicBatcher): void {
     const labels = { model, version };
