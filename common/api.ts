@@ -168,6 +168,7 @@ export interface AgentStatus {
   models: ModelStatus[];
   /** Running canaries, and those that ended in the last hour. */
   canaries: Canary[];
+  gpus: GpuStatus;
   /** Feature caches by model name (models with a feature source). */
   caches: Record<string, CacheStatus>;
 }
@@ -265,4 +266,24 @@ export interface Canary {
   checks: CanaryCheck[];
   decision: 'promote' | 'rollback' | 'abort' | null;
   reason: string | null;
+}
+
+export interface GpuStatus {
+  detected: boolean;
+  /** "no GPU detected (…)" or "1 GPU: NVIDIA H200". */
+  message: string;
+  devices: {
+    index: number;
+    uuid: string;
+    name: string;
+    utilization?: number;
+    memory_used_bytes?: number;
+    memory_total_bytes?: number;
+    temperature_celsius?: number;
+    power_watts?: number;
+    mig_mode?: string;
+  }[];
+  sampled_at: number | null;
+  errors: number;
+  last_error: string | null;
 }

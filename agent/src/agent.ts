@@ -13,6 +13,7 @@ import { FaultInjector } from './faults/faultInjector.js';
 import { CanaryController } from './canary/canaryController.js';
 import { CanaryStore } from './canary/canaryStore.js';
 import { systemClock } from './time/clock.js';
+import { GpuSampler } from './telemetry/gpuSampler.js';
 import { InferenceService } from './serving/inferenceService.js';
 import { AgentMetrics } from './telemetry/agentMetrics.js';
 import { AGENT_VERSION } from './version.js';
@@ -53,8 +54,13 @@ export async function startAgent(config: AgentConfig, logger: Logger, workerFile
   let address = `${config.host}:${config.port}`;
   // `status` is defined below; the hub calls it only once clients connect.
   const events = new SseHub(() => status());
+  const gpu = new GpuSampler({ command: config.nvidia_smi, intervalMs: config.gpu_sample_interval_s * 1000, timeoutMs: 2000 });
+  metrics.observeGpu(gpu);
+  gpu.on('error', (message) => logger.warn('GPU sample skipped', { error: message }));
+  if (config.gpu_sample_interval_s > 0) void gpu.start();
   models.on('servable', (s) => {
     metrics.initVersion(s.model, s.version, s.config.labels);
+    metrics.onModelInfo(s.model, s.version, s.provider);
     metrics.observeBatcher(s.model, s.version, s.batcher);
     metrics.observeBreaker(s.model, s.version, s.breaker);
     s.breaker.on('transition', (t) => events.publish({ type: 'breaker', model: s.model, version: s.version, ...t }));
@@ -82,6 +88,7 @@ export async function startAgent(config: AgentConfig, logger: Logger, workerFile
     },
     models: models.status(),
     canaries: canaries.list().filter((c) => c.state === 'running' || Date.now() - Date.parse(c.ended_at ?? '') < 3_600_000),
+    gpus: gpu.status,
     caches: Object.fromEntries([...models.featureCaches()].map(([name, c]) => [name, c.stats()])),
   });
 
@@ -135,6 +142,7 @@ export async function startAgent(config: AgentConfig, logger: Logger, workerFile
       server.closeAllConnections();
       await loaded;
       canaries.close();
+      gpu.stop();
       await models.close();
       logger.info(timedOut ? 'drain timed out; connections closed' : 'drained', { requests: inFlight - (timedOut ? drain.inFlight : 0) });
       return { drained: inFlight, timedOut };

@@ -15,12 +15,24 @@ export class PrometheusServer {
     private readonly log: () => string,
   ) {}
 
+  /**
+   * Starts Prometheus from a shipped configuration (deploy/prometheus/prometheus.yml), with the
+   * target, the token file, the rule files and a 1 s interval put in for the test.
+   */
+  static async fromConfig(binary: string, config: string, opts: { target: string; tokenFile: string; ruleFiles: string[] }): Promise<PrometheusServer> {
+    const text = config
+      .replace(/scrape_interval: \S+/, 'scrape_interval: 1s')
+      .replace(/evaluation_interval: \S+/, 'evaluation_interval: 1s')
+      .replace(/credentials_file: \S+/, `credentials_file: ${opts.tokenFile}`)
+      .replace(/targets: \[[^\]]*\]/, `targets: ['${opts.target}']`)
+      .replace(/rule_files:\n(\s+- .*\n)+/, `rule_files:\n${opts.ruleFiles.map((f) => `  - ${f}`).join('\n')}\n`);
+    return PrometheusServer.launch(binary, text);
+  }
+
   static async start(binary: string, targets: string[], opts: { scrapeIntervalS?: number; token?: string } = {}): Promise<PrometheusServer> {
-    const dir = mkdtempSync(join(tmpdir(), 'inferscope-prom-'));
-    const port = await freePort();
     const interval = opts.scrapeIntervalS ?? 1;
-    writeFileSync(
-      join(dir, 'prometheus.yml'),
+    return PrometheusServer.launch(
+      binary,
       [
         'global:',
         `  scrape_interval: ${interval}s`,
@@ -33,6 +45,12 @@ export class PrometheusServer {
         '',
       ].join('\n'),
     );
+  }
+
+  private static async launch(binary: string, config: string): Promise<PrometheusServer> {
+    const dir = mkdtempSync(join(tmpdir(), 'inferscope-prom-'));
+    const port = await freePort();
+    writeFileSync(join(dir, 'prometheus.yml'), config);
     const proc = spawn(
       binary,
       [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'],

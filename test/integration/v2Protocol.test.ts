@@ -133,7 +133,14 @@ test('metrics count requests by model, version and outcome, and time them', asyn
   assert.match(before.headers.get('content-type')!, /^text\/plain; version=0\.0\.4/);
   const om = await fetch(`${agent.url}/metrics`, { headers: { accept: 'application/openmetrics-text; version=1.0.0' } });
   assert.match(om.headers.get('content-type')!, /^application\/openmetrics-text/);
-  assert.match(await om.text(), /# EOF\n$/);
+  const omText = await om.text();
+  assert.match(omText, /# EOF\n$/);
+  assert.match(omText, /^# TYPE inferscope_inference_requests counter$/m);
+  assert.match(omText, /^inferscope_inference_requests_total\{model="digits",version="2",outcome="success"\} \d+$/m);
+  // An OpenMetrics scrape must not change what the next Prometheus-format scrape says.
+  const again = (await request<string>(`${agent.url}/metrics`)).body;
+  assert.match(again, /^# TYPE inferscope_inference_requests_total counter$/m);
+  assert.match(again, /^inferscope_inference_requests_total\{model="digits",version="2",outcome="success"\} \d+$/m);
 });
 
 test('unknown routes get a JSON 404', async () => {

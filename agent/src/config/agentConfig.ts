@@ -21,6 +21,10 @@ export const agentConfigSchema = z
     max_inputs: z.int().min(1).max(1024),
     /** Most elements in one input tensor. */
     max_elements_per_input: z.int().min(1).max(1 << 28),
+    /** Seconds between GPU samples (nvidia-smi); 0 turns GPU sampling off. */
+    gpu_sample_interval_s: z.number().min(0).max(3600),
+    /** The nvidia-smi to run. */
+    nvidia_smi: z.string().min(1),
     /** Where canaries and promotions are kept across restarts. */
     state_dir: z.string().min(1, 'expected a folder path'),
     /** Host names (besides localhost and the bound address) that clients may use, e.g. a DNS name. */
@@ -45,6 +49,8 @@ export function defaultAgentConfig(bundledModels: string): AgentConfig {
     drain_timeout_s: 30,
     allowed_hosts: [],
     state_dir: defaultStateDir(),
+    gpu_sample_interval_s: 5,
+    nvidia_smi: 'nvidia-smi',
   };
 }
 

@@ -1,21 +1,13 @@
 // The agent's Prometheus metrics, on a registry of its own (never prom-client's global one, so
 // several agents in one process, as in tests, do not collide). Components emit events; this
 // module subscribes and turns them into series.
-import {
-  Counter,
-  Gauge,
-  Histogram,
-  Registry,
-  collectDefaultMetrics,
-  openMetricsContentType,
-  prometheusContentType,
-  type OpenMetricsContentType,
-  type PrometheusContentType,
-} from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { OPENMETRICS_CONTENT_TYPE, toOpenMetrics } from './openMetrics.js';
 import type { VersionState } from '../../../common/api.js';
 import type { DynamicBatcher } from '../batching/dynamicBatcher.js';
 import type { BreakerState, CircuitBreaker } from '../resilience/circuitBreaker.js';
 import type { FeatureCache } from '../features/featureCache.js';
+import type { GpuDevice, GpuSampler } from './gpuSampler.js';
 
 /** Seconds; from sub-millisecond CPU runs of small models to multi-second GPU batches. */
 export const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -47,9 +39,7 @@ export const MAX_CLASS_SERIES = 64;
 export const CONFIDENCE_BUCKETS = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 1];
 
 export class AgentMetrics {
-  readonly registry = new Registry<PrometheusContentType | OpenMetricsContentType>();
-  /** Scrapes run one at a time: the registry's format is switched per scrape. */
-  private scrapes: Promise<unknown> = Promise.resolve();
+  readonly registry = new Registry();
   private readonly requests: Counter<'model' | 'version' | 'outcome'>;
   private readonly duration: Histogram<'model' | 'version'>;
   private readonly http: Counter<'method' | 'route' | 'code'>;
@@ -63,6 +53,9 @@ export class AgentMetrics {
   private readonly breakerTransitions: Counter<'model' | 'version' | 'from' | 'to'>;
   private readonly breakerRejected: Counter<'model' | 'version'>;
   private readonly breakerCalls: Counter<'model' | 'version' | 'outcome'>;
+  private readonly modelInfo: Gauge<'model' | 'version' | 'provider'>;
+  private readonly gpuErrors: Counter;
+  private gpu: GpuSampler | undefined;
   private readonly predictions: Counter<'model' | 'version' | 'class'>;
   private readonly confidence: Histogram<'model' | 'version'>;
   private readonly canaryWeight: Gauge<'model' | 'version'>;
@@ -187,6 +180,57 @@ export class AgentMetrics {
       labelNames: ['model', 'version', 'outcome'],
       registers,
     });
+    this.modelInfo = new Gauge({
+      name: 'inferscope_model_info',
+      help: 'Always 1 for each loaded version; provider is the execution provider it actually runs on (cuda, cpu, ...).',
+      labelNames: ['model', 'version', 'provider'],
+      registers,
+    });
+    const gpuGauge = (name: string, help: string, pick: (d: GpuDevice) => number | undefined) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ['gpu'],
+        registers,
+        collect: () => {
+          const g = gaugeOf(name);
+          g.reset(); // a GPU or field that is gone has no series, rather than a stale one
+          for (const d of this.gpu?.status.detected ? this.gpu.status.devices : []) {
+            const v = pick(d);
+            if (v !== undefined) g.set({ gpu: String(d.index) }, v);
+          }
+        },
+      });
+    const gauges = new Map<string, Gauge<'gpu'>>();
+    const gaugeOf = (name: string) => gauges.get(name)!;
+    for (const [name, help, pick] of [
+      ['inferscope_gpu_utilization_ratio', 'GPU utilization (0..1) from nvidia-smi.', (d: GpuDevice) => d.utilization],
+      ['inferscope_gpu_memory_used_bytes', 'GPU memory in use.', (d: GpuDevice) => d.memory_used_bytes],
+      ['inferscope_gpu_memory_total_bytes', 'GPU memory in total.', (d: GpuDevice) => d.memory_total_bytes],
+      ['inferscope_gpu_temperature_celsius', 'GPU temperature.', (d: GpuDevice) => d.temperature_celsius],
+      ['inferscope_gpu_power_watts', 'GPU power draw.', (d: GpuDevice) => d.power_watts],
+    ] as const) {
+      gauges.set(name, gpuGauge(name, help, pick));
+    }
+    new Gauge({
+      name: 'inferscope_gpu_info',
+      help: 'Always 1 per GPU; labels carry its name, UUID and MIG mode.',
+      labelNames: ['gpu', 'name', 'uuid', 'mig_mode'],
+      registers,
+      collect: () => {
+        const g = gpuInfo;
+        g.reset();
+        for (const d of this.gpu?.status.detected ? this.gpu.status.devices : []) {
+          g.set({ gpu: String(d.index), name: d.name, uuid: d.uuid, mig_mode: d.mig_mode ?? 'unknown' }, 1);
+        }
+      },
+    });
+    const gpuInfo = this.registry.getSingleMetric('inferscope_gpu_info') as Gauge<'gpu' | 'name' | 'uuid' | 'mig_mode'>;
+    this.gpuErrors = new Counter({
+      name: 'inferscope_gpu_sample_errors_total',
+      help: 'GPU samples skipped: nvidia-smi failed, hung past its timeout, or printed output that could not be parsed.',
+      registers,
+    });
     this.predictions = new Counter({
       name: 'inferscope_predictions_total',
       help: `Predicted (top-1) classes per version; class is the label (or index); classes past index ${MAX_CLASS_SERIES} are counted as "other".`,
@@ -271,14 +315,9 @@ export class AgentMetrics {
   }
 
   /** The exposition text, in OpenMetrics format when asked for, else Prometheus text 0.0.4. */
-  expose(openMetrics: boolean): Promise<{ contentType: string; body: string }> {
-    const run = async () => {
-      this.registry.setContentType(openMetrics ? openMetricsContentType : prometheusContentType);
-      return { contentType: this.registry.contentType, body: await this.registry.metrics() };
-    };
-    const result = this.scrapes.then(run, run);
-    this.scrapes = result.catch(() => undefined);
-    return result;
+  async expose(openMetrics: boolean): Promise<{ contentType: string; body: string }> {
+    const text = await this.registry.metrics();
+    return openMetrics ? { contentType: OPENMETRICS_CONTENT_TYPE, body: toOpenMetrics(text) } : { contentType: this.registry.contentType, body: text };
   }
 
   onInference(o: InferenceOutcome): void {
@@ -321,6 +360,16 @@ export class AgentMetrics {
     this.execCount.inc(mv, 0);
     this.confidence.zero(mv);
     for (const label of (labels ?? []).slice(0, MAX_CLASS_SERIES)) this.predictions.inc({ ...mv, class: label }, 0);
+  }
+
+  /** GPU series come from this sampler (none without one). */
+  observeGpu(sampler: GpuSampler): void {
+    this.gpu = sampler;
+    sampler.on('error', () => this.gpuErrors.inc());
+  }
+
+  onModelInfo(model: string, version: string, provider: string): void {
+    this.modelInfo.set({ model, version, provider }, 1);
   }
 
   /** Subscribes to a version's batcher. */

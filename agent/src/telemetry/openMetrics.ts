@@ -1,0 +1,20 @@
+// OpenMetrics text from the Prometheus text exposition. prom-client can serialize OpenMetrics
+// only by switching a registry's format, and doing so renames its counters in place (the
+// "_total" suffix is lost for every later Prometheus-format scrape). For the series this agent
+// exposes, the formats differ only in this: a counter's family name (HELP/TYPE) carries no
+// "_total" (its samples still do), and the exposition ends with "# EOF".
+export const OPENMETRICS_CONTENT_TYPE = 'application/openmetrics-text; version=1.0.0; charset=utf-8';
+
+export function toOpenMetrics(prometheusText: string): string {
+  const counters = new Set<string>();
+  for (const m of prometheusText.matchAll(/^# TYPE (\S+) counter$/gm)) counters.add(m[1]!);
+  const out = prometheusText
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => {
+      const meta = /^# (HELP|TYPE) (\S+)(.*)$/.exec(line);
+      if (!meta || !counters.has(meta[2]!) || !meta[2]!.endsWith('_total')) return line;
+      return `# ${meta[1]} ${meta[2]!.slice(0, -'_total'.length)}${meta[3]}`;
+    });
+  return `${out.join('\n')}\n# EOF\n`;
+}
