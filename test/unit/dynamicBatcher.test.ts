@@ -41,7 +41,7 @@ function setup(opts: Partial<BatcherOptions> = {}, instances = 1) {
 
 const firstValue = (out: Record<string, WireTensor>) => (out.y!.data as Float32Array)[0];
 
-test('an idle instance with no delay runs a request at once (in the same event-loop turn)', async () => {
+test('an idle instance with no delay runs a request at once (as soon as the current callback is done)', async () => {
   const { runner, batcher, clock } = setup();
   const p = batcher.submit(rowsOf([5]));
   await flush();
@@ -130,7 +130,7 @@ test('requests whose non-batch dimensions differ never share a batch', async () 
   assert.deepEqual(runner.calls[2]!.feeds.x!.dims, [1, 3]);
 });
 
-test('a burst that arrives in one event-loop turn is one batch, even on an idle instance', async () => {
+test('a burst that arrives together is one batch, even on an idle instance', async () => {
   const { runner, batcher } = setup();
   for (let i = 0; i < 5; i++) void batcher.submit(rowsOf([i]));
   await flush();
