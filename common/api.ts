@@ -276,6 +276,7 @@ export interface GpuStatus {
     index: number;
     uuid: string;
     name: string;
+    /** 0..1 */
     utilization?: number;
     memory_used_bytes?: number;
     memory_total_bytes?: number;

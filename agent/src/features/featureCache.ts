@@ -10,6 +10,7 @@
 //    the source, and service recovers on its own when the source does.
 import { EventEmitter } from 'node:events';
 import { LRUCache } from 'lru-cache';
+import type { CacheStatus } from '../../../common/api.js';
 import { EntityNotFoundError, FeatureSourceUnavailableError } from '../errors.js';
 import type { Clock } from '../time/clock.js';
 import type { FeatureSource, FetchedFeature } from './featureSource.js';
@@ -27,20 +28,8 @@ export interface FeatureCacheOptions {
 export type LookupResult = 'hit' | 'miss' | 'stale' | 'negative_hit';
 export type EvictionReason = 'capacity' | 'expired';
 
-export interface FeatureCacheStats {
-  entries: number;
-  bytes: number;
-  max_entries: number;
-  max_bytes: number;
-  hits: number;
-  misses: number;
-  stale_hits: number;
-  negative_hits: number;
-  /** (hits + stale hits + negative hits) / lookups; 0 before any lookup. */
-  hit_rate: number;
-  evictions: Record<EvictionReason, number>;
-  source: { name: string; kind: string; healthy: boolean; last_error: string | null; fetches: number; errors: number };
-}
+/** The cache's statistics, as /api/v1/status shows them. */
+export type FeatureCacheStats = CacheStatus;
 
 interface Entry {
   /** null: the source said "not found". */

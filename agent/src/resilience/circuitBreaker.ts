@@ -15,11 +15,12 @@
 // belongs to the state it was admitted in: an outcome that arrives after a transition is not
 // counted in the new state, so no call slips into a decision it was not admitted for.
 import { EventEmitter } from 'node:events';
+import type { BreakerState, BreakerStatus } from '../../../common/api.js';
 import { CircuitOpenError } from '../errors.js';
 import type { Clock } from '../time/clock.js';
 import type { BreakerSettings } from './breakerSettings.js';
 
-export type BreakerState = 'closed' | 'half_open' | 'open';
+export type { BreakerState };
 export type CallOutcome = 'success' | 'failure' | 'ignored';
 
 export interface BreakerTransition {
@@ -30,20 +31,8 @@ export interface BreakerTransition {
   at: number;
 }
 
-export interface BreakerSnapshot {
-  state: BreakerState;
-  /** Forced open by hand; stays open until reset. */
-  forced: boolean;
-  consecutive_failures: number;
-  window: { calls: number; failures: number; slow: number; failure_rate: number; slow_rate: number };
-  /** Trips in a row without closing (drives the open-duration backoff). */
-  trips: number;
-  opened_at: number | null;
-  /** When the next trial is allowed (open state), wall-clock ms. */
-  next_trial_at: number | null;
-  last_reason: string | null;
-  totals: { successes: number; failures: number; slow: number; rejected: number };
-}
+/** What /api/v1/status shows of a breaker. */
+export type BreakerSnapshot = BreakerStatus;
 
 export interface Ticket {
   record(outcome: CallOutcome, durationMs: number): void;

@@ -5,31 +5,13 @@
 // hung command (killed after a timeout) skips the sample and counts an error; the agent goes on.
 import { execFile } from 'node:child_process';
 import { EventEmitter } from 'node:events';
+import type { GpuStatus } from '../../../common/api.js';
 
 export const QUERY_FIELDS = ['index', 'uuid', 'name', 'utilization.gpu', 'memory.used', 'memory.total', 'temperature.gpu', 'power.draw', 'mig.mode.current'] as const;
 
-export interface GpuDevice {
-  index: number;
-  uuid: string;
-  name: string;
-  /** 0..1 */
-  utilization?: number;
-  memory_used_bytes?: number;
-  memory_total_bytes?: number;
-  temperature_celsius?: number;
-  power_watts?: number;
-  mig_mode?: string;
-}
+export type GpuDevice = GpuStatus['devices'][number];
 
-export interface GpuStatus {
-  detected: boolean;
-  message: string;
-  devices: GpuDevice[];
-  /** Epoch ms of the last good sample. */
-  sampled_at: number | null;
-  errors: number;
-  last_error: string | null;
-}
+export type { GpuStatus };
 
 const MIB = 1024 * 1024;
 
