@@ -116,13 +116,20 @@ export class DynamicBatcher extends EventEmitter<{
     return [...this.recent];
   }
 
-  submit(req: BatchRequest): Promise<Record<string, WireTensor>> {
-    if (req.signal?.aborted) return Promise.reject(new CancelledError('the client cancelled the request'));
+  /** Throws QueueFullError (and counts it) when the queue is at max_queue_size. */
+  checkCapacity(): void {
     if (this.opts.maxQueueSize > 0 && this.queue.length >= this.opts.maxQueueSize) {
       this.emit('rejected', 'queue_full');
-      return Promise.reject(
-        new QueueFullError(`the queue of ${this.opts.label} is full (${this.opts.maxQueueSize} requests); retry shortly`, 1),
-      );
+      throw new QueueFullError(`the queue of ${this.opts.label} is full (${this.opts.maxQueueSize} requests); retry shortly`, 1);
+    }
+  }
+
+  submit(req: BatchRequest): Promise<Record<string, WireTensor>> {
+    if (req.signal?.aborted) return Promise.reject(new CancelledError('the client cancelled the request'));
+    try {
+      this.checkCapacity();
+    } catch (err) {
+      return Promise.reject(err as Error);
     }
     return new Promise((resolve, reject) => {
       const item: Queued = { req, key: batchKey(req.feeds, req.outputNames), enqueuedAt: this.clock.now(), resolve, reject };

@@ -8,6 +8,7 @@ import { metricsRoutes } from './routes/metricsRoutes.js';
 import { v2Routes } from './routes/v2Routes.js';
 import { bearerAuth, hostGuard } from './security.js';
 import { checkJsonDepth } from './jsonDepth.js';
+import { shedWhenQueueFull } from './loadShedding.js';
 
 export function createApp(deps: AppDeps): express.Express {
   const app = express();
@@ -26,6 +27,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(hostGuard(deps.host, deps.allowedHosts));
   app.use(bearerAuth(deps.token));
   app.use(deps.drain.middleware());
+  app.use(shedWhenQueueFull(deps.models));
   app.use(express.json({ limit: deps.bodyLimitBytes, strict: false, type: 'application/json', verify: (_req, _res, buf) => checkJsonDepth(buf) }));
 
   app.use(v2Routes(deps));
