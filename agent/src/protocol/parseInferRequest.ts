@@ -47,10 +47,20 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** Bounds on request parameters: a handful of small values is all the protocol needs. */
+const MAX_PARAMETERS = 32;
+const MAX_PARAMETER_STRING = 4096;
+const MAX_PARAMETER_LIST = 1024;
+
 function checkParameters(value: unknown, where: string): Parameters {
   if (value === undefined) return {};
   if (!isPlainObject(value)) fail(`${where} 'parameters' must be a JSON object`);
-  for (const [key, v] of Object.entries(value)) {
+  const entries = Object.entries(value);
+  if (entries.length > MAX_PARAMETERS) fail(`${where} has ${entries.length} parameters; at most ${MAX_PARAMETERS} are accepted`);
+  for (const [key, v] of entries) {
+    if (key.length > 128) fail(`${where} has a parameter name longer than 128 characters`);
+    if (typeof v === 'string' && v.length > MAX_PARAMETER_STRING) fail(`${where} parameter '${key}' is longer than ${MAX_PARAMETER_STRING} characters`);
+    if (Array.isArray(v) && v.length > MAX_PARAMETER_LIST) fail(`${where} parameter '${key}' has more than ${MAX_PARAMETER_LIST} items`);
     const scalar = typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean';
     const stringList = Array.isArray(v) && v.every((s) => typeof s === 'string');
     if (!scalar && !stringList) fail(`${where} parameter '${key}' must be a string, number, boolean or list of strings`);
