@@ -55,6 +55,7 @@ test('SIGTERM under load loses no accepted request and exits 0', async () => {
   const inFlightAtSignal = Number(/draining in_flight=(\d+)/.exec(agent.stderr())?.[1]);
   const drained = Number(/INFO  drained requests=(\d+)/.exec(agent.stderr())?.[1]);
   assert.ok(inFlightAtSignal > 0, `requests were in flight at SIGTERM:\n${agent.stderr()}`);
+  console.log(`# SIGTERM with ${inFlightAtSignal} requests in flight: all answered, exit 0`);
   assert.equal(drained, inFlightAtSignal);
 
   let ok = 0;
