@@ -2,13 +2,13 @@
 // slow on purpose (max_batch_size 8, an injected 100 ms per batch, max_queue_size 64): the queue
 // must stay bounded, the excess must get 503 + Retry-After quickly, admitted requests must keep a
 // bounded p99, memory must stay bounded, and latency must come back when the load stops.
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { AgentStatus } from '../common/api.js';
 import { BUNDLED_MODELS, startAgent } from '../test/helpers/agentProcess.js';
 import { request } from '../test/helpers/http.js';
+import { slowDigitsRepo } from '../test/helpers/tempRepo.js';
 import { closedLoop, fmt, percentile } from './lib/closedLoop.js';
 import { openLoop } from './lib/openLoop.js';
 
@@ -17,12 +17,7 @@ const seconds = Number(values.seconds);
 const factor = Number(values.factor);
 
 async function main(): Promise<void> {
-  const repo = mkdtempSync(join(tmpdir(), 'inferscope-overload-'));
-  cpSync(join(BUNDLED_MODELS, 'digits'), join(repo, 'digits'), { recursive: true });
-  const cfg = JSON.parse(readFileSync(join(repo, 'digits', 'config.json'), 'utf8'));
-  cfg.max_batch_size = 8;
-  cfg.dynamic_batching = { max_queue_delay_ms: 0, preferred_batch_size: [], max_queue_size: 64, default_timeout_ms: 2000 };
-  writeFileSync(join(repo, 'digits', 'config.json'), JSON.stringify(cfg));
+  const repo = slowDigitsRepo(64, 2000);
   const agent = await startAgent({ args: ['--models', repo, '--enable-faults', '--log-level', 'warn'] });
   const body = readFileSync(join(BUNDLED_MODELS, 'digits', 'examples', 'digit-7.json'), 'utf8');
   const path = '/v2/models/digits/versions/1/infer';

@@ -2,22 +2,17 @@
 // gets 503 + Retry-After, nothing else goes wrong, and the agent serves normally afterwards.
 // (Figures for 30 s: npm run bench:overload, recorded in bench/README.md.)
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { AgentStatus, InferResponse } from '../../common/api.js';
 import { openLoop } from '../../bench/lib/openLoop.js';
 import { BUNDLED_MODELS, startAgent } from '../helpers/agentProcess.js';
 import { argmax, request } from '../helpers/http.js';
+import { slowDigitsRepo } from '../helpers/tempRepo.js';
 
 test('10× overload: bounded queue, fast 503s with Retry-After, recovery', { timeout: 120_000 }, async () => {
-  const repo = mkdtempSync(join(tmpdir(), 'inferscope-overload-test-'));
-  cpSync(join(BUNDLED_MODELS, 'digits'), join(repo, 'digits'), { recursive: true });
-  const cfg = JSON.parse(readFileSync(join(repo, 'digits', 'config.json'), 'utf8'));
-  cfg.max_batch_size = 8;
-  cfg.dynamic_batching = { max_queue_delay_ms: 0, preferred_batch_size: [], max_queue_size: 32, default_timeout_ms: 0 };
-  writeFileSync(join(repo, 'digits', 'config.json'), JSON.stringify(cfg));
+  const repo = slowDigitsRepo(32, 0);
   const agent = await startAgent({ args: ['--models', repo, '--enable-faults'] });
   try {
     // 8 rows per 100 ms (two batches in flight at most): about 160 req/s. Offer ~10×.
