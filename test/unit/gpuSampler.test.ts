@@ -35,6 +35,11 @@ test('several GPUs, MIG and [N/A] fields: one entry per GPU, missing fields left
   assert.deepEqual([t4!.temperature_celsius, t4!.power_watts, t4!.mig_mode, t4!.utilization], [undefined, undefined, undefined, 0.05]);
 });
 
+test('a product name with commas is kept whole', () => {
+  const [g] = parseNvidiaSmiCsv('3, GPU-x, Quadro RTX 8000, Mobile, 7, 100, 2048, 50, 30.5, [N/A]');
+  assert.deepEqual([g!.index, g!.name, g!.utilization, g!.power_watts], [3, 'Quadro RTX 8000, Mobile', 0.07, 30.5]);
+});
+
 test('malformed output is rejected with what is wrong', () => {
   assert.throws(() => parseNvidiaSmiCsv(fixture('malformed.csv')), /line 1: 1 fields, expected 9/);
   assert.throws(() => parseNvidiaSmiCsv('0, u, n, lots, 1, 2, 3, 4, Disabled'), /utilization.gpu is "lots", not a number/);

@@ -32,7 +32,13 @@ function numberField(raw: string, what: string, line: number): number | undefine
 export function parseNvidiaSmiCsv(text: string): GpuDevice[] {
   const lines = text.split('\n').map((l) => l.trim()).filter((l) => l !== '');
   return lines.map((line, i) => {
-    const cols = line.split(',');
+    let cols = line.split(',');
+    // A product name may itself hold commas: it is the only free-text field, between uuid and the
+    // six numeric/mode fields at the end.
+    if (cols.length > QUERY_FIELDS.length && /^\s*\d+\s*$/.test(cols[0]!)) {
+      const tail = QUERY_FIELDS.length - 3;
+      cols = [cols[0]!, cols[1]!, cols.slice(2, cols.length - tail).join(','), ...cols.slice(cols.length - tail)];
+    }
     if (cols.length !== QUERY_FIELDS.length) throw new Error(`line ${i + 1}: ${cols.length} fields, expected ${QUERY_FIELDS.length}: "${line.slice(0, 80)}"`);
     const index = Number(cols[0]!.trim());
     if (!Number.isInteger(index) || index < 0) throw new Error(`line ${i + 1}: GPU index "${cols[0]!.trim()}" is not a number`);
