@@ -28,6 +28,13 @@ export interface RunningAgent {
   stop(): Promise<{ drained: number; timedOut: boolean }>;
 }
 
+/** The class names a version's predictions are counted under (labels, else indices). */
+function classNamesOf(s: { config: { labels?: string[] }; outputs: { datatype: string; shape: number[] }[] }): string[] {
+  if (s.config.labels) return s.config.labels;
+  const out = s.outputs.find((o) => (o.datatype === 'FP32' || o.datatype === 'FP64') && o.shape.length === 2 && o.shape[1]! > 1);
+  return out ? Array.from({ length: out.shape[1]! }, (_, i) => String(i)) : [];
+}
+
 export async function startAgent(config: AgentConfig, logger: Logger, workerFile: string): Promise<RunningAgent> {
   const startedAt = Date.now();
   const faults = new FaultInjector();
@@ -59,7 +66,7 @@ export async function startAgent(config: AgentConfig, logger: Logger, workerFile
   gpu.on('error', (message) => logger.warn('GPU sample skipped', { error: message }));
   if (config.gpu_sample_interval_s > 0) void gpu.start();
   models.on('servable', (s) => {
-    metrics.initVersion(s.model, s.version, s.config.labels);
+    metrics.initVersion(s.model, s.version, classNamesOf(s));
     metrics.onModelInfo(s.model, s.version, s.provider);
     metrics.observeBatcher(s.model, s.version, s.batcher);
     metrics.observeBreaker(s.model, s.version, s.breaker);

@@ -166,3 +166,31 @@ test('clear() drops everything', async () => {
   assert.equal(cache.clear(), 2);
   assert.equal(cache.stats().entries, 0);
 });
+
+test('an entity deleted at the source is not served stale when negative caching is off', async () => {
+  const { cache, source, clock } = setup({ staleMs: 5000, negativeTtlMs: 0 });
+  await cache.getMany(['e1']);
+  source.data.delete('e1');
+  clock.advance(1000);
+  assert.equal((await cache.getMany(['e1']))[0]![0], 1, 'stale once, while the refresh runs');
+  await flush();
+  await assert.rejects(cache.getMany(['e1']), /no features for entity "e1"/);
+});
+
+test('a request with several stale entries refreshes them in one fetch; a failing source is not hammered', async () => {
+  const { cache, source, clock } = setup({ staleMs: 5000 });
+  await cache.getMany(['e1', 'e2', 'e3']);
+  clock.advance(1000);
+  source.calls = [];
+  await cache.getMany(['e1', 'e2', 'e3']);
+  await flush();
+  assert.deepEqual(source.calls, [['e1', 'e2', 'e3']]);
+  clock.advance(1000);
+  source.down = true;
+  source.calls = [];
+  for (let i = 0; i < 5; i++) {
+    await cache.getMany(['e1']);
+    await flush();
+  }
+  assert.equal(source.calls.length, 1, 'one failed refresh, then a back-off');
+});

@@ -33,8 +33,9 @@ export const DEFAULT_THRESHOLDS: CanaryThresholds = {
 /** Statistical tests per check (error rate: relative and absolute; latency; predictions; confidence). */
 export const TESTS_PER_CHECK = 5;
 
+/** Checks that can happen: the planned ones, plus the inconclusive ones tolerated on top. */
 export function alphaPerTest(t: CanaryThresholds, plannedChecks: number): number {
-  return t.alpha / (Math.max(1, plannedChecks) * TESTS_PER_CHECK);
+  return t.alpha / (Math.max(1, plannedChecks + t.max_inconclusive_checks) * TESTS_PER_CHECK);
 }
 
 export interface Tally {
@@ -139,6 +140,9 @@ function predictions({ baseline: b, candidate: c, thresholds: t, alpha, baseline
   const nb = total(b.classCounts);
   const nc = total(c.classCounts);
   if (!baselineServes) return result('predictions', 'pass', 'baseline serves no traffic at 100%: nothing to compare');
+  if (nb === 0 && nc === 0 && b.latenciesMs.length >= t.min_samples && c.latenciesMs.length >= t.min_samples) {
+    return result('predictions', 'pass', 'the model is not a classifier (no class output): nothing to compare');
+  }
   if (nc < t.min_samples || nb < t.min_samples) {
     return result('predictions', 'inconclusive', `too few predictions to compare (${nc} candidate / ${nb} baseline, need ${t.min_samples})`);
   }
@@ -154,6 +158,9 @@ function predictions({ baseline: b, candidate: c, thresholds: t, alpha, baseline
 
 function confidence({ baseline: b, candidate: c, thresholds: t, alpha, baselineServes }: CheckInput): CanaryMetricResult {
   if (!baselineServes) return result('confidence', 'pass', 'baseline serves no traffic at 100%: nothing to compare');
+  if (b.confidences.length === 0 && c.confidences.length === 0 && b.latenciesMs.length >= t.min_samples && c.latenciesMs.length >= t.min_samples) {
+    return result('confidence', 'pass', 'the model is not a classifier (no scores): nothing to compare');
+  }
   if (c.confidences.length < t.min_samples || b.confidences.length < t.min_samples) {
     return result('confidence', 'inconclusive', `too few scored predictions (${c.confidences.length} candidate / ${b.confidences.length} baseline, need ${t.min_samples})`);
   }

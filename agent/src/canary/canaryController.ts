@@ -47,6 +47,7 @@ interface Running {
 
 export class CanaryController extends EventEmitter<{ canary: [Canary, CanaryCheck | undefined] }> {
   private readonly running = new Map<string, Running>(); // by model
+  private closed = false;
 
   constructor(
     private readonly models: ModelManager,
@@ -124,7 +125,7 @@ export class CanaryController extends EventEmitter<{ canary: [Canary, CanaryChec
     this.models.resolve(spec.model, baseline);
     const thresholds = thresholdsOf(spec);
     const canary: Canary = {
-      id: `c-${randomBytes(3).toString('hex')}`,
+      id: `c-${randomBytes(8).toString('hex')}`,
       model: spec.model,
       baseline,
       candidate: spec.candidate,
@@ -177,6 +178,7 @@ export class CanaryController extends EventEmitter<{ canary: [Canary, CanaryChec
   }
 
   close(): void {
+    this.closed = true;
     for (const r of this.running.values()) {
       r.timer?.cancel();
       r.unsubscribe();
@@ -193,7 +195,7 @@ export class CanaryController extends EventEmitter<{ canary: [Canary, CanaryChec
    */
   private check(run: Running): void {
     const c = run.canary;
-    if (this.running.get(c.model) !== run) return;
+    if (this.closed || this.running.get(c.model) !== run) return;
     if (c.source.kind === 'in_process') {
       this.evaluate(run, { baseline: run.baseline, candidate: run.candidate, baselineTotal: run.baselineTotal, candidateTotal: run.candidateTotal, breakerOpened: false });
       return;
@@ -214,7 +216,26 @@ export class CanaryController extends EventEmitter<{ canary: [Canary, CanaryChec
 
   private evaluate(run: Running, data: CollectedSamples | undefined, sourceError?: string): void {
     const c = run.canary;
-    if (this.running.get(c.model) !== run) return; // aborted meanwhile
+    if (this.closed || this.running.get(c.model) !== run) return; // aborted or shutting down meanwhile
+    try {
+      this.evaluateChecked(run, data, sourceError);
+    } catch (err) {
+      // E.g. the state folder cannot be written. Never leave traffic split with nobody watching.
+      this.logger.error('canary check failed; rolling back', { canary: c.id, error: (err as Error).message });
+      run.timer?.cancel();
+      run.unsubscribe();
+      this.running.delete(c.model);
+      c.state = 'rolled_back';
+      c.weight = 0;
+      c.decision = 'rollback';
+      c.reason = `the canary could not continue: ${(err as Error).message}`;
+      c.ended_at = this.wallNow().toISOString();
+      this.emit('canary', c, undefined);
+    }
+  }
+
+  private evaluateChecked(run: Running, data: CollectedSamples | undefined, sourceError?: string): void {
+    const c = run.canary;
     let breakerOpened = run.breakerOpened;
     try {
       breakerOpened ||= this.models.resolve(c.model, c.candidate).breaker.currentState === 'open';
@@ -254,10 +275,10 @@ export class CanaryController extends EventEmitter<{ canary: [Canary, CanaryChec
       metrics,
     };
     c.checks.push(check);
-    this.apply(run, decision, reason, check);
+    this.apply(run, decision, reason, check, unsure);
   }
 
-  private apply(run: Running, decision: CheckDecision, reason: string, check: CanaryCheck): void {
+  private apply(run: Running, decision: CheckDecision, reason: string, check: CanaryCheck, inconclusive: boolean): void {
     const c = run.canary;
     if (decision === 'rollback') {
       this.finish(run, 'rolled_back', 'rollback', reason, check);
@@ -277,8 +298,8 @@ export class CanaryController extends EventEmitter<{ canary: [Canary, CanaryChec
       run.baseline = new VersionSamples(this.random);
       run.candidate = new VersionSamples(this.random);
       this.logger.info('canary step', { canary: c.id, weight: c.weight });
-    } else {
-      run.checkInStep++;
+    } else if (!inconclusive) {
+      run.checkInStep++; // only conclusive checks count toward holding a step
     }
     this.store.save(c);
     this.emit('canary', c, check);
@@ -296,8 +317,9 @@ export class CanaryController extends EventEmitter<{ canary: [Canary, CanaryChec
     c.ended_at = this.wallNow().toISOString();
     if (state === 'promoted') {
       c.weight = 100;
-      this.models.setDefaultVersion(c.model, c.candidate);
+      // Persist first: a promotion that cannot be saved must not take effect only in memory.
       this.store.save(c, { model: c.model, version: c.candidate });
+      this.models.setDefaultVersion(c.model, c.candidate);
     } else {
       c.weight = 0;
       this.store.save(c);

@@ -39,6 +39,8 @@ interface Entry {
 }
 
 const ENTRY_OVERHEAD_BYTES = 96;
+/** After a failed background refresh, stale entries are served without refreshing this long. */
+const REFRESH_BACKOFF_MS = 1000;
 
 export class FeatureCache extends EventEmitter<{
   lookup: [LookupResult, number];
@@ -52,6 +54,7 @@ export class FeatureCache extends EventEmitter<{
   private readonly evictions: Record<EvictionReason, number> = { capacity: 0, expired: 0 };
   private readonly sourceState = { healthy: true, lastError: null as string | null, fetches: 0, errors: 0 };
   private purgeTimer: NodeJS.Timeout | undefined;
+  private refreshBackoffUntil = 0;
 
   constructor(
     readonly source: FeatureSource,
@@ -87,6 +90,7 @@ export class FeatureCache extends EventEmitter<{
     const now = this.clock.now();
     const result: (Entry | undefined)[] = new Array(ids.length);
     let missing: string[] | undefined;
+    let staleIds: string[] | undefined;
     let hits = 0;
     let negative = 0;
     let stale = 0;
@@ -100,7 +104,7 @@ export class FeatureCache extends EventEmitter<{
       } else if (entry && this.opts.staleMs > 0 && entry.vector) {
         stale++;
         result[i] = entry;
-        void this.fetch([id]).catch(() => undefined); // refresh in the background
+        (staleIds ??= []).push(id);
       } else {
         (missing ??= []).push(id);
       }
@@ -108,6 +112,13 @@ export class FeatureCache extends EventEmitter<{
     this.count('hit', hits);
     this.count('negative_hit', negative);
     this.count('stale', stale);
+    // Stale entries are refreshed in the background, all of this request's in one fetch, and not
+    // again while the source is known to be failing (no refresh storm against a dead source).
+    if (staleIds && this.clock.now() >= this.refreshBackoffUntil) {
+      void this.fetch(staleIds).catch(() => {
+        this.refreshBackoffUntil = this.clock.now() + REFRESH_BACKOFF_MS;
+      });
+    }
     if (missing) {
       this.count('miss', missing.length);
       const fetched = await this.fetch(missing.length > 1 ? [...new Set(missing)] : missing);
@@ -220,7 +231,11 @@ export class FeatureCache extends EventEmitter<{
       const ttl = f ? Math.min(this.opts.ttlMs, f.ttlMs ?? Infinity) : this.opts.negativeTtlMs;
       const entry: Entry = { vector: f?.vector ?? null, freshUntil: now + ttl };
       entries.set(id, entry);
-      if (ttl > 0) this.lru.set(id, entry, { ttl: f ? ttl + this.opts.staleMs : ttl });
+      // The stale window applies to the cache's own TTL; a key the source expires sooner is gone
+      // from the source, so the cache does not keep it past that.
+      const keep = f ? (f.ttlMs !== undefined && f.ttlMs < this.opts.ttlMs ? ttl : ttl + this.opts.staleMs) : ttl;
+      if (keep > 0) this.lru.set(id, entry, { ttl: keep });
+      else this.lru.delete(id); // "not found" with no negative caching: drop any older entry
     }
     return entries;
   }

@@ -20,6 +20,7 @@ export class RedisFeatureSource implements FeatureSource {
   readonly kind = 'redis' as const;
   readonly name: string;
   private readonly client: Redis;
+  private readyWait: Promise<void> | undefined;
 
   constructor(private readonly opts: RedisSourceOptions) {
     this.name = `${opts.url.replace(/\/\/[^@/]*@/, '//')}/${opts.keyPrefix}*`;
@@ -72,19 +73,23 @@ export class RedisFeatureSource implements FeatureSource {
     this.client.disconnect();
   }
 
-  /** Waits (at most timeout_ms) for a connection that is being made, e.g. right after start. */
+  /** Waits (at most timeout_ms) for a connection that is being made; one wait shared by all callers. */
   private ready(): Promise<void> {
-    return new Promise((resolve, reject) => {
+    this.readyWait ??= new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.client.off('ready', onReady);
-        reject(new Error(`no connection to ${this.opts.url} (${this.client.status})`));
+        // this.name has the credentials taken out of the URL: this message reaches clients.
+        reject(new Error(`no connection to ${this.name} (${this.client.status})`));
       }, this.opts.timeoutMs);
       const onReady = () => {
         clearTimeout(timer);
         resolve();
       };
       this.client.once('ready', onReady);
+    }).finally(() => {
+      this.readyWait = undefined;
     });
+    return this.readyWait;
   }
 }
 

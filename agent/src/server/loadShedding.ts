@@ -4,7 +4,8 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { ModelManager } from '../models/modelManager.js';
 
-const INFER_PATH = /^\/v2\/models\/([^/]+)(?:\/versions\/([^/]+))?\/infer$/;
+// Express matches routes case-insensitively and with an optional trailing slash: so does this.
+const INFER_PATH = /^\/v2\/models\/([^/]+)(?:\/versions\/([^/]+))?\/infer\/?$/i;
 
 export function shedWhenQueueFull(models: ModelManager) {
   return (req: Request, _res: Response, next: NextFunction): void => {

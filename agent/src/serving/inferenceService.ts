@@ -105,7 +105,7 @@ export class InferenceService extends EventEmitter<{ inference: [InferenceOutcom
       report('success', false, predictionsOf(results, target.outputs, target.config.labels));
       return response;
     } catch (err) {
-      report(err instanceof AgentError ? err.kind : 'internal', countsAgainstModel(err));
+      report(outcomeOf(err), countsAgainstModel(err));
       throw err;
     }
   }
@@ -121,6 +121,12 @@ function requestTimeoutMs(value: unknown): number | undefined {
 }
 
 const MAX_REQUEST_TIMEOUT_MS = 3_600_000;
+
+/** The outcome label: the error's kind; a deadline the client set is told apart from the model's. */
+function outcomeOf(err: unknown): string {
+  if (err instanceof DeadlineExceededError && err.setByClient) return 'client_timeout';
+  return err instanceof AgentError ? err.kind : 'internal';
+}
 
 /**
  * What the breaker counts as the version's failure: model failures, crashes, and the model's own

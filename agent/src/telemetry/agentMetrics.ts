@@ -347,9 +347,9 @@ export class AgentMetrics {
    * value loses that first increment in PromQL's increase()/rate(); a canary reading Prometheus
    * would then under-count a new version (the candidate) against an old one.
    */
-  initVersion(model: string, version: string, labels?: string[]): void {
+  initVersion(model: string, version: string, classNames: string[] = []): void {
     const mv = { model, version };
-    for (const outcome of ['success', 'invalid_input', 'execution_failed', 'worker_crashed', 'timeout', 'queue_full', 'circuit_open']) {
+    for (const outcome of ['success', 'invalid_input', 'execution_failed', 'worker_crashed', 'timeout', 'client_timeout', 'queue_full', 'circuit_open']) {
       this.requests.inc({ ...mv, outcome }, 0);
     }
     this.duration.zero(mv);
@@ -359,7 +359,8 @@ export class AgentMetrics {
     this.inferenceCount.inc(mv, 0);
     this.execCount.inc(mv, 0);
     this.confidence.zero(mv);
-    for (const label of (labels ?? []).slice(0, MAX_CLASS_SERIES)) this.predictions.inc({ ...mv, class: label }, 0);
+    for (const name of classNames.slice(0, MAX_CLASS_SERIES)) this.predictions.inc({ ...mv, class: name }, 0);
+    if (classNames.length > MAX_CLASS_SERIES) this.predictions.inc({ ...mv, class: 'other' }, 0);
   }
 
   /** GPU series come from this sampler (none without one). */

@@ -13,8 +13,11 @@ export function toOpenMetrics(prometheusText: string): string {
     .filter((line) => line !== '')
     .map((line) => {
       const meta = /^# (HELP|TYPE) (\S+)(.*)$/.exec(line);
-      if (!meta || !counters.has(meta[2]!) || !meta[2]!.endsWith('_total')) return line;
-      return `# ${meta[1]} ${meta[2]!.slice(0, -'_total'.length)}${meta[3]}`;
+      if (!meta) return line;
+      const family = counters.has(meta[2]!) && meta[2]!.endsWith('_total') ? meta[2]!.slice(0, -'_total'.length) : meta[2]!;
+      // OpenMetrics HELP text escapes double quotes too (the Prometheus format does not).
+      const rest = meta[1] === 'HELP' ? meta[3]!.replace(/(?<!\\)"/g, '\\"') : meta[3]!;
+      return `# ${meta[1]} ${family}${rest}`;
     });
   return `${out.join('\n')}\n# EOF\n`;
 }
