@@ -9,6 +9,19 @@ export abstract class AgentError extends Error {
   }
 }
 
+/**
+ * The agent cannot take the request now, but may soon (503 + Retry-After): a version still
+ * loading, an open breaker, a full queue, an unavailable feature source, a drain.
+ */
+export abstract class UnavailableError extends AgentError {
+  constructor(
+    message: string,
+    readonly retryAfterS: number,
+  ) {
+    super(message);
+  }
+}
+
 /** The request is malformed or does not match the model (400). */
 export class InvalidInputError extends AgentError {
   readonly kind = 'invalid_input';
@@ -20,10 +33,10 @@ export class NotFoundError extends AgentError {
 }
 
 /** The model version exists but cannot serve yet, or failed to load (503). */
-export class ModelNotReadyError extends AgentError {
+export class ModelNotReadyError extends UnavailableError {
   readonly kind = 'not_ready';
-  constructor(message: string, readonly retryAfterS?: number) {
-    super(message);
+  constructor(message: string, retryAfterS = 5) {
+    super(message, retryAfterS);
   }
 }
 
@@ -38,8 +51,11 @@ export class WorkerCrashedError extends AgentError {
 }
 
 /** The agent is draining before exit and takes no new work (503). */
-export class ShuttingDownError extends AgentError {
+export class ShuttingDownError extends UnavailableError {
   readonly kind = 'shutting_down';
+  constructor(message: string) {
+    super(message, 5);
+  }
 }
 
 /** Missing or wrong bearer token (401). */
@@ -63,11 +79,8 @@ export class ConfigError extends AgentError {
 }
 
 /** The model version's queue is at max_queue_size (503 + Retry-After). */
-export class QueueFullError extends AgentError {
+export class QueueFullError extends UnavailableError {
   readonly kind = 'queue_full';
-  constructor(message: string, readonly retryAfterS: number) {
-    super(message);
-  }
 }
 
 /** The request's deadline passed while it waited in the queue (504). */
@@ -85,11 +98,8 @@ export class CancelledError extends AgentError {
 }
 
 /** The version's circuit breaker rejects the request (503 + Retry-After). */
-export class CircuitOpenError extends AgentError {
+export class CircuitOpenError extends UnavailableError {
   readonly kind = 'circuit_open';
-  constructor(message: string, readonly retryAfterS: number) {
-    super(message);
-  }
 }
 
 /** An entity the request names has no stored feature vector (404). */
@@ -98,10 +108,10 @@ export class EntityNotFoundError extends AgentError {
 }
 
 /** The feature source (Redis, a file) cannot answer for keys that are not cached (503). */
-export class FeatureSourceUnavailableError extends AgentError {
+export class FeatureSourceUnavailableError extends UnavailableError {
   readonly kind = 'feature_source_unavailable';
-  constructor(message: string, readonly retryAfterS = 1) {
-    super(message);
+  constructor(message: string, retryAfterS = 1) {
+    super(message, retryAfterS);
   }
 }
 

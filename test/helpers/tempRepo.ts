@@ -4,9 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BUNDLED_MODELS } from './agentProcess.js';
 
-export function digitsRepo(editConfig: (config: Record<string, unknown>) => void = () => {}): string {
+export function digitsRepo(editConfig: (config: Record<string, unknown>) => void = () => {}, opts: { twinOf1?: string } = {}): string {
   const repo = mkdtempSync(join(tmpdir(), 'inferscope-repo-'));
   cpSync(join(BUNDLED_MODELS, 'digits'), join(repo, 'digits'), { recursive: true });
+  // A version that is version 1 again: an identical candidate for canaries.
+  if (opts.twinOf1) cpSync(join(BUNDLED_MODELS, 'digits', '1'), join(repo, 'digits', opts.twinOf1), { recursive: true });
   const file = join(repo, 'digits', 'config.json');
   const config = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
   editConfig(config);

@@ -12,6 +12,17 @@ import { loadMnist } from '../../scripts/lib/mnistData.js';
 import { BUNDLED_MODELS, ROOT, waitFor } from '../helpers/agentProcess.js';
 
 const WORKER = join(ROOT, 'dist', 'agent', 'inferenceWorker.js');
+/** A pool of the stand-in worker (test/fixtures/crashingWorker.js) that crashes or hangs on request. */
+const fixturePool = (label: string, runTimeoutMs?: number) =>
+  InstancePool.start({
+    workerFile: join(ROOT, 'test', 'fixtures', 'crashingWorker.js'),
+    init: { modelPath: 'unused', executionProviders: ['cpu'], intraOpThreads: 1 },
+    count: 1,
+    label,
+    logger: silentLogger,
+    ...(runTimeoutMs !== undefined ? { runTimeoutMs } : {}),
+  });
+
 const options = { label: 'digits/2', maxBatchSize: 64, maxQueueDelayMs: 0, preferredBatchSizes: [], maxQueueSize: 0, defaultTimeoutMs: 0 };
 
 test('two instances of the real model run batches at the same time, and every request gets its own rows', async () => {
@@ -51,13 +62,7 @@ test('two instances of the real model run batches at the same time, and every re
 });
 
 test('a worker that dies mid-batch fails that batch with a clear error, is replaced, and serving goes on', async () => {
-  const { pool } = await InstancePool.start({
-    workerFile: join(ROOT, 'test', 'fixtures', 'crashingWorker.js'),
-    init: { modelPath: 'unused', executionProviders: ['cpu'], intraOpThreads: 1 },
-    count: 1,
-    label: 'crashy/1',
-    logger: silentLogger,
-  });
+  const { pool } = await fixturePool('crashy/1');
   try {
     const batcher = new DynamicBatcher(pool, { ...options, label: 'crashy/1' }, systemClock);
     const x = (v: number) => ({ feeds: { x: { type: 'float32' as const, dims: [1, 2], data: Float32Array.from([v, v]) } }, rows: 1, outputNames: ['y'] });
@@ -72,14 +77,7 @@ test('a worker that dies mid-batch fails that batch with a clear error, is repla
 });
 
 test('a run that hangs past run_timeout_ms ends its worker: the request gets a clear error and serving goes on', async () => {
-  const { pool } = await InstancePool.start({
-    workerFile: join(ROOT, 'test', 'fixtures', 'crashingWorker.js'),
-    init: { modelPath: 'unused', executionProviders: ['cpu'], intraOpThreads: 1 },
-    count: 1,
-    label: 'hangs/1',
-    logger: silentLogger,
-    runTimeoutMs: 200,
-  });
+  const { pool } = await fixturePool('hangs/1', 200);
   try {
     const x = (v: number) => ({ x: { type: 'float32' as const, dims: [1, 2], data: Float32Array.from([v, v]) } });
     await assert.rejects(pool.run(x(999), ['y']), (e: unknown) => e instanceof WorkerCrashedError && /a run took longer than run_timeout_ms \(200 ms\)/.test((e as Error).message));
@@ -91,13 +89,7 @@ test('a run that hangs past run_timeout_ms ends its worker: the request gets a c
 });
 
 test('a worker that keeps crashing is given up on after 5 crashes, and the pool says so', async () => {
-  const { pool } = await InstancePool.start({
-    workerFile: join(ROOT, 'test', 'fixtures', 'crashingWorker.js'),
-    init: { modelPath: 'unused', executionProviders: ['cpu'], intraOpThreads: 1 },
-    count: 1,
-    label: 'crashy/2',
-    logger: silentLogger,
-  });
+  const { pool } = await fixturePool('crashy/2');
   const exhausted = new Promise<string>((resolve) => pool.once('exhausted', resolve));
   try {
     const poison = { x: { type: 'float32' as const, dims: [1, 2], data: Float32Array.from([-1, -1]) } };

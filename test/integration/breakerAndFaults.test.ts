@@ -3,25 +3,22 @@
 // goes through after the open duration, and removing the fault closes it again. Also the queue
 // policy (queue full, deadline) under an injected latency.
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import type { AgentStatus, InferResponse } from '../../common/api.js';
-import { BUNDLED_MODELS, startAgent, waitFor, type AgentProcess } from '../helpers/agentProcess.js';
+import { digitsRepo } from '../helpers/tempRepo.js';
+import { startAgent, waitFor, type AgentProcess } from '../helpers/agentProcess.js';
 import { argmax, exampleRequest, request } from '../helpers/http.js';
 import { SseClient } from '../helpers/sseClient.js';
 
-const repo = mkdtempSync(join(tmpdir(), 'inferscope-breaker-'));
+const repo = digitsRepo((config) => {
+  config.breaker = { consecutive_failures: 3, open_duration_ms: 1000, half_open_timeout_ms: 20_000 };
+  config.dynamic_batching = { max_queue_delay_ms: 0, preferred_batch_size: [], max_queue_size: 2, default_timeout_ms: 0 };
+});
 let agent: AgentProcess;
 let events: SseClient;
 
 before(async () => {
-  cpSync(join(BUNDLED_MODELS, 'digits'), join(repo, 'digits'), { recursive: true });
-  const config = JSON.parse(readFileSync(join(repo, 'digits', 'config.json'), 'utf8'));
-  config.breaker = { consecutive_failures: 3, open_duration_ms: 1000, half_open_timeout_ms: 20_000 };
-  config.dynamic_batching = { max_queue_delay_ms: 0, preferred_batch_size: [], max_queue_size: 2, default_timeout_ms: 0 };
-  writeFileSync(join(repo, 'digits', 'config.json'), JSON.stringify(config));
   agent = await startAgent({ args: ['--models', repo, '--enable-faults'] });
   events = await SseClient.connect(`${agent.url}/api/v1/events`);
 });

@@ -2,24 +2,23 @@
 // latency is rolled back, abort returns traffic at once, an identical candidate is promoted, the
 // promotion survives a restart, and an agent killed mid-canary rolls it back when it comes back.
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { AgentStatus, Canary, InferResponse } from '../../common/api.js';
-import { BUNDLED_MODELS, startAgent, waitFor, type AgentProcess } from '../helpers/agentProcess.js';
+import { digitsRepo } from '../helpers/tempRepo.js';
+import { startAgent, waitFor, type AgentProcess } from '../helpers/agentProcess.js';
 import { exampleRequest, request } from '../helpers/http.js';
 import { SseClient } from '../helpers/sseClient.js';
 
-const repo = mkdtempSync(join(tmpdir(), 'inferscope-canary-repo-'));
+// Version 3 is version 1 again: an identical candidate.
+const repo = digitsRepo(undefined, { twinOf1: '3' });
 const state = mkdtempSync(join(tmpdir(), 'inferscope-canary-state-'));
 let agent: AgentProcess;
 const args = ['--models', repo, '--state-dir', state, '--enable-faults'];
 
 before(async () => {
-  cpSync(join(BUNDLED_MODELS, 'digits'), join(repo, 'digits'), { recursive: true });
-  // Version 3 is version 1 again: an identical candidate.
-  cpSync(join(BUNDLED_MODELS, 'digits', '1'), join(repo, 'digits', '3'), { recursive: true });
   agent = await startAgent({ args });
 });
 after(async () => {
@@ -63,6 +62,8 @@ test('a candidate failing 30% of requests is rolled back at the first step', asy
   await ended(started.body.id);
   await load.stop();
   await fault('2', null);
+  // 30% errors can also have tripped v2's breaker (30 s open): close it for the next test.
+  await request(`${agent.url}/api/v1/models/digits/versions/2/breaker`, { body: { action: 'reset' } });
   const c = await canary(started.body.id);
   assert.equal(c.state, 'rolled_back');
   assert.equal(c.checks.at(-1)!.step, 0);

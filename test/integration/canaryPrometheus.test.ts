@@ -1,26 +1,25 @@
 // Canaries read from a real Prometheus scraping two agents (replicas of one service): each
 // replica runs the same canary from PromQL over both replicas' series and reaches the same decision.
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Canary } from '../../common/api.js';
-import { BUNDLED_MODELS, startAgent, waitFor, type AgentProcess } from '../helpers/agentProcess.js';
+import { digitsRepo } from '../helpers/tempRepo.js';
+import { startAgent, waitFor, type AgentProcess } from '../helpers/agentProcess.js';
 import { exampleRequest, request } from '../helpers/http.js';
 import { PrometheusServer } from '../helpers/prometheusServer.js';
 import { requireBinary } from '../helpers/systemBinary.js';
 
 const promBin = requireBinary('prometheus', 'prometheus');
 const skip = 'skip' in promBin ? promBin.skip : false;
-const repo = mkdtempSync(join(tmpdir(), 'inferscope-promcanary-'));
+const repo = digitsRepo(undefined, { twinOf1: '3' });
 let agents: AgentProcess[] = [];
 let prometheus: PrometheusServer;
 
 before(async () => {
   if (skip) return;
-  cpSync(join(BUNDLED_MODELS, 'digits'), join(repo, 'digits'), { recursive: true });
-  cpSync(join(BUNDLED_MODELS, 'digits', '1'), join(repo, 'digits', '3'), { recursive: true });
   agents = await Promise.all(
     [0, 1].map(() => startAgent({ args: ['--models', repo, '--enable-faults', '--state-dir', mkdtempSync(join(tmpdir(), 'inferscope-promstate-'))] })),
   );

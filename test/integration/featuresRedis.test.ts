@@ -2,14 +2,14 @@
 // TTL, Redis stopping mid-run gives clear 503s for uncached keys while cached keys keep serving,
 // and service recovers when Redis comes back. Also the embedded file store of the demo.
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { Redis } from 'ioredis';
 import type { AgentStatus, InferResponse } from '../../common/api.js';
 import { encodeVector } from '../../agent/src/features/redisFeatureSource.js';
 import { loadIntoRedis, readDemoFeatures } from '../../scripts/lib/demoFeatures.js';
+import { digitsRepo } from '../helpers/tempRepo.js';
 import { BUNDLED_MODELS, startAgent, waitFor, type AgentProcess } from '../helpers/agentProcess.js';
 import { argmax, exampleRequest, request } from '../helpers/http.js';
 import { RedisServer } from '../helpers/redisServer.js';
@@ -23,22 +23,21 @@ const PREFIX = 'test:digits:';
 
 let redis: RedisServer;
 let agents: AgentProcess[] = [];
-const repo = mkdtempSync(join(tmpdir(), 'inferscope-redis-'));
+let repo: string | undefined;
 
 before(async () => {
   if (skip) return;
   redis = await RedisServer.start((redisBin as { path: string }).path);
   await loadIntoRedis(redis.url, PREFIX, features);
-  cpSync(join(BUNDLED_MODELS, 'digits'), join(repo, 'digits'), { recursive: true });
-  const config = JSON.parse(readFileSync(join(repo, 'digits', 'config.json'), 'utf8'));
-  config.features = { source: 'redis', url: redis.url, key_prefix: PREFIX, timeout_ms: 300, ttl_ms: 400, negative_ttl_ms: 100, stale_ms: 0 };
-  writeFileSync(join(repo, 'digits', 'config.json'), JSON.stringify(config));
+  repo = digitsRepo((config) => {
+    config.features = { source: 'redis', url: redis.url, key_prefix: PREFIX, timeout_ms: 300, ttl_ms: 400, negative_ttl_ms: 100, stale_ms: 0 };
+  });
   agents = [await startAgent({ args: ['--models', repo] }), await startAgent({ args: ['--models', repo] })];
 });
 after(async () => {
   for (const a of agents) await a.stop();
   await redis?.stop();
-  rmSync(repo, { recursive: true, force: true });
+  if (repo) rmSync(repo, { recursive: true, force: true });
 });
 
 const byEntities = (agent: AgentProcess, entities: string[], version = '2') =>

@@ -2,22 +2,16 @@
 import {
   AgentError,
   CancelledError,
-  CircuitOpenError,
   ConflictError,
   DeadlineExceededError,
   EntityNotFoundError,
-  FeatureDataError,
-  FeatureSourceUnavailableError,
   ForbiddenError,
   InvalidInputError,
-  ModelExecutionError,
-  ModelNotReadyError,
   NotFoundError,
-  QueueFullError,
   ShuttingDownError,
   UnauthorizedError,
+  UnavailableError,
   UnsupportedMediaTypeError,
-  WorkerCrashedError,
 } from '../errors.js';
 
 export interface HttpError {
@@ -47,24 +41,19 @@ export function toHttpError(err: unknown): HttpError {
     if (err instanceof UnauthorizedError) return plain(401, err.message, { 'WWW-Authenticate': 'Bearer' });
     if (err instanceof ForbiddenError) return plain(403, err.message);
     if (err instanceof NotFoundError || err instanceof EntityNotFoundError) return plain(404, err.message);
-    if (err instanceof FeatureSourceUnavailableError) return plain(503, err.message, { 'Retry-After': String(err.retryAfterS) });
-    if (err instanceof FeatureDataError) return plain(500, err.message);
     if (err instanceof UnsupportedMediaTypeError) return plain(415, err.message);
     if (err instanceof ConflictError) return plain(409, err.message);
-    if (err instanceof ModelNotReadyError) return plain(503, err.message, { 'Retry-After': String(err.retryAfterS ?? 5) });
-    if (err instanceof CircuitOpenError) return plain(503, err.message, { 'Retry-After': String(err.retryAfterS) });
-    if (err instanceof QueueFullError) return plain(503, err.message, { 'Retry-After': String(err.retryAfterS) });
+    if (err instanceof ShuttingDownError) return plain(503, err.message, { 'Retry-After': String(err.retryAfterS), Connection: 'close' });
+    if (err instanceof UnavailableError) return plain(503, err.message, { 'Retry-After': String(err.retryAfterS) });
     if (err instanceof DeadlineExceededError) return plain(504, err.message);
     // nginx's "client closed request": nobody reads it, but logs and metrics can tell it apart.
     if (err instanceof CancelledError) return plain(499, err.message);
-    if (err instanceof ShuttingDownError) return plain(503, err.message, { 'Retry-After': '5', Connection: 'close' });
-    if (err instanceof ModelExecutionError || err instanceof WorkerCrashedError) return plain(500, err.message);
+    // Model failures, crashed workers, bad feature data: the agent's side, 500 with the reason.
     return plain(500, err.message);
   }
+  // body-parser's own errors (an error thrown by its `verify`, the JSON depth check, reaches the
+  // branch above as itself).
   const bp = err as BodyParserError;
-  // body-parser wraps errors thrown by `verify` (the JSON depth check) as entity.verify.failed.
-  const cause = (err as { cause?: unknown })?.cause;
-  if (bp?.type === 'entity.verify.failed' && cause instanceof AgentError) return toHttpError(cause);
   switch (bp?.type) {
     case 'entity.parse.failed':
       return plain(400, `the body is not valid JSON: ${bp.message}`);

@@ -186,23 +186,9 @@ export class AgentMetrics {
       labelNames: ['model', 'version', 'provider'],
       registers,
     });
-    const gpuGauge = (name: string, help: string, pick: (d: GpuDevice) => number | undefined) =>
-      new Gauge({
-        name,
-        help,
-        labelNames: ['gpu'],
-        registers,
-        collect: () => {
-          const g = gaugeOf(name);
-          g.reset(); // a GPU or field that is gone has no series, rather than a stale one
-          for (const d of this.gpu?.status.detected ? this.gpu.status.devices : []) {
-            const v = pick(d);
-            if (v !== undefined) g.set({ gpu: String(d.index) }, v);
-          }
-        },
-      });
-    const gauges = new Map<string, Gauge<'gpu'>>();
-    const gaugeOf = (name: string) => gauges.get(name)!;
+    // GPU series are rebuilt from the sampler at every scrape: a GPU or a field that is gone has
+    // no series, rather than a stale one.
+    const gpuDevices = () => (this.gpu?.status.detected ? this.gpu.status.devices : []);
     for (const [name, help, pick] of [
       ['inferscope_gpu_utilization_ratio', 'GPU utilization (0..1) from nvidia-smi.', (d: GpuDevice) => d.utilization],
       ['inferscope_gpu_memory_used_bytes', 'GPU memory in use.', (d: GpuDevice) => d.memory_used_bytes],
@@ -210,22 +196,30 @@ export class AgentMetrics {
       ['inferscope_gpu_temperature_celsius', 'GPU temperature.', (d: GpuDevice) => d.temperature_celsius],
       ['inferscope_gpu_power_watts', 'GPU power draw.', (d: GpuDevice) => d.power_watts],
     ] as const) {
-      gauges.set(name, gpuGauge(name, help, pick));
+      new Gauge({
+        name,
+        help,
+        labelNames: ['gpu'],
+        registers,
+        collect() {
+          this.reset();
+          for (const d of gpuDevices()) {
+            const v = pick(d);
+            if (v !== undefined) this.set({ gpu: String(d.index) }, v);
+          }
+        },
+      });
     }
     new Gauge({
       name: 'inferscope_gpu_info',
       help: 'Always 1 per GPU; labels carry its name, UUID and MIG mode.',
       labelNames: ['gpu', 'name', 'uuid', 'mig_mode'],
       registers,
-      collect: () => {
-        const g = gpuInfo;
-        g.reset();
-        for (const d of this.gpu?.status.detected ? this.gpu.status.devices : []) {
-          g.set({ gpu: String(d.index), name: d.name, uuid: d.uuid, mig_mode: d.mig_mode ?? 'unknown' }, 1);
-        }
+      collect() {
+        this.reset();
+        for (const d of gpuDevices()) this.set({ gpu: String(d.index), name: d.name, uuid: d.uuid, mig_mode: d.mig_mode ?? 'unknown' }, 1);
       },
     });
-    const gpuInfo = this.registry.getSingleMetric('inferscope_gpu_info') as Gauge<'gpu' | 'name' | 'uuid' | 'mig_mode'>;
     this.gpuErrors = new Counter({
       name: 'inferscope_gpu_sample_errors_total',
       help: 'GPU samples skipped: nvidia-smi failed, hung past its timeout, or printed output that could not be parsed.',
