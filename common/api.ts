@@ -288,3 +288,14 @@ export interface GpuStatus {
   errors: number;
   last_error: string | null;
 }
+
+/** Body of POST /api/v1/canaries (the agent fills in what is left out). */
+export interface CanaryRequest {
+  model: string;
+  baseline?: string;
+  candidate: string;
+  steps?: number[];
+  interval_s?: number;
+  checks_per_step?: number;
+  thresholds?: Partial<CanaryThresholds>;
+}

@@ -2,6 +2,7 @@
 //   dist/agent/main.js, dist/agent/inferenceWorker.js   Node, onnxruntime-node stays external (native)
 //   dist/extension/extension.js                          Node (extension host), `vscode` external
 //   dist/webview/main.js                                 browser (the webview)
+//   dist/test/extension/index.js                         the extension-host Mocha suites
 // `--agent-only` builds just the agent (what `npm start` needs).
 import { build } from 'esbuild';
 import { readFileSync } from 'node:fs';
@@ -41,6 +42,15 @@ if (!agentOnly) {
       target: 'node20',
       format: 'cjs',
       external: ['vscode'],
+    }),
+    build({
+      ...common,
+      entryPoints: { index: 'test/extension/index.ts' },
+      outdir: 'dist/test/extension',
+      platform: 'node',
+      target: 'node20',
+      format: 'cjs',
+      external: ['vscode', 'mocha'],
     }),
     build({
       ...common,

@@ -38,7 +38,7 @@ function classNamesOf(s: { config: { labels?: string[] }; outputs: { datatype: s
 export async function startAgent(config: AgentConfig, logger: Logger, workerFile: string): Promise<RunningAgent> {
   const startedAt = Date.now();
   const faults = new FaultInjector();
-  const models = new ModelManager({ repository: config.models, workerFile, logger, faults });
+  const models = new ModelManager({ repository: config.models, modelDefaults: config.model_defaults, workerFile, logger, faults });
   models.scan();
   const store = new CanaryStore(config.state_dir);
   for (const [model, version] of Object.entries(store.defaults)) models.setDefaultVersion(model, version);

@@ -14,7 +14,12 @@ import { AGENT_VERSION } from './version.js';
 const BUNDLED_MODELS = resolve(__dirname, '..', '..', 'models');
 const WORKER_FILE = join(__dirname, 'inferenceWorker.js');
 
-function settings(argv: string[]): AgentConfig | 'done' {
+interface Settings {
+  config: AgentConfig;
+  exitOnStdinClose: boolean;
+}
+
+function settings(argv: string[]): Settings | 'done' {
   const command = parseCliArgs(argv);
   if (command.kind === 'help') {
     process.stdout.write(USAGE);
@@ -34,18 +39,19 @@ function settings(argv: string[]): AgentConfig | 'done' {
   };
   merged.models = resolve(merged.models);
   merged.state_dir = resolve(merged.state_dir);
-  return finalizeAgentConfig(merged);
+  return { config: finalizeAgentConfig(merged), exitOnStdinClose: command.exitOnStdinClose };
 }
 
 async function main(): Promise<void> {
-  let config: AgentConfig | 'done';
+  let parsed: Settings | 'done';
   try {
-    config = settings(process.argv.slice(2));
+    parsed = settings(process.argv.slice(2));
   } catch (err) {
     process.stderr.write(`inferscope-agent: ${(err as Error).message}\n`);
     process.exit(2);
   }
-  if (config === 'done') return;
+  if (parsed === 'done') return;
+  const { config } = parsed;
   const logger = createLogger(config.log_level);
   // A stray rejection inside a library (a timed-out Redis command, say) must not take down every
   // model the agent serves: log it loudly instead.
@@ -79,6 +85,12 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', shutdown);
   process.on('SIGINT', shutdown);
+  if (parsed.exitOnStdinClose) {
+    // The supervisor holds the other end of this pipe; it closes however the supervisor ends.
+    process.stdin.on('end', () => shutdown('SIGTERM'));
+    process.stdin.on('error', () => shutdown('SIGTERM'));
+    process.stdin.resume();
+  }
 }
 
 void main();

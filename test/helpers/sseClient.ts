@@ -1,5 +1,6 @@
 // A minimal Server-Sent Events reader over node:http, for tests.
 import { request, type ClientRequest } from 'node:http';
+import { SseParser } from '../../common/sseParser.js';
 
 export interface SseMessage {
   event: string;
@@ -17,19 +18,9 @@ export class SseClient {
     return new Promise((resolve, reject) => {
       client.req = request(url, { headers: { accept: 'text/event-stream', ...headers } }, (res) => {
         if (res.statusCode !== 200) return reject(new Error(`SSE status ${res.statusCode}`));
-        let buffer = '';
+        const parser = new SseParser((e) => client.push({ event: e.event, data: JSON.parse(e.data) }));
         res.setEncoding('utf8');
-        res.on('data', (chunk: string) => {
-          buffer += chunk;
-          let end: number;
-          while ((end = buffer.indexOf('\n\n')) >= 0) {
-            const block = buffer.slice(0, end);
-            buffer = buffer.slice(end + 2);
-            const event = /^event: (.*)$/m.exec(block)?.[1];
-            const data = /^data: (.*)$/m.exec(block)?.[1];
-            if (event && data) client.push({ event, data: JSON.parse(data) });
-          }
-        });
+        res.on('data', (chunk: string) => parser.feed(chunk));
         res.on('end', () => (client.ended = true));
         resolve(client);
       });

@@ -17,6 +17,9 @@ Flags:
   --log-level LEVEL   ${LOG_LEVELS.join(' | ')} (default info)
   --enable-faults     allow fault injection through /api/v1/faults (demos and tests)
   --state-dir DIR     where canaries and promotions are kept (default ~/.local/state/inferscope)
+  --exit-on-stdin-close
+                      stop gracefully when stdin closes (a supervisor that dies, even by SIGKILL,
+                      closes the pipe, so no agent is left behind)
   --help, --version
 
 Environment:
@@ -26,7 +29,7 @@ Environment:
 export type CliCommand =
   | { kind: 'help' }
   | { kind: 'version' }
-  | { kind: 'run'; configFile?: string; overrides: Partial<AgentConfig> };
+  | { kind: 'run'; configFile?: string; exitOnStdinClose: boolean; overrides: Partial<AgentConfig> };
 
 export function parseCliArgs(argv: string[]): CliCommand {
   let parsed;
@@ -43,6 +46,7 @@ export function parseCliArgs(argv: string[]): CliCommand {
         'log-level': { type: 'string' },
         'enable-faults': { type: 'boolean' },
         'state-dir': { type: 'string' },
+        'exit-on-stdin-close': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean' },
       },
@@ -70,5 +74,5 @@ export function parseCliArgs(argv: string[]): CliCommand {
   }
   if (v['enable-faults']) overrides.enable_faults = true;
   if (v['state-dir'] !== undefined) overrides.state_dir = v['state-dir'];
-  return { kind: 'run', ...(v.config !== undefined ? { configFile: v.config } : {}), overrides };
+  return { kind: 'run', ...(v.config !== undefined ? { configFile: v.config } : {}), exitOnStdinClose: v['exit-on-stdin-close'] === true, overrides };
 }

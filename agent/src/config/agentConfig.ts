@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import { LOG_LEVELS } from '../log/logger.js';
 import { describeZodIssues } from './zodIssues.js';
+import { modelDefaultsSchema } from '../repository/modelDefaults.js';
 
 export const agentConfigSchema = z
   .object({
@@ -31,6 +32,8 @@ export const agentConfigSchema = z
     allowed_hosts: z.array(z.string().regex(/^[A-Za-z0-9.\-\[\]:]+$/, 'expected host names')),
     /** How long a SIGTERM waits for in-flight requests before closing connections. */
     drain_timeout_s: z.number().min(0).max(3600),
+    /** Settings for models whose config.json leaves them out (the extension's batching/cache settings). */
+    model_defaults: modelDefaultsSchema,
   })
   .strict();
 
@@ -51,6 +54,7 @@ export function defaultAgentConfig(bundledModels: string): AgentConfig {
     state_dir: defaultStateDir(),
     gpu_sample_interval_s: 5,
     nvidia_smi: 'nvidia-smi',
+    model_defaults: {},
   };
 }
 

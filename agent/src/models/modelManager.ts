@@ -26,6 +26,7 @@ import type { Logger } from '../log/logger.js';
 import type { ModelConfig } from '../repository/modelConfig.js';
 import { MODEL_NAME_RULE, VERSION_RULE, isValidModelName, isValidVersion } from '../repository/names.js';
 import { scanRepository, type ModelEntry } from '../repository/scanRepository.js';
+import type { ModelDefaults } from '../repository/modelDefaults.js';
 
 export interface ServableVersion {
   model: string;
@@ -69,6 +70,8 @@ export interface ModelEvent {
 
 export interface ModelManagerOptions {
   repository: string;
+  /** Applied to models whose config.json leaves a setting out. */
+  modelDefaults?: ModelDefaults;
   workerFile: string;
   logger: Logger;
   faults: FaultInjector;
@@ -89,7 +92,7 @@ export class ModelManager extends EventEmitter<{
 
   /** Reads the repository's layout and configs (fast, synchronous; throws if it is unusable). */
   scan(): void {
-    const { models, skipped } = scanRepository(this.opts.repository);
+    const { models, skipped } = scanRepository(this.opts.repository, this.opts.modelDefaults);
     for (const s of skipped) this.opts.logger.warn('skipping folder in model repository', { folder: s });
     for (const entry of models) this.models.set(entry.name, this.record(entry));
     if (models.length === 0) this.opts.logger.warn('the model repository holds no models', { models: this.opts.repository });

@@ -5,6 +5,7 @@ import { ConfigError } from '../errors.js';
 import { describeZodIssues } from '../config/zodIssues.js';
 import { breakerSettingsSchema } from '../resilience/breakerSettings.js';
 import { featureSettingsSchema } from '../features/featureSettings.js';
+import { applyModelDefaults, type ModelDefaults } from './modelDefaults.js';
 
 export const EXECUTION_PROVIDERS = ['cuda', 'tensorrt', 'webgpu', 'cpu'] as const;
 export type ExecutionProvider = (typeof EXECUTION_PROVIDERS)[number];
@@ -44,10 +45,10 @@ export const modelConfigSchema = z
 export type ModelConfig = z.infer<typeof modelConfigSchema>;
 
 /** Parses a config.json's text; errors name the file and the field. */
-export function parseModelConfig(text: string, file: string, folderName: string): ModelConfig {
+export function parseModelConfig(text: string, file: string, folderName: string, defaults: ModelDefaults = {}): ModelConfig {
   let raw: unknown;
   try {
-    raw = JSON.parse(text);
+    raw = applyModelDefaults(JSON.parse(text), defaults);
   } catch (err) {
     throw new ConfigError(`${file}: not valid JSON (${(err as Error).message})`);
   }

@@ -5,6 +5,7 @@ import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from '../errors.js';
 import { parseModelConfig, type ModelConfig } from './modelConfig.js';
+import type { ModelDefaults } from './modelDefaults.js';
 import { MODEL_NAME_RULE, isValidModelName, isValidVersion } from './names.js';
 
 export interface VersionEntry {
@@ -30,7 +31,7 @@ export interface ScanResult {
   skipped: string[];
 }
 
-export function scanRepository(root: string): ScanResult {
+export function scanRepository(root: string, defaults: ModelDefaults = {}): ScanResult {
   if (!existsSync(root) || !statSync(root).isDirectory()) {
     throw new ConfigError(`model repository ${root} does not exist or is not a folder (--models)`);
   }
@@ -43,17 +44,17 @@ export function scanRepository(root: string): ScanResult {
       skipped.push(`${name} (${MODEL_NAME_RULE})`);
       continue;
     }
-    models.push(readModel(name, dir));
+    models.push(readModel(name, dir, defaults));
   }
   return { models, skipped };
 }
 
-function readModel(name: string, dir: string): ModelEntry {
+function readModel(name: string, dir: string, defaults: ModelDefaults): ModelEntry {
   const entry: ModelEntry = { name, dir, versions: [] };
   const configFile = join(dir, 'config.json');
   try {
     if (!existsSync(configFile)) throw new ConfigError(`${configFile}: missing (every model needs a config.json)`);
-    entry.config = parseModelConfig(readFileSync(configFile, 'utf8'), configFile, name);
+    entry.config = parseModelConfig(readFileSync(configFile, 'utf8'), configFile, name, defaults);
   } catch (err) {
     entry.error = (err as Error).message;
     return entry;

@@ -1,0 +1,77 @@
+// An agent that is already running elsewhere (another machine, replicas behind a load balancer):
+// "start" connects (checks /v2/health/ready with the token), "stop" disconnects. Same state shape
+// as the supervisor, so views and commands do not care which one they talk to.
+import { AgentStartError } from '../errors.js';
+import type { AgentState, Endpoint } from './agentSupervisor.js';
+
+export class RemoteAgent {
+  private _state: AgentState = { kind: 'stopped' };
+  private readonly listeners = new Set<(s: AgentState) => void>();
+
+  constructor(
+    readonly url: string,
+    private readonly token: () => Promise<string | undefined>,
+    private readonly timeoutMs = 5000,
+  ) {}
+
+  get state(): AgentState {
+    return this._state;
+  }
+
+  get pid(): number | undefined {
+    return this._state.kind === 'ready' ? this._state.pid : undefined;
+  }
+
+  private endpointValue: Endpoint | undefined;
+
+  endpoint(): Endpoint | undefined {
+    return this._state.kind === 'ready' ? this.endpointValue : undefined;
+  }
+
+  onDidChangeState(listener: (s: AgentState) => void): { dispose(): void } {
+    this.listeners.add(listener);
+    return { dispose: () => this.listeners.delete(listener) };
+  }
+
+  async start(signal?: AbortSignal): Promise<void> {
+    this.setState({ kind: 'starting', attempt: 1 });
+    const token = (await this.token()) ?? '';
+    const url = this.url.replace(/\/+$/, '');
+    const timeout = AbortSignal.timeout(this.timeoutMs);
+    const both = signal ? AbortSignal.any([signal, timeout]) : timeout;
+    try {
+      const ready = await fetch(`${url}/v2/health/ready`, { signal: both });
+      if (ready.status !== 200) throw new Error(`${url}/v2/health/ready answered ${ready.status}`);
+      // The health routes are open; the status route proves the token.
+      const status = await fetch(`${url}/api/v1/status`, { headers: { authorization: `Bearer ${token}` }, signal: both });
+      if (status.status === 401) throw new Error(`${url} refused the token (401): set it with "Inferscope: Connect to Remote Agent…"`);
+      if (!status.ok) throw new Error(`${url}/api/v1/status answered ${status.status}`);
+      const body = (await status.json()) as { agent: { pid: number } };
+      this.endpointValue = { url, token };
+      this.setState({ kind: 'ready', url, pid: body.agent.pid });
+    } catch (err) {
+      const message = `cannot reach the agent at ${url}: ${(err as Error).message}`;
+      this.setState({ kind: 'failed', message });
+      throw new AgentStartError(message, signal?.aborted ?? false);
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.endpointValue = undefined;
+    this.setState({ kind: 'stopped' });
+  }
+
+  async restart(signal?: AbortSignal): Promise<void> {
+    await this.stop();
+    await this.start(signal);
+  }
+
+  async dispose(): Promise<void> {
+    this.listeners.clear();
+  }
+
+  private setState(state: AgentState): void {
+    this._state = state;
+    for (const l of [...this.listeners]) l(state);
+  }
+}

@@ -1,0 +1,85 @@
+// Typed HTTP calls to the agent's control API and inference API. No VS Code imports.
+import type {
+  AgentStatus,
+  BreakerAction,
+  BreakerStatus,
+  Canary,
+  CanaryRequest,
+  InferRequest,
+  InferResponse,
+  RepositoryIndexEntry,
+} from '../../../common/api.js';
+import type { Endpoint } from '../agent/agentSupervisor.js';
+import { AgentHttpError, AgentNotRunningError } from '../errors.js';
+
+export class AgentClient {
+  constructor(private readonly endpoint: () => Endpoint | undefined) {}
+
+  get url(): string | undefined {
+    return this.endpoint()?.url;
+  }
+
+  status(signal?: AbortSignal): Promise<AgentStatus> {
+    return this.json('GET', '/api/v1/status', undefined, signal);
+  }
+
+  repositoryIndex(): Promise<RepositoryIndexEntry[]> {
+    return this.json('POST', '/v2/repository/index', {});
+  }
+
+  async metricsText(signal?: AbortSignal): Promise<string> {
+    const res = await this.request('GET', '/metrics', undefined, signal);
+    return res.text();
+  }
+
+  breaker(model: string, version: string, action: BreakerAction): Promise<BreakerStatus> {
+    return this.json('POST', `/api/v1/models/${enc(model)}/versions/${enc(version)}/breaker`, { action });
+  }
+
+  startCanary(body: CanaryRequest): Promise<Canary> {
+    return this.json('POST', '/api/v1/canaries', body);
+  }
+
+  canary(id: string, signal?: AbortSignal): Promise<Canary> {
+    return this.json('GET', `/api/v1/canaries/${enc(id)}`, undefined, signal);
+  }
+
+  canaries(): Promise<Canary[]> {
+    return this.json('GET', '/api/v1/canaries');
+  }
+
+  abortCanary(id: string): Promise<Canary> {
+    return this.json('DELETE', `/api/v1/canaries/${enc(id)}`);
+  }
+
+  infer(model: string, body: InferRequest, signal?: AbortSignal): Promise<InferResponse> {
+    return this.json('POST', `/v2/models/${enc(model)}/infer`, body, signal);
+  }
+
+  /** The raw response, for callers that read the stream themselves (the SSE client). */
+  async request(method: string, path: string, body?: unknown, signal?: AbortSignal, accept = 'application/json'): Promise<Response> {
+    const ep = this.endpoint();
+    if (!ep) throw new AgentNotRunningError();
+    const headers: Record<string, string> = { accept, authorization: `Bearer ${ep.token}` };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    const res = await fetch(`${ep.url}${path}`, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}), ...(signal ? { signal } : {}) });
+    if (!res.ok) {
+      const text = await res.text();
+      let message = text;
+      try {
+        message = (JSON.parse(text) as { error?: string }).error ?? text;
+      } catch {
+        // not JSON: keep the text
+      }
+      throw new AgentHttpError(res.status, `${method} ${path}: ${res.status} ${message}`);
+    }
+    return res;
+  }
+
+  private async json<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
+    const res = await this.request(method, path, body, signal);
+    return (await res.json()) as T;
+  }
+}
+
+const enc = encodeURIComponent;

@@ -1,0 +1,83 @@
+// Start, Stop, Restart, Show Log, Open Metrics, Connect to Remote Agent.
+import * as vscode from 'vscode';
+import type { Services } from '../services.js';
+import { SECTION } from '../settings.js';
+import { AgentDocuments } from '../views/agentDocuments.js';
+import { guarded, requireAgent } from './guard.js';
+
+export function tokenSecretKey(url: string): string {
+  return `inferscope.agent.token:${url.replace(/\/+$/, '')}`;
+}
+
+export function registerAgentCommands(s: Services, docs: AgentDocuments): vscode.Disposable[] {
+  const reg = vscode.commands.registerCommand;
+  return [
+    reg('inferscope.startAgent', guarded(s, 'Start Agent', async () => s.startAgent())),
+    reg(
+      'inferscope.stopAgent',
+      guarded(s, 'Stop Agent', async () => {
+        await s.agent.stop();
+        return true;
+      }),
+    ),
+    reg(
+      'inferscope.restartAgent',
+      guarded(s, 'Restart Agent', async () => {
+        await s.agent.stop();
+        return s.startAgent();
+      }),
+    ),
+    reg('inferscope.showAgentLog', () => s.agentLog.show(true)),
+    reg('inferscope.showExtensionLog', () => s.log.show(true)),
+    reg('inferscope.focus', () => vscode.commands.executeCommand('inferscope.models.focus')),
+    reg(
+      'inferscope.openMetrics',
+      guarded(s, 'Open Metrics', async () => {
+        requireAgent(s);
+        const uri = AgentDocuments.metricsUri();
+        docs.refresh(uri);
+        const doc = await vscode.workspace.openTextDocument(uri);
+        await vscode.window.showTextDocument(doc, { preview: true });
+        return doc.getText();
+      }),
+    ),
+    reg(
+      'inferscope.connectRemoteAgent',
+      guarded(s, 'Connect to Remote Agent', async (args?: { url: string; token?: string }) => {
+        const config = vscode.workspace.getConfiguration(SECTION);
+        let url = args?.url;
+        let token = args?.token;
+        if (url === undefined) {
+          const current = config.get<string>('agent.url', '');
+          const pick = await vscode.window.showQuickPick(
+            [
+              { label: '$(remote) Connect to an agent URL…', id: 'remote' },
+              { label: '$(vm) Use the local agent (launched by VS Code)', id: 'local', description: current ? `now: ${current}` : 'in use' },
+            ],
+            { title: 'Inferscope: Connect to Remote Agent' },
+          );
+          if (!pick) return false;
+          if (pick.id === 'local') url = '';
+          else {
+            url = await vscode.window.showInputBox({
+              title: 'Agent URL',
+              value: current || 'http://127.0.0.1:8000',
+              prompt: 'The address of a running Inferscope agent (or a load balancer in front of replicas)',
+              validateInput: (v) => (/^https?:\/\/[^\s/]+(\/.*)?$/.test(v.trim()) ? undefined : 'expected http://host:port'),
+            });
+            if (url === undefined) return false;
+            token = await vscode.window.showInputBox({ title: 'Agent token', prompt: "The agent's INFERSCOPE_TOKEN (kept in VS Code's secret storage; empty if it has none)", password: true });
+            if (token === undefined) return false;
+          }
+        }
+        url = url.trim().replace(/\/+$/, '');
+        if (url && token !== undefined) await s.context.secrets.store(tokenSecretKey(url), token);
+        const unchanged = url === config.get<string>('agent.url', '').trim().replace(/\/+$/, '');
+        await config.update('agent.url', url, vscode.ConfigurationTarget.Global);
+        // Same URL again: connect afresh (the token may be new). A new URL: switch and connect.
+        await s.applyConnectionSetting?.(unchanged);
+        return s.agent.state.kind === 'ready';
+      }),
+    ),
+  ];
+}

@@ -1,0 +1,25 @@
+// Reset Circuit Breaker… and Open Circuit Breaker…: from the palette (pick a version) or a tree
+// item's context menu (the item is the argument).
+import * as vscode from 'vscode';
+import type { BreakerAction, BreakerStatus } from '../../../common/api.js';
+import type { Services } from '../services.js';
+import { guarded, requireAgent } from './guard.js';
+import { isVersionRef, pickVersion } from './pickVersion.js';
+
+export function registerBreakerCommands(s: Services): vscode.Disposable[] {
+  const command = (action: BreakerAction, title: string) =>
+    guarded(s, title, async (arg?: unknown): Promise<BreakerStatus | undefined> => {
+      requireAgent(s);
+      const ref = isVersionRef(arg) ? arg : await pickVersion(await s.client.status(), `Inferscope: ${title}`);
+      if (!ref) return undefined;
+      const breaker = await s.client.breaker(ref.model, ref.version, action);
+      s.log.info(`breaker ${ref.model}/${ref.version}: ${action} → ${breaker.state}`);
+      void vscode.window.setStatusBarMessage(`Inferscope: breaker of ${ref.model}/${ref.version} is ${breaker.state.replace('_', '-')}`, 4000);
+      await s.live.refresh().catch(() => undefined);
+      return breaker;
+    });
+  return [
+    vscode.commands.registerCommand('inferscope.resetBreaker', command('reset', 'Reset Circuit Breaker')),
+    vscode.commands.registerCommand('inferscope.openBreaker', command('open', 'Open Circuit Breaker')),
+  ];
+}

@@ -1,0 +1,83 @@
+// Sends N requests at a fixed concurrency and summarises them: throughput, latency percentiles and
+// errors by message. Knows nothing of HTTP or VS Code: `send` does one request.
+
+export interface LoadOptions {
+  requests: number;
+  concurrency: number;
+  send(index: number, signal: AbortSignal): Promise<void>;
+  signal?: AbortSignal;
+  /** Called after each completed request (throttle in the caller if needed). */
+  onProgress?(done: number, total: number): void;
+  now?: () => number;
+}
+
+export interface LoadSummary {
+  requested: number;
+  completed: number;
+  succeeded: number;
+  failed: number;
+  cancelled: boolean;
+  durationS: number;
+  throughput: number;
+  latencyMs: { p50: number; p90: number; p99: number; max: number } | null;
+  /** Error message → count, most frequent first. */
+  errors: [string, number][];
+}
+
+export async function runLoad(opts: LoadOptions): Promise<LoadSummary> {
+  const now = opts.now ?? (() => performance.now());
+  const abort = new AbortController();
+  const onAbort = () => abort.abort();
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+  if (opts.signal?.aborted) abort.abort();
+  const latencies: number[] = [];
+  const errors = new Map<string, number>();
+  let next = 0;
+  let completed = 0;
+  const started = now();
+  const worker = async () => {
+    while (!abort.signal.aborted && next < opts.requests) {
+      const i = next++;
+      const t0 = now();
+      try {
+        await opts.send(i, abort.signal);
+        latencies.push(now() - t0);
+      } catch (err) {
+        if (abort.signal.aborted) break;
+        const message = (err as Error).message;
+        errors.set(message, (errors.get(message) ?? 0) + 1);
+      }
+      completed++;
+      opts.onProgress?.(completed, opts.requests);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.concurrency, opts.requests)) }, worker));
+  opts.signal?.removeEventListener('abort', onAbort);
+  const durationS = (now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  const failed = [...errors.values()].reduce((a, b) => a + b, 0);
+  return {
+    requested: opts.requests,
+    completed,
+    succeeded: latencies.length,
+    failed,
+    cancelled: abort.signal.aborted,
+    durationS,
+    throughput: durationS > 0 ? completed / durationS : 0,
+    latencyMs: latencies.length ? { p50: quantile(latencies, 0.5), p90: quantile(latencies, 0.9), p99: quantile(latencies, 0.99), max: latencies[latencies.length - 1]! } : null,
+    errors: [...errors.entries()].sort((a, b) => b[1] - a[1]),
+  };
+}
+
+/** Nearest-rank quantile of sorted values. */
+export function quantile(sorted: number[], q: number): number {
+  if (sorted.length === 0) return NaN;
+  const rank = Math.min(sorted.length, Math.max(1, Math.ceil(q * sorted.length)));
+  return sorted[rank - 1]!;
+}
+
+export function formatSummary(model: string, s: LoadSummary): string {
+  const lat = s.latencyMs ? `p50 ${s.latencyMs.p50.toFixed(1)} ms, p99 ${s.latencyMs.p99.toFixed(1)} ms` : 'no successful requests';
+  const errs = s.failed ? `, ${s.failed} failed (${s.errors[0]![0]}${s.errors.length > 1 ? ', …' : ''})` : ', no errors';
+  return `${s.cancelled ? 'Cancelled after' : 'Sent'} ${s.completed}/${s.requested} requests to ${model}: ${s.throughput.toFixed(0)} req/s, ${lat}${errs}.`;
+}

@@ -1,0 +1,54 @@
+// Read-only documents the agent provides: `inferscope:/metrics` (the Prometheus text of /metrics)
+// and `inferscope:/canaries/<id>.md` (a canary's report). Re-opened documents are fetched afresh.
+import * as vscode from 'vscode';
+import type { Canary } from '../../../common/api.js';
+import { canaryReport } from '../canary/canaryReport.js';
+import type { AgentClient } from '../client/agentClient.js';
+
+export const SCHEME = 'inferscope';
+
+export class AgentDocuments implements vscode.TextDocumentContentProvider, vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<vscode.Uri>();
+  readonly onDidChange = this.changed.event;
+  /** Reports of canaries that ended, kept so they open even after the agent stops. */
+  private readonly canaries = new Map<string, Canary>();
+
+  constructor(private readonly client: AgentClient) {}
+
+  static metricsUri(): vscode.Uri {
+    return vscode.Uri.from({ scheme: SCHEME, path: '/metrics.prom' });
+  }
+
+  static canaryUri(id: string): vscode.Uri {
+    return vscode.Uri.from({ scheme: SCHEME, path: `/canaries/${id}.md` });
+  }
+
+  remember(c: Canary): void {
+    this.canaries.set(c.id, c);
+    this.changed.fire(AgentDocuments.canaryUri(c.id));
+  }
+
+  refresh(uri: vscode.Uri): void {
+    this.changed.fire(uri);
+  }
+
+  async provideTextDocumentContent(uri: vscode.Uri): Promise<string> {
+    if (uri.path === '/metrics.prom') return this.client.metricsText();
+    const m = /^\/canaries\/([^/]+)\.md$/.exec(uri.path);
+    if (m) {
+      const id = decodeURIComponent(m[1]!);
+      const known = this.canaries.get(id);
+      const canary = known && known.state !== 'running' ? known : await this.client.canary(id).catch((err: Error) => {
+        if (known) return known;
+        throw err;
+      });
+      this.canaries.set(id, canary);
+      return canaryReport(canary);
+    }
+    throw new Error(`no such Inferscope document: ${uri.toString()}`);
+  }
+
+  dispose(): void {
+    this.changed.dispose();
+  }
+}

@@ -1,0 +1,54 @@
+// What the status bar item says for an agent state and the latest snapshot. Pure (no `vscode`), so
+// every state's text is tested under plain Node.
+import type { AgentStatus } from '../../../common/api.js';
+import type { AgentState } from '../agent/agentSupervisor.js';
+
+export type Severity = 'normal' | 'warning' | 'error';
+
+export interface StatusBarView {
+  text: string;
+  severity: Severity;
+  /** One line for the tooltip's first paragraph. */
+  summary: string;
+}
+
+export function openBreakers(s: AgentStatus | undefined): string[] {
+  if (!s) return [];
+  const open: string[] = [];
+  for (const m of s.models) for (const v of m.versions) if (v.breaker?.state === 'open') open.push(`${m.name}/${v.version}`);
+  return open;
+}
+
+export function statusBarView(state: AgentState, remote: string | undefined, latest: AgentStatus | undefined, rps: number | undefined): StatusBarView {
+  const where = remote ? ` (${remote})` : '';
+  switch (state.kind) {
+    case 'stopped':
+      return { text: '$(circle-slash) Inferscope: stopped', severity: 'normal', summary: remote ? `Not connected to ${remote}.` : 'The agent is not running.' };
+    case 'starting':
+      return {
+        text: `$(loading~spin) Inferscope: ${remote ? 'connecting' : 'starting'}…`,
+        severity: 'normal',
+        summary: remote ? `Connecting to ${remote}…` : state.attempt > 1 ? `Restarting the agent (attempt ${state.attempt})…` : 'Starting the agent…',
+      };
+    case 'crashed':
+      return { text: '$(error) Inferscope: crashed, restarting', severity: 'error', summary: `${firstLine(state.message)} Restarting in ${(state.restartInMs / 1000).toFixed(1)} s.` };
+    case 'failed':
+      return { text: '$(error) Inferscope: down', severity: 'error', summary: firstLine(state.message) };
+    case 'ready': {
+      const open = openBreakers(latest);
+      const rate = rps === undefined ? '' : ` · ${formatRate(rps)} req/s`;
+      if (open.length > 0) {
+        return { text: `$(warning) Inferscope: degraded${rate}`, severity: 'warning', summary: `Circuit breaker open: ${open.join(', ')}.${where}` };
+      }
+      return { text: `$(pulse) Inferscope: ready${rate}`, severity: 'normal', summary: `Serving at ${state.url}${remote ? ' (remote)' : ` (pid ${state.pid})`}.` };
+    }
+  }
+}
+
+export function formatRate(rps: number): string {
+  return rps >= 100 ? rps.toFixed(0) : rps >= 10 ? rps.toFixed(1) : rps.toFixed(2);
+}
+
+function firstLine(s: string): string {
+  return s.split('\n')[0]!;
+}

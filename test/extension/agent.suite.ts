@@ -1,0 +1,125 @@
+// The agent's life cycle as the extension runs it, against the real agent: activation starts it,
+// Start/Stop/Restart leave no orphan, a killed agent is restarted and the views come back, the
+// crash bound stops restarts, and a remote agent started by the test is used the same way.
+import * as assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import * as vscode from 'vscode';
+import { alive, extensionApi, readyAgent, waitFor } from './hostHelpers.js';
+
+export function agentSuite(): void {
+  suite('agent supervision', () => {
+    test('activation starts the agent and the status bar reaches ready', async () => {
+      const api = await extensionApi();
+      await waitFor('agent ready', () => api.services.agent.state.kind === 'ready', 60_000);
+      assert.match(api.statusBar.text, /Inferscope: ready/);
+      const ep = api.services.agent.endpoint()!;
+      assert.match(ep.url, /^http:\/\/127\.0\.0\.1:\d+$/);
+      // The token is required: the control API refuses a request without it.
+      assert.equal((await fetch(`${ep.url}/api/v1/status`)).status, 401);
+      const status = await api.services.client.status();
+      assert.equal(status.agent.pid, api.services.agent.pid);
+    });
+
+    test('the Models view subscribes to live events only while it is visible', async () => {
+      const api = await extensionApi();
+      await readyAgent(api);
+      await vscode.commands.executeCommand('inferscope.focus');
+      await waitFor('live subscription while the view is visible', () => api.services.live.subscribed);
+      await waitFor('a snapshot over SSE', () => api.services.live.streamState === 'open' && api.services.live.latest !== undefined);
+      await waitFor('tree rows', () => api.models.current.some((m) => m.name === 'digits'));
+      await vscode.commands.executeCommand('workbench.view.explorer');
+      await waitFor('no subscription once hidden', () => !api.services.live.subscribed);
+    });
+
+    test('Stop, Start and Restart work and leave no orphan process', async () => {
+      const api = await extensionApi();
+      const first = await readyAgent(api);
+      assert.equal(await vscode.commands.executeCommand('inferscope.stopAgent'), true);
+      assert.equal(api.services.agent.state.kind, 'stopped');
+      await waitFor(`agent pid ${first} gone after Stop`, () => !alive(first), 10_000);
+      assert.match(api.statusBar.text, /stopped/);
+
+      assert.equal(await vscode.commands.executeCommand('inferscope.startAgent'), true);
+      const second = await readyAgent(api);
+      assert.notEqual(second, first);
+
+      assert.equal(await vscode.commands.executeCommand('inferscope.restartAgent'), true);
+      const third = await readyAgent(api);
+      assert.notEqual(third, second);
+      await waitFor(`agent pid ${second} gone after Restart`, () => !alive(second), 10_000);
+    });
+
+    test('a killed agent is restarted and the Models tree recovers', async () => {
+      const api = await extensionApi();
+      const pid = await readyAgent(api);
+      const states: string[] = [];
+      const sub = api.services.agent.onDidChangeState((s) => states.push(s.kind));
+      process.kill(pid, 'SIGKILL');
+      await waitFor('crashed, then ready again', () => states.includes('crashed') && api.services.agent.state.kind === 'ready', 30_000);
+      sub.dispose();
+      assert.notEqual(api.services.agent.pid, pid);
+      await waitFor('tree shows digits again', () => api.models.current.some((m) => m.name === 'digits' && m.versions.length === 2));
+    });
+
+    test('after 5 crashes in 3 minutes the agent is not restarted, and Start brings it back', async () => {
+      const api = await extensionApi();
+      // A deliberate start forgives earlier crashes: the budget starts full.
+      await vscode.commands.executeCommand('inferscope.restartAgent');
+      for (let i = 1; i <= 5; i++) {
+        await waitFor(`ready before crash ${i}`, () => api.services.agent.state.kind === 'ready', 30_000);
+        process.kill(api.services.agent.pid!, 'SIGKILL');
+        await waitFor(`crash ${i} noticed`, () => api.services.agent.state.kind !== 'ready', 10_000);
+      }
+      await waitFor('gave up', () => api.services.agent.state.kind === 'failed', 10_000);
+      const state = api.services.agent.state;
+      assert.ok(state.kind === 'failed' && /crashed 5 times in 3 minutes/.test(state.message), JSON.stringify(state));
+      assert.match(api.statusBar.text, /down/);
+      assert.equal(api.statusBar.backgroundColor, 'statusBarItem.errorBackground');
+      assert.equal(await vscode.commands.executeCommand('inferscope.startAgent'), true);
+      await readyAgent(api);
+    });
+
+    test('connects to a remote agent started by the test, then back to the local one', async () => {
+      const api = await extensionApi();
+      await readyAgent(api);
+      const ext = vscode.extensions.getExtension('inferscope.inferscope')!;
+      const token = 'remote-test-token-0123456789';
+      const remote = spawn(process.execPath, [join(ext.extensionPath, 'dist', 'agent', 'main.js'), '--port', '0', '--exit-on-stdin-close'], {
+        env: { ...process.env, INFERSCOPE_TOKEN: token, ELECTRON_RUN_AS_NODE: '1' },
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
+      try {
+        const port = await new Promise<number>((resolve, reject) => {
+          let out = '';
+          remote.stdout.setEncoding('utf8').on('data', (d: string) => {
+            out += d;
+            const line = out.split('\n').find((l) => l.includes('"listening"'));
+            if (line) resolve((JSON.parse(line) as { port: number }).port);
+          });
+          remote.once('exit', (code) => reject(new Error(`remote agent exited ${code}`)));
+        });
+        const url = `http://127.0.0.1:${port}`;
+        await waitFor('remote ready', async () => (await fetch(`${url}/v2/health/ready`)).status === 200);
+        const localPid = api.services.agent.pid!;
+        assert.equal(await vscode.commands.executeCommand('inferscope.connectRemoteAgent', { url, token }), true);
+        assert.equal(api.services.agent.mode.kind, 'remote');
+        assert.equal(api.services.agent.pid, remote.pid);
+        await waitFor('local agent stopped when switching to remote', () => !alive(localPid), 10_000);
+        const status = await api.services.client.status();
+        assert.equal(status.agent.pid, remote.pid);
+        await waitFor('tree shows the remote models', () => api.models.current.some((m) => m.name === 'digits'));
+        assert.match(api.statusBar.text, /ready/);
+        // A wrong token is refused with a clear message, and the extension keeps working.
+        assert.equal(await vscode.commands.executeCommand('inferscope.connectRemoteAgent', { url, token: 'wrong-token-0123456789' }), false);
+        const failed = api.services.agent.state;
+        assert.ok(failed.kind === 'failed' && /refused the token/.test(failed.message), JSON.stringify(failed));
+      } finally {
+        assert.equal(await vscode.commands.executeCommand('inferscope.connectRemoteAgent', { url: '' }), true);
+        remote.kill('SIGTERM');
+      }
+      assert.equal(api.services.agent.mode.kind, 'local');
+      await readyAgent(api);
+    });
+  });
+}

@@ -1,0 +1,100 @@
+// The commands against the real agent: every contributed command is registered, breakers forced
+// open reach the tree and the status bar, test traffic is counted by the agent, the metrics text
+// opens, a canary reaches a decision and its report opens, and commands answer when the agent is down.
+import * as assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+import type { BreakerStatus, Canary } from '../../common/api.js';
+import type { LoadSummary } from '../../extension/src/traffic/loadGenerator.js';
+import { extensionApi, readyAgent, waitFor } from './hostHelpers.js';
+
+export function commandsSuite(): void {
+  suite('commands', () => {
+    test('every contributed command is registered', async () => {
+      await extensionApi();
+      const ext = vscode.extensions.getExtension('inferscope.inferscope')!;
+      const contributed = (ext.packageJSON.contributes.commands as { command: string; category: string }[]);
+      const registered = new Set(await vscode.commands.getCommands(true));
+      const missing = contributed.filter((c) => !registered.has(c.command)).map((c) => c.command);
+      assert.deepEqual(missing, []);
+      assert.ok(contributed.every((c) => c.category === 'Inferscope'));
+      assert.ok(contributed.length >= 14);
+    });
+
+    test('Open Circuit Breaker shows an open breaker in the tree and the status bar; Reset closes it', async () => {
+      const api = await extensionApi();
+      await readyAgent(api);
+      const opened = await vscode.commands.executeCommand<BreakerStatus>('inferscope.openBreaker', { model: 'digits', version: '1' });
+      assert.equal(opened?.state, 'open');
+      const row = () => api.models.current.find((m) => m.name === 'digits')?.versions.find((v) => v.version === '1');
+      await waitFor('tree shows v1 open', () => row()?.contextValue === 'version:breaker-open');
+      assert.match(row()!.description, /breaker open/);
+      assert.match(row()!.tooltip, /Breaker: open \(forced\)/);
+      await waitFor('status bar degraded', () => /degraded/.test(api.statusBar.text));
+      assert.equal(api.statusBar.backgroundColor, 'statusBarItem.warningBackground');
+      // An unversioned request to an open default version is refused, as the breaker says.
+      await assert.rejects(api.services.client.infer('digits', { inputs: [{ name: 'pixels', shape: [1, 784], datatype: 'FP32', data: new Array(784).fill(0) }] }), /503/);
+
+      // The tree item is the argument when the command runs from its context menu.
+      const reset = await vscode.commands.executeCommand<BreakerStatus>('inferscope.resetBreaker', row());
+      assert.equal(reset?.state, 'closed');
+      await waitFor('tree shows v1 closed', () => row()?.contextValue === 'version:breaker-closed');
+      await waitFor('status bar ready', () => /Inferscope: ready/.test(api.statusBar.text));
+    });
+
+    test('Send Test Traffic sends the requested count, and the agent counts them', async () => {
+      const api = await extensionApi();
+      await readyAgent(api);
+      const served = async () => (await api.services.client.status()).models.find((m) => m.name === 'digits')!.versions.reduce((n, v) => n + (v.breaker?.totals.successes ?? 0), 0);
+      const before = await served();
+      const summary = await vscode.commands.executeCommand<LoadSummary>('inferscope.sendTestTraffic', { model: 'digits', requests: 120, concurrency: 6 });
+      assert.ok(summary);
+      assert.equal(summary.completed, 120);
+      assert.equal(summary.succeeded, 120);
+      assert.equal(summary.failed, 0);
+      assert.ok(summary.latencyMs && summary.latencyMs.p50 > 0 && summary.latencyMs.p99 >= summary.latencyMs.p50);
+      assert.equal((await served()) - before, 120);
+    });
+
+    test('Open Metrics opens the Prometheus text', async () => {
+      const api = await extensionApi();
+      await readyAgent(api);
+      const text = await vscode.commands.executeCommand<string>('inferscope.openMetrics');
+      assert.match(text ?? '', /^# HELP inferscope_inference_requests_total /m);
+      assert.ok(vscode.window.activeTextEditor?.document.uri.scheme === 'inferscope');
+    });
+
+    test('Evaluate Canary reaches a decision under test traffic, and the report opens', async () => {
+      const api = await extensionApi();
+      await readyAgent(api);
+      const traffic = vscode.commands.executeCommand<LoadSummary>('inferscope.sendTestTraffic', { model: 'digits', requests: 3000, concurrency: 4 });
+      const canary = await vscode.commands.executeCommand<Canary>('inferscope.evaluateCanary', {
+        model: 'digits',
+        candidate: '2',
+        steps: [50, 100],
+        intervalSeconds: 0.5,
+        checksPerStep: 2,
+        thresholds: { min_samples: 10 },
+      });
+      await traffic;
+      assert.ok(canary, 'the command returned the canary');
+      assert.notEqual(canary.state, 'running');
+      assert.ok(canary.decision === 'promote' || canary.decision === 'rollback', `decision: ${canary.decision} (${canary.reason})`);
+      assert.ok(canary.checks.length >= 1);
+      const report = await vscode.commands.executeCommand<string>('inferscope.showCanaryReport', canary.id);
+      assert.match(report ?? '', new RegExp(`# Canary ${canary.id}: digits 1 → 2`));
+      assert.match(report ?? '', /\*\*Decision:\*\* (promoted version 2|rolled back to version 1)/);
+      assert.match(report ?? '', /\| error_rate \|/);
+    });
+
+    test('commands answer "not running" instead of failing while the agent is stopped', async () => {
+      const api = await extensionApi();
+      await readyAgent(api);
+      await vscode.commands.executeCommand('inferscope.stopAgent');
+      assert.equal(await vscode.commands.executeCommand('inferscope.sendTestTraffic', { model: 'digits', requests: 1 }), undefined);
+      assert.equal(await vscode.commands.executeCommand('inferscope.resetBreaker', { model: 'digits', version: '1' }), undefined);
+      assert.equal(api.services.agent.state.kind, 'stopped');
+      await vscode.commands.executeCommand('inferscope.startAgent');
+      await readyAgent(api);
+    });
+  });
+}

@@ -1,0 +1,17 @@
+// The entry point VS Code loads as `extensionTestsPath`: runs the Mocha suites (tdd UI) inside the
+// extension host and rejects when any test fails. Both runners use it: the offline code-server one
+// (test/host/runExtensionTests.mjs) and @vscode/test-electron (test/extension/runElectron.ts).
+import Mocha from 'mocha';
+import { agentSuite } from './agent.suite.js';
+import { commandsSuite } from './commands.suite.js';
+
+export function run(): Promise<void> {
+  const mocha = new Mocha({ ui: 'tdd', color: false, timeout: 60_000, reporter: 'spec', ...(process.env.INFERSCOPE_TEST_GREP ? { grep: process.env.INFERSCOPE_TEST_GREP } : {}) });
+  // Defines suite()/test() for the suite modules, which the bundle has already loaded.
+  mocha.suite.emit('pre-require', globalThis, 'inferscope', mocha);
+  agentSuite();
+  commandsSuite();
+  return new Promise((resolve, reject) => {
+    mocha.run((failures) => (failures > 0 ? reject(new Error(`${failures} extension-host test(s) failed`)) : resolve()));
+  });
+}
