@@ -1,11 +1,11 @@
 // Bundles the three targets with esbuild:
 //   dist/agent/main.js, dist/agent/inferenceWorker.js   Node, onnxruntime-node stays external (native)
 //   dist/extension/extension.js                          Node (extension host), `vscode` external
-//   dist/webview/main.js                                 browser (the webview)
+//   dist/webview/main.js, panel.css                      browser (the webview)
 //   dist/test/extension/index.js                         the extension-host Mocha suites
 // `--agent-only` builds just the agent (what `npm start` needs).
 import { build } from 'esbuild';
-import { readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -45,7 +45,7 @@ if (!agentOnly) {
     }),
     build({
       ...common,
-      entryPoints: { index: 'test/extension/index.ts' },
+      entryPoints: { index: 'test/extension/index.ts', screenshots: 'test/extension/screenshotScenario.ts' },
       outdir: 'dist/test/extension',
       platform: 'node',
       target: 'node20',
@@ -63,3 +63,8 @@ if (!agentOnly) {
   );
 }
 await Promise.all(jobs);
+if (!agentOnly) {
+  // The webview's stylesheet is served as a file (the CSP allows no inline styles).
+  mkdirSync(join(root, 'dist', 'webview'), { recursive: true });
+  copyFileSync(join(root, 'webview', 'media', 'panel.css'), join(root, 'dist', 'webview', 'panel.css'));
+}

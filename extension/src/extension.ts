@@ -16,6 +16,7 @@ import { LiveData } from './live/liveData.js';
 import type { Services } from './services.js';
 import { RESTART_KEYS, readSettings } from './settings.js';
 import { AgentDocuments, SCHEME } from './views/agentDocuments.js';
+import { METRICS_VIEW, MetricsViewProvider } from './views/metricsView.js';
 import { ModelsTreeProvider } from './views/modelsTree.js';
 import { AgentStatusBar } from './views/statusBar.js';
 
@@ -23,6 +24,7 @@ export interface InferscopeApi {
   services: Services;
   statusBar: AgentStatusBar;
   models: ModelsTreeProvider;
+  metrics: MetricsViewProvider;
 }
 
 let connection: AgentConnection | undefined;
@@ -94,6 +96,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Infers
   const docs = new AgentDocuments(client);
   const statusBar = new AgentStatusBar(agent, live);
   const models = new ModelsTreeProvider(live);
+  const metrics = new MetricsViewProvider(services);
   const tree = vscode.window.createTreeView('inferscope.models', { treeDataProvider: models, showCollapseAll: true });
   context.subscriptions.push(
     docs,
@@ -101,6 +104,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<Infers
     statusBar,
     models,
     tree,
+    metrics,
+    vscode.window.registerWebviewViewProvider(METRICS_VIEW, metrics),
     tree.onDidChangeVisibility((e) => {
       live.setVisible('models', e.visible);
       if (e.visible) void live.refresh().catch(() => undefined);
@@ -141,7 +146,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Infers
 
   if (readSettings().agent.autoStart) void services.startAgent();
   log.info(`Inferscope activated (${agent.mode.kind === 'remote' ? `remote agent ${agent.mode.url}` : 'local agent'}; ${vscode.env.remoteName ? `remote host ${vscode.env.remoteName}` : 'local host'})`);
-  return { services, statusBar, models };
+  return { services, statusBar, models, metrics };
 }
 
 /** VS Code waits for this promise (a few seconds) before it ends the extension host. */

@@ -1,6 +1,131 @@
-// The sidebar webview's script. Foundation stub: it announces itself to the extension, which is
-// the first message of the typed protocol that the metrics-panel issue builds on.
-declare function acquireVsCodeApi(): { postMessage(message: unknown): void };
+// The Metrics webview: posts `ready`, receives the full state, then a tick per snapshot, and keeps
+// the sections up to date. Time series live in a bounded window (memory stays flat); UI-only state
+// (collapsed sections, selected model) goes through the webview's getState/setState.
+import '@vscode-elements/elements/dist/vscode-collapsible/index.js';
+import type { ExtensionMessage, PanelAction, PanelState, RenderedSummary, WebviewMessage } from '../../common/panelProtocol.js';
+import { SERIES } from '../../common/panelProtocol.js';
+import { SeriesWindow } from '../../common/timeSeries.js';
+import { formatNumber } from './charts/scale.js';
+import { fill, h } from './dom.js';
+import type { PanelContext, Section, UiState } from './panelContext.js';
+import { onThemeChange } from './theme.js';
+import { agentSection } from './sections/agentSection.js';
+import { batchingSection } from './sections/batchingSection.js';
+import { breakerSection } from './sections/breakerSection.js';
+import { cacheSection } from './sections/cacheSection.js';
+import { canarySection } from './sections/canarySection.js';
+import { gpuSection } from './sections/gpuSection.js';
+import { latencySection } from './sections/latencySection.js';
+import { trafficSection } from './sections/trafficSection.js';
+
+interface VsCodeApi {
+  postMessage(message: WebviewMessage): void;
+  getState(): UiState | undefined;
+  setState(state: UiState): void;
+}
+declare function acquireVsCodeApi(): VsCodeApi;
 
 const vscode = acquireVsCodeApi();
+const ui: UiState = vscode.getState() ?? { collapsed: {} };
+const app = document.getElementById('app')!;
+// What needs attention first (state), then the charts.
+const sections: Section[] = [agentSection(), breakerSection(), canarySection(), trafficSection(), latencySection(), batchingSection(), cacheSection(), gpuSection()];
+const collapsibles = new Map<string, HTMLElement & { open: boolean; description: string }>();
+const modelPicker = h('select', { id: 'model', 'aria-label': 'Model shown in the latency and batching charts' });
+let ctx: PanelContext | undefined;
+
+function layout(): void {
+  modelPicker.addEventListener('change', () => {
+    ui.model = modelPicker.value;
+    saveUi();
+    render();
+  });
+  const header = h('header', { class: 'panel-header' }, h('label', { for: 'model' }, 'Model '), modelPicker);
+  fill(app, header);
+  for (const s of sections) {
+    const c = h('vscode-collapsible', { title: s.title, 'data-section': s.id }) as HTMLElement & { open: boolean; description: string };
+    c.open = !ui.collapsed[s.id];
+    c.addEventListener('vsc-collapsible-toggle', (e) => {
+      ui.collapsed[s.id] = !(e as CustomEvent<{ open: boolean }>).detail.open;
+      saveUi();
+      // A chart drawn while collapsed had no size: draw it now.
+      if (!ui.collapsed[s.id]) render();
+    });
+    c.append(s.body);
+    collapsibles.set(s.id, c);
+    app.append(c);
+  }
+}
+
+function saveUi(): void {
+  vscode.setState(ui);
+}
+
+function act(action: PanelAction): void {
+  vscode.postMessage({ type: 'action', action });
+}
+
+function render(): void {
+  if (!ctx) return;
+  const models = ctx.state.status?.models.map((m) => m.name) ?? [];
+  if ([...modelPicker.options].map((o) => o.value).join() !== models.join()) {
+    fill(modelPicker, ...models.map((m) => h('option', { value: m }, m)));
+  }
+  if (ui.model && models.includes(ui.model)) modelPicker.value = ui.model;
+  modelPicker.parentElement!.hidden = models.length < 2;
+  for (const s of sections) {
+    s.update(ctx);
+    const c = collapsibles.get(s.id)!;
+    const summary = s.summary?.(ctx) ?? '';
+    if (c.description !== summary) c.description = summary;
+  }
+  if (ctx.state.testMode) vscode.postMessage({ type: 'rendered', summary: renderedSummary() });
+}
+
+/** What the DOM shows, for the extension-host tests. */
+function renderedSummary(): RenderedSummary {
+  const breakers: Record<string, string> = {};
+  const breakerTotals: Record<string, string> = {};
+  for (const card of document.querySelectorAll<HTMLElement>('[data-breaker]')) {
+    breakers[card.dataset.breaker!] = card.dataset.state ?? '';
+    breakerTotals[card.dataset.breaker!] = card.querySelector('[data-field="totals"]')?.textContent ?? '';
+  }
+  const rps: Record<string, string> = {};
+  for (const m of ctx?.state.status?.models ?? []) rps[m.name] = formatNumber(ctx!.series.last(SERIES.requestsPerSecond(m.name)) ?? NaN);
+  return {
+    breakers,
+    breakerTotals,
+    requestsPerSecond: rps,
+    agent: document.querySelector<HTMLElement>('[data-agent]')?.dataset.agent ?? '',
+    canary: document.querySelector<HTMLElement>('[data-canary]')?.dataset.canary ?? null,
+  };
+}
+
+function receive(m: ExtensionMessage): void {
+  switch (m.type) {
+    case 'state':
+      ctx = { state: m.state, series: SeriesWindow.from(m.state.history), ui, act, saveUi };
+      break;
+    case 'tick':
+      if (!ctx) return;
+      ctx.series.push(m.point);
+      ctx.state.status = m.status;
+      ctx.state.batchSizes = m.batchSizes;
+      if (ctx.state.agent.phase !== 'ready') ctx.state.agent = { phase: 'ready' };
+      break;
+    case 'agent':
+      if (!ctx) return;
+      ctx.state.agent = m.agent;
+      if (m.agent.phase !== 'ready') ctx.state.status = null;
+      break;
+    case 'click':
+      if (ctx?.state.testMode) document.querySelector<HTMLElement>(`[data-action="${CSS.escape(m.action)}"]`)?.click();
+      return;
+  }
+  render();
+}
+
+layout();
+window.addEventListener('message', (e: MessageEvent<ExtensionMessage>) => receive(e.data));
+onThemeChange(() => render());
 vscode.postMessage({ type: 'ready' });

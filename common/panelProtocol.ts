@@ -1,0 +1,70 @@
+// The one message protocol between the extension and the Metrics webview, both directions.
+// The webview posts `ready` first; the extension answers with `state` (everything, history
+// included), then a `tick` per snapshot while the view is visible.
+import type { AgentStatus } from './api.js';
+import type { Bucket } from './histogramQuantile.js';
+import type { SeriesHistory, SeriesPoint } from './timeSeries.js';
+
+/** Series keys: `<metric>|<model>` or `<metric>|<model>/<version>` or `<metric>|gpu<index>`. */
+export const SERIES = {
+  requestsPerSecond: (model: string) => `rps|${model}`,
+  errorsPerSecond: (model: string) => `eps|${model}`,
+  latencyMs: (q: 'p50' | 'p95' | 'p99', model: string, version: string) => `${q}|${model}/${version}`,
+  queueMs: (model: string, version: string) => `queue|${model}/${version}`,
+  computeMs: (model: string, version: string) => `compute|${model}/${version}`,
+  batchSize: (model: string, version: string) => `batch|${model}/${version}`,
+  queueDepth: (model: string, version: string) => `depth|${model}/${version}`,
+  cacheHitRate: (model: string) => `hit|${model}`,
+  gpuUtilization: (index: number) => `gpuutil|gpu${index}`,
+  gpuMemoryBytes: (index: number) => `gpumem|gpu${index}`,
+} as const;
+
+export type AgentPhase = 'stopped' | 'starting' | 'ready' | 'crashed' | 'failed';
+
+export interface AgentView {
+  phase: AgentPhase;
+  message?: string;
+  /** Set when connected to a remote agent. */
+  remote?: string;
+}
+
+export interface PanelState {
+  agent: AgentView;
+  /** The latest snapshot (null while the agent is down). */
+  status: AgentStatus | null;
+  history: SeriesHistory;
+  /** Batch-size distribution since the agent started, per `<model>/<version>` (per-bucket counts). */
+  batchSizes: Record<string, Bucket[]>;
+  /** Tests only: the webview reports what it rendered. */
+  testMode: boolean;
+}
+
+export type ExtensionMessage =
+  | { type: 'state'; state: PanelState }
+  | { type: 'tick'; point: SeriesPoint; status: AgentStatus; batchSizes: Record<string, Bucket[]> }
+  | { type: 'agent'; agent: AgentView }
+  /** Tests only: click the control with this data-action (what a user's click does). */
+  | { type: 'click'; action: string };
+
+export type PanelAction =
+  | { kind: 'breaker'; action: 'reset' | 'open'; model: string; version: string }
+  | { kind: 'abortCanary'; id: string }
+  | { kind: 'showCanaryReport'; id: string }
+  | { kind: 'startAgent' }
+  | { kind: 'sendTestTraffic' }
+  | { kind: 'showLog' };
+
+/** What the webview shows, read back from its DOM (tests only). */
+export interface RenderedSummary {
+  breakers: Record<string, string>;
+  /** The Totals line of each breaker card. */
+  breakerTotals: Record<string, string>;
+  requestsPerSecond: Record<string, string>;
+  agent: string;
+  canary: string | null;
+}
+
+export type WebviewMessage =
+  | { type: 'ready' }
+  | { type: 'action'; action: PanelAction }
+  | { type: 'rendered'; summary: RenderedSummary };

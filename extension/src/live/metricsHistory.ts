@@ -1,0 +1,31 @@
+// The Metrics panel's history, kept on the extension side so a view that was hidden (or reloaded)
+// shows the last minutes at once. Fed one observation per snapshot while the panel is visible.
+import type { AgentStatus } from '../../../common/api.js';
+import type { Bucket } from '../../../common/histogramQuantile.js';
+import { parsePromText } from '../../../common/promText.js';
+import { SeriesWindow, type SeriesPoint } from '../../../common/timeSeries.js';
+import { batchSizeDistribution, panelPoint, type Observation } from './panelMetrics.js';
+
+/** 5 minutes at one snapshot per second. */
+export const HISTORY_POINTS = 300;
+
+export class MetricsHistory {
+  readonly window = new SeriesWindow(HISTORY_POINTS);
+  batchSizes: Record<string, Bucket[]> = {};
+  private prev: Observation | undefined;
+
+  /** Adds one observation; returns the new point. */
+  ingest(status: AgentStatus, metricsText: string, t: number): SeriesPoint {
+    const cur: Observation = { t, status, scrape: parsePromText(metricsText) };
+    const point = panelPoint(cur, this.prev);
+    this.prev = cur;
+    this.window.push(point);
+    this.batchSizes = batchSizeDistribution(status, cur.scrape);
+    return point;
+  }
+
+  /** After a gap (the panel was hidden), rates restart from the next pair of observations. */
+  forgetPrevious(): void {
+    this.prev = undefined;
+  }
+}

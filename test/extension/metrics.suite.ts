@@ -1,0 +1,83 @@
+// The Metrics webview in the real extension host: it resolves with a strict CSP, renders snapshots
+// whose numbers match /api/v1/status, shows a forced-open breaker as an open card, its Reset button
+// resets the breaker, and a view shown again gets its history at once.
+import * as assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+import type { RenderedSummary } from '../../common/panelProtocol.js';
+import type { LoadSummary } from '../../extension/src/traffic/loadGenerator.js';
+import { extensionApi, readyAgent, waitFor } from './hostHelpers.js';
+
+export function metricsSuite(): void {
+  suite('metrics panel', () => {
+    test('the view resolves with a strict CSP: no unsafe-inline, every script carries the nonce', async () => {
+      const api = await extensionApi();
+      await readyAgent(api);
+      await vscode.commands.executeCommand('inferscope.metrics.focus');
+      await waitFor('the webview rendered', () => api.metrics.lastRendered?.agent === 'ready', 30_000);
+      const html = api.metrics.html;
+      const csp = /http-equiv="Content-Security-Policy" content="([^"]+)"/.exec(html)?.[1] ?? '';
+      assert.match(csp, /default-src 'none'/);
+      assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval|data:/);
+      // Styles, fonts and images only from the extension's own webview origin.
+      for (const d of ['style-src', 'font-src', 'img-src']) assert.ok(csp.includes(`${d} ${api.metrics.cspSource};`) || csp.endsWith(`${d} ${api.metrics.cspSource}`), `${d} is webview.cspSource only: ${csp}`);
+      const nonce = /script-src 'nonce-([^']+)'/.exec(csp)?.[1];
+      assert.ok(nonce && nonce.length >= 16, 'a nonce');
+      const scripts = [...html.matchAll(/<script\b([^>]*)>/g)];
+      assert.ok(scripts.length >= 1);
+      for (const s of scripts) assert.match(s[1]!, new RegExp(`nonce="${nonce!.replace(/[+/=]/g, '\\$&')}"`));
+      assert.doesNotMatch(html, /style="/);
+      assert.equal(api.services.live.subscribed, true, 'live data flows while the panel is visible');
+    });
+
+    test('after test traffic the webview shows the numbers of /api/v1/status', async () => {
+      const api = await extensionApi();
+      await readyAgent(api);
+      await vscode.commands.executeCommand('inferscope.metrics.focus');
+      const summary = await vscode.commands.executeCommand<LoadSummary>('inferscope.sendTestTraffic', { model: 'digits', requests: 150, concurrency: 5 });
+      assert.equal(summary?.succeeded, 150);
+      const status = await api.services.client.status();
+      const expected: Record<string, string> = {};
+      for (const v of status.models.find((m) => m.name === 'digits')!.versions) {
+        const t = v.breaker!.totals;
+        expected[`digits/${v.version}`] = `${t.successes} ok · ${t.failures} failed · ${t.rejected} rejected`;
+      }
+      let last: RenderedSummary | undefined;
+      await waitFor(`webview totals ${JSON.stringify(expected)}, last rendered ${JSON.stringify(last)}`, () => {
+        last = api.metrics.lastRendered;
+        return JSON.stringify(last?.breakerTotals) === JSON.stringify(expected);
+      });
+      // The traffic shows as a request rate once two snapshots bracket it.
+      assert.ok(api.metrics.history.window.times.length >= 2);
+    });
+
+    test('a breaker forced open shows as an open card, and the card\'s Reset button resets it', async () => {
+      const api = await extensionApi();
+      await readyAgent(api);
+      await vscode.commands.executeCommand('inferscope.metrics.focus');
+      await vscode.commands.executeCommand('inferscope.openBreaker', { model: 'digits', version: '2' });
+      await waitFor('open card', () => api.metrics.lastRendered?.breakers['digits/2'] === 'open');
+      assert.equal(await api.metrics.click('breaker-reset:digits/2'), true);
+      await waitFor('breaker closed at the agent', async () => (await api.services.client.status()).models[0]!.versions.find((v) => v.version === '2')!.breaker!.state === 'closed');
+      await waitFor('closed card', () => api.metrics.lastRendered?.breakers['digits/2'] === 'closed');
+    });
+
+    test('hidden, the panel gets no updates; shown again, it has its history at once', async () => {
+      const api = await extensionApi();
+      await readyAgent(api);
+      await vscode.commands.executeCommand('inferscope.metrics.focus');
+      await waitFor('some history', () => api.metrics.history.window.times.length >= 3);
+      await vscode.commands.executeCommand('workbench.view.explorer');
+      await waitFor('hidden', () => !api.metrics.visible);
+      await waitFor('no live subscription while hidden', () => !api.services.live.subscribed);
+      const posted = api.metrics.posted;
+      const points = api.metrics.history.window.times.length;
+      await new Promise((r) => setTimeout(r, 1500)); // two snapshot periods: nothing may arrive
+      assert.equal(api.metrics.posted, posted, 'nothing posted to a hidden view');
+      assert.equal(api.metrics.history.window.times.length, points, 'no scraping for a hidden view');
+      api.metrics.lastRendered = undefined;
+      await vscode.commands.executeCommand('inferscope.metrics.focus');
+      await waitFor('rendered again after being shown', () => api.metrics.lastRendered?.agent === 'ready');
+      assert.ok(api.metrics.history.window.times.length >= points);
+    });
+  });
+}

@@ -1,0 +1,62 @@
+// The scenario `npm run screenshot` plays inside the workbench: live traffic, an open breaker and
+// a canary in progress, in a dark and a light theme. At each moment it asks the runner (which
+// owns the browser page) for a screenshot and waits until the PNG exists.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import * as vscode from 'vscode';
+import { extensionApi, readyAgent, waitFor } from './hostHelpers.js';
+
+const OUT = process.env.INFERSCOPE_SCREENSHOT_DIR ?? '';
+
+async function shot(name: string): Promise<void> {
+  const file = join(OUT, `${name}.png`);
+  console.log(`inferscope-screenshot ${file}`);
+  await waitFor(`screenshot ${file}`, () => existsSync(file), 30_000);
+}
+
+async function theme(name: string): Promise<void> {
+  await vscode.workspace.getConfiguration('workbench').update('colorTheme', name, vscode.ConfigurationTarget.Global);
+  await new Promise((r) => setTimeout(r, 1500)); // the webview redraws on the theme's class change
+}
+
+export async function run(): Promise<void> {
+  const api = await extensionApi();
+  await readyAgent(api);
+  await vscode.commands.executeCommand('inferscope.metrics.focus');
+  await waitFor('panel rendered', () => api.metrics.lastRendered?.agent === 'ready');
+  // Live traffic for the rest of the scenario.
+  const traffic = vscode.commands.executeCommand('inferscope.sendTestTraffic', { model: 'digits', requests: 40_000, concurrency: 4 });
+  await new Promise((r) => setTimeout(r, 12_000));
+  for (const [t, suffix] of [['Default Dark Modern', 'dark'], ['Default Light Modern', 'light']] as const) {
+    await theme(t);
+    await shot(`panel-traffic-${suffix}`);
+  }
+  await theme('Default Dark Modern');
+  await vscode.commands.executeCommand('inferscope.openBreaker', { model: 'digits', version: '2' });
+  await waitFor('open card', () => api.metrics.lastRendered?.breakers['digits/2'] === 'open');
+  await shot('panel-breaker-open-dark');
+  await vscode.commands.executeCommand('inferscope.resetBreaker', { model: 'digits', version: '2' });
+  const canary = vscode.commands.executeCommand('inferscope.evaluateCanary', { model: 'digits', candidate: '2', steps: [20, 50, 100], intervalSeconds: 1.5, checksPerStep: 2, // v2 is measurably slower; for a picture of a canary in progress, latency alone does not decide.
+    thresholds: { min_samples: 20, latency_effect_margin: 0.45, max_p99_ratio: 20 },
+  });
+  await waitFor(
+    'canary checks in the panel',
+    () => {
+      const c = api.services.live.latest?.canaries[0];
+      return c !== undefined && (c.checks.length >= 3 || c.state !== 'running');
+    },
+    60_000,
+  ).catch(async (err: Error) => {
+    console.error(`scenario: ${err.message}; canaries: ${JSON.stringify(api.services.live.latest?.canaries.map((c) => [c.state, c.checks.length, c.reason]))}; evaluate → ${JSON.stringify(await Promise.race([canary, new Promise((r) => setTimeout(() => r('pending'), 100))]))}`);
+    throw err;
+  });
+  await new Promise((r) => setTimeout(r, 1200));
+  await shot('panel-canary-dark');
+  await theme('Default Light Modern');
+  await shot('panel-canary-light');
+  await theme('Default Dark Modern');
+  if (api.services.live.latest?.canaries.some((c) => c.state === 'running')) await vscode.commands.executeCommand('inferscope.abortCanary');
+  await canary;
+  await vscode.commands.executeCommand('inferscope.stopAgent');
+  void traffic;
+}

@@ -1,0 +1,84 @@
+// Scales and ticks for the panel's charts. Pure, so the maths is unit-tested under Node.
+
+export interface Scale {
+  (v: number): number;
+  domain: [number, number];
+  range: [number, number];
+}
+
+export function linearScale(domain: [number, number], range: [number, number]): Scale {
+  const [d0, d1] = domain;
+  const [r0, r1] = range;
+  const span = d1 - d0 || 1;
+  const f = ((v: number) => r0 + ((v - d0) / span) * (r1 - r0)) as Scale;
+  f.domain = domain;
+  f.range = range;
+  return f;
+}
+
+/** "Nice" round ticks (1, 2, 5 × 10^k steps) covering [min, max], about `count` of them. */
+export function niceTicks(min: number, max: number, count = 4): number[] {
+  if (!Number.isFinite(min) || !Number.isFinite(max)) return [];
+  if (max < min) [min, max] = [max, min];
+  if (max === min) max = min + 1;
+  const raw = (max - min) / Math.max(1, count);
+  const mag = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((s) => s >= raw) ?? 10 * mag;
+  const first = Math.ceil(min / step - 1e-9) * step;
+  const ticks: number[] = [];
+  for (let v = first; v <= max + step * 1e-9; v += step) ticks.push(Number(v.toPrecision(12)));
+  return ticks;
+}
+
+/** The y domain for series values: from 0 (or the minimum, if negative) to a nice maximum. */
+export function yDomain(values: Iterable<number | null>, minMax = 1e-9): [number, number] {
+  let lo = 0;
+  let hi = -Infinity;
+  for (const v of values) {
+    if (v === null || !Number.isFinite(v)) continue;
+    if (v > hi) hi = v;
+    if (v < lo) lo = v;
+  }
+  if (hi === -Infinity) return [0, 1];
+  hi = Math.max(hi, minMax);
+  const ticks = niceTicks(lo, hi, 4);
+  return [lo, Math.max(hi, ticks[ticks.length - 1] ?? hi)];
+}
+
+/** Compact numbers for axes and labels: 0.25, 12, 3.4k, 1.2M. */
+export function formatNumber(v: number, unit = ''): string {
+  if (!Number.isFinite(v)) return '–';
+  const a = Math.abs(v);
+  const s =
+    a >= 1e9 ? `${(v / 1e9).toFixed(1)}G` : a >= 1e6 ? `${(v / 1e6).toFixed(1)}M` : a >= 1e4 ? `${(v / 1e3).toFixed(0)}k` : a >= 1e3 ? `${(v / 1e3).toFixed(1)}k` : a >= 100 ? v.toFixed(0) : a >= 10 ? v.toFixed(1) : a >= 1 ? v.toFixed(2) : a === 0 ? '0' : v.toPrecision(2);
+  return `${s}${unit}`;
+}
+
+/** Axis tick labels: integers plainly (1, 20, 1.5k), fractions to their tick's precision. */
+export function formatTick(v: number): string {
+  if (Math.abs(v) >= 1000) return formatNumber(v);
+  return String(Number(v.toPrecision(3)));
+}
+
+export function formatBytes(b: number): string {
+  if (!Number.isFinite(b)) return '–';
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let i = 0;
+  while (Math.abs(b) >= 1024 && i < units.length - 1) {
+    b /= 1024;
+    i++;
+  }
+  return `${b >= 100 || i === 0 ? b.toFixed(0) : b.toFixed(1)} ${units[i]}`;
+}
+
+export function formatDuration(s: number): string {
+  if (s < 60) return `${Math.floor(s)} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ${Math.floor(s % 60)} s`;
+  return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
+}
+
+/** Canvas backing size for a CSS size on a screen with this device pixel ratio (sharp on high DPI). */
+export function backingSize(cssWidth: number, cssHeight: number, dpr: number): { width: number; height: number; scale: number } {
+  const scale = Math.max(1, Math.min(4, dpr || 1));
+  return { width: Math.round(cssWidth * scale), height: Math.round(cssHeight * scale), scale };
+}

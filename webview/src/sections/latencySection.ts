@@ -1,0 +1,70 @@
+// Latency: p50/p95/p99 per version of the selected model (from the histograms), and the split
+// into queue time and compute time.
+import { SERIES } from '../../../common/panelProtocol.js';
+import { fill, h } from '../dom.js';
+import { lineChart, type Chart, type LineChartData } from '../charts/lineChart.js';
+import { formatNumber } from '../charts/scale.js';
+import { type Section, windowMs } from '../panelContext.js';
+import { ValuesList, selectedModel } from './common.js';
+
+export function latencySection(): Section {
+  const body = h('div');
+  const charts = new Map<string, { quantiles: Chart<LineChartData>; split: Chart<LineChartData>; values: ValuesList }>();
+  let layout = '';
+  return {
+    id: 'latency',
+    title: 'Latency',
+    body,
+    summary: (ctx) => {
+      const m = selectedModel(ctx);
+      const v = ctx.state.status?.models.find((x) => x.name === m)?.default_version;
+      return m && v ? `${m}/${v} p99 ${formatNumber(ctx.series.last(SERIES.latencyMs('p99', m, v)) ?? NaN, ' ms')}` : '';
+    },
+    update(ctx) {
+      const model = selectedModel(ctx);
+      const versions = ctx.state.status?.models.find((m) => m.name === model)?.versions.filter((v) => v.state === 'ready').map((v) => v.version) ?? [];
+      const key = `${model}:${versions.join(',')}`;
+      if (key !== layout) {
+        layout = key;
+        for (const c of charts.values()) (c.quantiles.dispose(), c.split.dispose());
+        charts.clear();
+        fill(body);
+        for (const v of versions) {
+          const c = { quantiles: lineChart(`${model} version ${v} latency quantiles`), split: lineChart(`${model} version ${v} queue and compute time`), values: new ValuesList() };
+          charts.set(v, c);
+          body.append(h('h4', {}, `${model} / ${v}`), c.quantiles.canvas, h('p', { class: 'legend' }, 'p50 · p95 · p99 (ms); below: queue vs compute (ms)'), c.split.canvas, c.values.element);
+        }
+        if (versions.length === 0) body.append(h('p', { class: 'muted' }, 'No model version is serving.'));
+      }
+      for (const [v, c] of charts) {
+        const q = (name: 'p50' | 'p95' | 'p99') => ctx.series.get(SERIES.latencyMs(name, model!, v));
+        c.quantiles.update({
+          times: ctx.series.times,
+          windowMs: windowMs(ctx.series.times),
+          series: [
+            { label: 'p50', values: q('p50'), color: 0 },
+            { label: 'p95', values: q('p95'), color: 1 },
+            { label: 'p99', values: q('p99'), color: 'red' },
+          ],
+        });
+        c.split.update({
+          times: ctx.series.times,
+          windowMs: windowMs(ctx.series.times),
+          series: [
+            { label: 'queue', values: ctx.series.get(SERIES.queueMs(model!, v)), color: 4 },
+            { label: 'compute', values: ctx.series.get(SERIES.computeMs(model!, v)), color: 3 },
+          ],
+        });
+        const last = (k: string) => formatNumber(ctx.series.last(k) ?? NaN, ' ms');
+        c.values.set([
+          ['p50', last(SERIES.latencyMs('p50', model!, v))],
+          ['p95', last(SERIES.latencyMs('p95', model!, v))],
+          ['p99', last(SERIES.latencyMs('p99', model!, v))],
+          ['queue (mean)', last(SERIES.queueMs(model!, v))],
+          ['compute (mean)', last(SERIES.computeMs(model!, v))],
+        ]);
+        c.quantiles.canvas.setAttribute('aria-label', `${model} version ${v} latency: ${c.values.text()}`);
+      }
+    },
+  };
+}
