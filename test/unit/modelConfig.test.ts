@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ConfigError } from '../../agent/src/errors.js';
 import { parseModelConfig } from '../../agent/src/repository/modelConfig.js';
+import { modelDefaultsSchema } from '../../agent/src/repository/modelDefaults.js';
 
 const FILE = 'models/m/config.json';
 const parse = (value: unknown) => parseModelConfig(JSON.stringify(value), FILE, 'm');
@@ -48,4 +49,20 @@ for (const [what, value, message] of bad) {
 
 test('invalid JSON is reported with the file', () => {
   assert.throws(() => parseModelConfig('{ "max_batch_size": ', FILE, 'm'), /models\/m\/config\.json: not valid JSON/);
+});
+
+test('model_defaults fill in batching and cache settings a config.json leaves out; the model wins', () => {
+  const defaults = { dynamic_batching: { max_queue_delay_ms: 2, max_queue_size: 7 }, feature_cache: { ttl_ms: 1000 } };
+  const batching = parseModelConfig(JSON.stringify({ max_batch_size: 8, dynamic_batching: { max_queue_size: 99 } }), 'c.json', 'm', defaults);
+  assert.equal(batching.dynamic_batching?.max_queue_delay_ms, 2);
+  assert.equal(batching.dynamic_batching?.max_queue_size, 99, "the model's own setting wins");
+  const implicit = parseModelConfig(JSON.stringify({ max_batch_size: 8 }), 'c.json', 'm', defaults);
+  assert.equal(implicit.dynamic_batching?.max_queue_size, 7);
+  const unbatched = parseModelConfig(JSON.stringify({ max_batch_size: 0 }), 'c.json', 'm', defaults);
+  assert.equal(unbatched.dynamic_batching, undefined, 'no batching defaults for a model that does not batch');
+  const cached = parseModelConfig(JSON.stringify({ features: { source: 'file', path: 'f.json', max_entries: 5 } }), 'c.json', 'm', defaults);
+  assert.equal(cached.features?.ttl_ms, 1000);
+  assert.equal(cached.features?.max_entries, 5);
+  assert.equal(parseModelConfig('{}', 'c.json', 'm', defaults).features, undefined);
+  assert.throws(() => modelDefaultsSchema.parse({ dynamic_batching: { max_queue_size: -1 } }));
 });

@@ -1,7 +1,7 @@
 // Line and bar charts on <canvas>, in the theme's colours, sharp on high-DPI screens. Each chart
 // carries a text alternative (its current values) for screen readers.
 import { chartColors, type ChartColors } from '../theme.js';
-import { backingSize, formatTick, linearScale, niceTicks, yDomain } from './scale.js';
+import { Y_TICKS, backingSize, formatTick, linearScale, niceTicks, yDomain } from './scale.js';
 
 export interface LineSeries {
   label: string;
@@ -89,7 +89,7 @@ export function paintLines(ctx: CanvasRenderingContext2D, w: number, h: number, 
   ctx.fillStyle = colors.muted;
   ctx.textBaseline = 'middle';
   ctx.textAlign = 'right';
-  for (const t of niceTicks(lo, hi, 3)) {
+  for (const t of niceTicks(lo, hi, Y_TICKS)) {
     const py = Math.round(y(t)) + 0.5;
     ctx.beginPath();
     ctx.moveTo(PAD.left, py);
@@ -137,7 +137,7 @@ export function paintBars(ctx: CanvasRenderingContext2D, w: number, h: number, d
   ctx.strokeStyle = colors.grid;
   ctx.textAlign = 'right';
   ctx.textBaseline = 'middle';
-  for (const t of niceTicks(0, hi, 3)) {
+  for (const t of niceTicks(0, hi, Y_TICKS)) {
     const py = Math.round(y(t)) + 0.5;
     ctx.beginPath();
     ctx.moveTo(PAD.left, py);

@@ -30,6 +30,9 @@ export function niceTicks(min: number, max: number, count = 4): number[] {
   return ticks;
 }
 
+/** Grid lines on a chart's y axis (about); the domain and the drawn ticks use the same count. */
+export const Y_TICKS = 3;
+
 /** The y domain for series values: from 0 (or the minimum, if negative) to a nice maximum. */
 export function yDomain(values: Iterable<number | null>, minMax = 1e-9): [number, number] {
   let lo = 0;
@@ -41,8 +44,10 @@ export function yDomain(values: Iterable<number | null>, minMax = 1e-9): [number
   }
   if (hi === -Infinity) return [0, 1];
   hi = Math.max(hi, minMax);
-  const ticks = niceTicks(lo, hi, 4);
-  return [lo, Math.max(hi, ticks[ticks.length - 1] ?? hi)];
+  // Round the top up to the next tick, so the highest line sits under a labelled grid line.
+  const ticks = niceTicks(lo, hi, Y_TICKS);
+  const step = ticks.length > 1 ? ticks[1]! - ticks[0]! : hi;
+  return [lo, Number((Math.ceil(hi / step - 1e-9) * step).toPrecision(12))];
 }
 
 /** Compact numbers for axes and labels: 0.25, 12, 3.4k, 1.2M. */

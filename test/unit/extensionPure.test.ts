@@ -1,0 +1,191 @@
+// The extension's pure parts, under plain Node: the SSE parser, the status bar's text for each
+// state, the Models tree rows, the canary report, the load generator, the webview's HTML/CSP and
+// the agent command line.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { AgentStatus, Canary } from '../../common/api.js';
+import { SseParser, type SseEvent } from '../../common/sseParser.js';
+import { agentCommandLine } from '../../extension/src/agent/agentCommandLine.js';
+import { CrashBudget, restartDelayMs } from '../../extension/src/agent/crashBudget.js';
+import { canaryReport, checkLine } from '../../extension/src/canary/canaryReport.js';
+import { RequestRate } from '../../extension/src/live/requestRate.js';
+import { formatSummary, quantile, runLoad } from '../../extension/src/traffic/loadGenerator.js';
+import { randomBody } from '../../extension/src/traffic/testInputs.js';
+import { modelRows, trafficWeights } from '../../extension/src/views/modelRows.js';
+import { panelHtml } from '../../extension/src/views/panelHtml.js';
+import { statusBarView } from '../../extension/src/views/statusBarText.js';
+
+test('SseParser handles chunks split anywhere, CRLF, comments, multi-line data and ids', () => {
+  const text = ': keep-alive\r\nevent: snapshot\r\ndata: {"a":1}\r\n\r\nretry: 2000\n\nevent: breaker\ndata: line1\ndata: line2\nid: 7\n\ndata: plain\n\n';
+  for (const size of [1, 2, 3, 7, text.length]) {
+    const got: SseEvent[] = [];
+    const p = new SseParser((e) => got.push(e));
+    for (let i = 0; i < text.length; i += size) p.feed(text.slice(i, i + size));
+    assert.deepEqual(got, [
+      { event: 'snapshot', data: '{"a":1}' },
+      { event: 'breaker', data: 'line1\nline2', id: '7' },
+      { event: 'message', data: 'plain', id: '7' },
+    ], `chunk size ${size}`);
+  }
+});
+
+function status(breaker: 'closed' | 'open', canaries: Canary[] = []): AgentStatus {
+  const b = { state: breaker, forced: breaker === 'open', consecutive_failures: 0, window: { calls: 4, failures: 1, slow: 0, failure_rate: 0.25, slow_rate: 0 }, trips: breaker === 'open' ? 1 : 0, opened_at: breaker === 'open' ? 1_700_000_000_000 : null, next_trial_at: null, last_reason: breaker === 'open' ? 'opened by hand' : null, totals: { successes: 10, failures: 2, slow: 0, rejected: 3 } };
+  const batching = { max_batch_size: 64, queue_depth: 0, in_flight_batches: 0, recent_batch_sizes: [] };
+  return {
+    agent: { name: 'inferscope', version: '0.1.0', pid: 42, uptime_s: 5, address: 'http://127.0.0.1:8000', ready: true, draining: false, model_repository: '/m' },
+    models: [{ name: 'digits', default_version: '1', versions: [
+      { version: '1', state: 'ready', execution_provider: 'cpu', instances: 1, is_default: true, batching, breaker: b },
+      { version: '2', state: 'ready', execution_provider: 'cuda', instances: 1, is_default: false, batching, breaker: { ...b, state: 'closed', forced: false, totals: { ...b.totals } } },
+      { version: '3', state: 'failed', reason: 'bad onnx', instances: 0, is_default: false, batching },
+    ] }],
+    canaries,
+    gpus: { detected: false, message: 'no GPU detected', devices: [], sampled_at: null, errors: 0, last_error: null },
+    caches: {},
+  };
+}
+
+test('the status bar says each state, with colours for degraded and down', () => {
+  assert.equal(statusBarView({ kind: 'stopped' }, undefined, undefined, undefined).text, '$(circle-slash) Inferscope: stopped');
+  assert.match(statusBarView({ kind: 'starting', attempt: 1 }, undefined, undefined, undefined).text, /loading~spin.*starting/);
+  assert.match(statusBarView({ kind: 'starting', attempt: 1 }, 'http://h:1', undefined, undefined).text, /connecting/);
+  const ready = statusBarView({ kind: 'ready', url: 'http://127.0.0.1:1', pid: 9 }, undefined, status('closed'), 12.345);
+  assert.equal(ready.text, '$(pulse) Inferscope: ready · 12.3 req/s');
+  assert.equal(ready.severity, 'normal');
+  const degraded = statusBarView({ kind: 'ready', url: 'u', pid: 9 }, undefined, status('open'), undefined);
+  assert.equal(degraded.severity, 'warning');
+  assert.match(degraded.summary, /Circuit breaker open: digits\/1/);
+  const crashed = statusBarView({ kind: 'crashed', message: 'exited (SIGKILL)\nstderr…', restartInMs: 1000 }, undefined, undefined, undefined);
+  assert.equal(crashed.severity, 'error');
+  assert.equal(crashed.summary, 'exited (SIGKILL) Restarting in 1.0 s.');
+  assert.equal(statusBarView({ kind: 'failed', message: 'gave up' }, undefined, undefined, undefined).text, '$(error) Inferscope: down');
+});
+
+test('RequestRate counts served requests per second and forgets a restarted agent', () => {
+  const r = new RequestRate(5);
+  const s = status('closed');
+  r.add(s);
+  assert.equal(r.perSecond(), undefined);
+  const later = structuredClone(s);
+  later.agent.uptime_s = 7;
+  for (const v of later.models[0]!.versions) if (v.breaker) v.breaker.totals.successes += 20;
+  r.add(later);
+  assert.equal(r.perSecond(), 40 / 2);
+  const restarted = structuredClone(s);
+  restarted.agent.pid = 43;
+  r.add(restarted);
+  assert.equal(r.perSecond(), undefined);
+});
+
+test('Models rows: state, breaker icon and menu context, traffic weight (canary split), provider', () => {
+  const [m] = modelRows(status('open'));
+  assert.equal(m!.description, '2/3 ready');
+  const [v1, v2, v3] = m!.versions;
+  assert.equal(v1!.contextValue, 'version:breaker-open');
+  assert.deepEqual(v1!.icon, { id: 'circle-filled', color: 'testing.iconFailed' });
+  assert.equal(v1!.description, 'ready · breaker open · 100% · cpu');
+  assert.match(v1!.tooltip, /Breaker: open \(forced\), tripped 1 time/);
+  assert.equal(v2!.description, 'ready · 0% · cuda');
+  assert.equal(v3!.icon.id, 'error');
+  assert.equal(v3!.contextValue, 'version:breaker-none');
+  const canary = { model: 'digits', baseline: '1', candidate: '2', state: 'running', weight: 25 } as Canary;
+  const weights = trafficWeights(status('closed').models[0]!, [canary]);
+  assert.deepEqual([...weights], [['1', 75], ['2', 25], ['3', 0]]);
+  assert.match(modelRows(status('closed', [canary]))[0]!.description, /canary 1→2 at 25%/);
+});
+
+const canary: Canary = {
+  id: 'c-1', model: 'digits', baseline: '1', candidate: '2', state: 'rolled_back', weight: 0, steps: [10, 50], step: 0, interval_s: 1, checks_per_step: 2,
+  thresholds: { alpha: 0.05, max_error_rate: 0.05, min_error_ratio: 1.25, max_p99_ms: 1000, max_p99_ratio: 1.5, latency_effect_margin: 0.06, confidence_effect_margin: 0.06, min_cramers_v: 0.1, min_samples: 30, max_inconclusive_checks: 3, critical: ['error_rate', 'latency'] },
+  alpha_per_test: 0.00125, source: { kind: 'in_process' }, started_at: '2026-01-01T00:00:00Z', ended_at: '2026-01-01T00:00:02Z',
+  checks: [{ at: '2026-01-01T00:00:01Z', step: 0, weight: 10, samples: { baseline: 90, candidate: 10 }, decision: 'rollback', metrics: [
+    { name: 'error_rate', baseline: 0, candidate: 0.3, statistic: 4.1, p_value: 0.00002, verdict: 'fail', reason: 'candidate errors 30% | vs 0%' },
+    { name: 'latency', baseline: 1.5, candidate: 1.6, statistic: 0.2, p_value: 0.4, verdict: 'pass', reason: 'no slowdown' },
+  ] }],
+  decision: 'rollback', reason: 'error_rate failed',
+};
+
+test('the canary report shows the decision, the plan and every metric of every check', () => {
+  const md = canaryReport(canary);
+  assert.match(md, /^# Canary c-1: digits 1 → 2$/m);
+  assert.match(md, /\*\*Decision:\*\* rolled back to version 1 \(error_rate failed\)/);
+  assert.match(md, /\| error_rate \| 0 \| 0\.300 \| 4\.10 \| 2\.00e-5 \| ❌ fail \| candidate errors 30% \\\| vs 0% \|/);
+  assert.match(md, /\| latency \| 1\.50 \| 1\.60 \| 0\.200 \| 0\.400 \| ✅ pass \| no slowdown \|/);
+  assert.equal(checkLine(canary.checks[0]!), '10%: error_rate ✗, latency ✓ → rollback');
+});
+
+test('runLoad keeps at most `concurrency` requests in flight, counts errors by message, and cancels', async () => {
+  let inFlight = 0;
+  let most = 0;
+  const summary = await runLoad({
+    requests: 50,
+    concurrency: 4,
+    send: async (i) => {
+      inFlight++;
+      most = Math.max(most, inFlight);
+      await new Promise((r) => setImmediate(r));
+      inFlight--;
+      if (i % 10 === 0) throw new Error('503 queue full');
+    },
+  });
+  assert.equal(most, 4);
+  assert.equal(summary.completed, 50);
+  assert.equal(summary.failed, 5);
+  assert.equal(summary.succeeded, 45);
+  assert.deepEqual(summary.errors, [['503 queue full', 5]]);
+  assert.match(formatSummary('digits', summary), /^Sent 50\/50 requests to digits: \d+ req\/s, p50 .* ms, p99 .* ms, 5 failed \(503 queue full\)\.$/);
+
+  const abort = new AbortController();
+  const cancelled = await runLoad({ requests: 1000, concurrency: 2, signal: abort.signal, send: async (i, signal) => {
+    if (i === 10) abort.abort();
+    await new Promise((r) => setImmediate(r));
+    if (signal.aborted) throw new Error('aborted');
+  } });
+  assert.equal(cancelled.cancelled, true);
+  assert.ok(cancelled.completed < 20);
+  assert.deepEqual(cancelled.errors, [], 'requests cut by the cancel are not errors');
+  assert.equal(quantile([1, 2, 3, 4], 0.5), 2);
+  assert.equal(quantile([1, 2, 3, 4], 0.99), 4);
+});
+
+test('randomBody shapes inputs from metadata (variable dims as 1)', () => {
+  const body = randomBody({ name: 'm', versions: ['1'], platform: 'onnxruntime_onnx', inputs: [{ name: 'x', datatype: 'FP32', shape: [-1, 3] }, { name: 'k', datatype: 'INT64', shape: [-1] }], outputs: [] }, () => 0.7);
+  assert.deepEqual(body.inputs.map((i) => [i.name, i.shape, i.data]), [['x', [1, 3], [0.7, 0.7, 0.7]], ['k', [1], [1]]]);
+});
+
+test('the webview HTML: default-src none, scripts by nonce only, styles from the webview origin, nothing inline', () => {
+  const html = panelHtml({ cspSource: 'https://file+.vscode-resource.vscode-cdn.net', scriptUri: 'https://x/main.js', styleUri: 'https://x/panel.css', nonce: 'abc123abc123abc123' });
+  const csp = /content="([^"]+)"/.exec(html)![1]!;
+  assert.equal(csp, "default-src 'none'; script-src 'nonce-abc123abc123abc123'; style-src https://file+.vscode-resource.vscode-cdn.net; font-src https://file+.vscode-resource.vscode-cdn.net; img-src https://file+.vscode-resource.vscode-cdn.net");
+  assert.deepEqual([...html.matchAll(/<script([^>]*)>/g)].map((m) => m[1]), [' nonce="abc123abc123abc123" src="https://x/main.js"']);
+  assert.doesNotMatch(html, /style=|<style|onclick|unsafe/);
+  const a = /nonce-([^']+)/.exec(panelHtml({ cspSource: 's', scriptUri: 'a', styleUri: 'b' }))![1];
+  const b = /nonce-([^']+)/.exec(panelHtml({ cspSource: 's', scriptUri: 'a', styleUri: 'b' }))![1];
+  assert.notEqual(a, b, 'a fresh nonce each time');
+});
+
+test('the agent command line: token only in the environment, VS Code runtime as Node unless a Node is set', () => {
+  const base = { nodePath: '', modelRepository: '/repo', port: 0, logLevel: 'info' as const, enableFaults: true, configFile: '/s.json' };
+  const spec = agentCommandLine('/ext', base, 'secret-token-123456', { PATH: '/bin' }, '/vscode/electron');
+  assert.equal(spec.command, '/vscode/electron');
+  assert.deepEqual(spec.args, ['/ext/dist/agent/main.js', '--port', '0', '--log-level', 'info', '--exit-on-stdin-close', '--models', '/repo', '--enable-faults', '--config', '/s.json']);
+  assert.equal(spec.env.INFERSCOPE_TOKEN, 'secret-token-123456');
+  assert.equal(spec.env.ELECTRON_RUN_AS_NODE, '1');
+  assert.ok(!spec.args.some((a) => a.includes('secret')));
+  const own = agentCommandLine('/ext', { ...base, nodePath: '/usr/bin/node', modelRepository: '', enableFaults: false, configFile: undefined as unknown as string }, 't', { ELECTRON_RUN_AS_NODE: '1' }, '/e');
+  assert.equal(own.command, '/usr/bin/node');
+  assert.equal(own.env.ELECTRON_RUN_AS_NODE, undefined);
+  assert.deepEqual(own.args.slice(5), ['--exit-on-stdin-close']);
+});
+
+test('the crash budget forgives 4 crashes in 3 minutes, not 5; old crashes age out; backoff doubles to 8 s', () => {
+  let now = 0;
+  const budget = new CrashBudget(() => now);
+  for (let i = 0; i < 4; i++) assert.equal(budget.record(), true);
+  now = 60_000;
+  assert.equal(budget.record(), false);
+  now = 60_000 + 3 * 60_000;
+  assert.equal(budget.recent, 0);
+  assert.equal(budget.record(), true);
+  assert.deepEqual([1, 2, 3, 4, 5, 6, 9].map(restartDelayMs), [500, 1000, 2000, 4000, 8000, 8000, 8000]);
+});
