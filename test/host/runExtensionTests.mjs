@@ -25,7 +25,7 @@ setupHarness();
 
 const grep = process.argv.indexOf('--grep') > 0 ? process.argv[process.argv.indexOf('--grep') + 1] : undefined;
 // Workbench chatter that is expected offline (marketplace, telemetry, update checks): not relayed.
-const NOISE = /marketplace|gallery|telemetry|update\.code|net::ERR|Failed to fetch|ENOTFOUND|EAI_AGAIN|extensionsWorkbenchService|\[Extension Host\] (debugger|Debugger)|webviewElement|Ignoring|Unable to load|No search provider/i;
+const NOISE = /marketplace|gallery|telemetry|update\.code|net::ERR|Failed to fetch|ENOTFOUND|EAI_AGAIN|extensionsWorkbenchService|\[Extension Host\] (debugger|Debugger)|webviewElement|Ignoring|Unable to load|No search provider|authentication provider|AccountPolicyGate/i;
 
 /** console.log's own substitutions (%s %d %i %f %o %O %j %c), as Mocha's reporter uses them. */
 function formatConsole(args) {

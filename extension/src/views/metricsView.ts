@@ -2,6 +2,7 @@
 // per snapshot while visible (and does nothing while hidden), and runs the panel's buttons as
 // commands.
 import * as vscode from 'vscode';
+import type { AgentStatus } from '../../../common/api.js';
 import type { ExtensionMessage, PanelAction, PanelState, RenderedSummary, WebviewMessage, AgentView } from '../../../common/panelProtocol.js';
 import type { AgentState } from '../agent/agentSupervisor.js';
 import { Emitter } from '../live/emitter.js';
@@ -75,7 +76,7 @@ export class MetricsViewProvider implements vscode.WebviewViewProvider, vscode.D
     return this.post({ type: 'click', action });
   }
 
-  private async tick(status: import('../../../common/api.js').AgentStatus): Promise<void> {
+  private async tick(status: AgentStatus): Promise<void> {
     if (!this.visible || this.scraping) return;
     this.scraping = true;
     try {
