@@ -16,8 +16,22 @@ import { startAgent } from '../test/helpers/agentProcess.js';
 const ROOT = resolve(__dirname, '..');
 const requireHarness = createRequire(join(ROOT, 'test', 'host', 'package.json'));
 
+// playwright-core lives in the harness package (test/host), not in the root one: the few calls used.
+interface Page {
+  goto(url: string): Promise<unknown>;
+  evaluate<R, A>(fn: (arg: A) => R | Promise<R>, arg: A): Promise<R>;
+  evaluate<R>(fn: () => R | Promise<R>): Promise<R>;
+}
+interface Browser {
+  newPage(opts: { viewport: { width: number; height: number } }): Promise<Page>;
+  close(): Promise<void>;
+}
+interface Playwright {
+  chromium: { launch(opts: { executablePath: string; args: string[] }): Promise<Browser> };
+}
+
 async function main(): Promise<void> {
-  const { chromium } = requireHarness('playwright-core') as typeof import('playwright-core');
+  const { chromium } = requireHarness('playwright-core') as Playwright;
   const agent = await startAgent();
   const get = async (path: string) => (await fetch(`${agent.url}${path}`)).text();
   // Some real traffic first, so the histograms and counters have content.
@@ -50,7 +64,7 @@ async function main(): Promise<void> {
   const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--js-flags=--expose-gc', '--disable-background-networking'] });
   const tab = await browser.newPage({ viewport: { width: 320, height: 2000 } });
   await tab.goto(pathToFileURL(page).toString());
-  await tab.evaluate((m) => window.postMessage(m, '*'), { type: 'state', state } as ExtensionMessage);
+  await tab.evaluate((m: ExtensionMessage) => window.postMessage(m, '*'), { type: 'state', state } as ExtensionMessage);
 
   const measure = async () =>
     tab.evaluate(async () => {
@@ -62,7 +76,7 @@ async function main(): Promise<void> {
   const rows: { ticks: number; heapMiB: number; nodes: number }[] = [];
   const started = Date.now();
   for (let i = 1; i <= 3600; i++) {
-    await tab.evaluate((m) => window.postMessage(m, '*'), tick(i));
+    await tab.evaluate((m: ExtensionMessage) => window.postMessage(m, '*'), tick(i));
     if (i === 300 || i % 900 === 0) {
       const m = await measure();
       rows.push({ ticks: i, heapMiB: m.heap / 2 ** 20, nodes: m.nodes });

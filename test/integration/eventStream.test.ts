@@ -1,0 +1,60 @@
+// The extension's live client against the real agent: the SSE stream delivers snapshots and
+// discrete events, survives the agent going away (retrying with backoff) and reopens when an agent
+// answers on the same address again.
+import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
+import { test } from 'node:test';
+import type { AgentEvent, AgentStatus } from '../../common/api.js';
+import { AgentClient } from '../../extension/src/client/agentClient.js';
+import { EventStream, reconnectDelayMs, type StreamState } from '../../extension/src/live/eventStream.js';
+import { startAgent, waitFor } from '../helpers/agentProcess.js';
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+test('snapshots and events arrive; a lost agent is retried with backoff until one answers again', async () => {
+  const port = await freePort();
+  const token = 'stream-test-token-0123456789';
+  let agent = await startAgent({ args: ['--port', String(port)], env: { INFERSCOPE_TOKEN: token } });
+  const snapshots: AgentStatus[] = [];
+  const events: AgentEvent[] = [];
+  const states: { state: StreamState; detail?: string }[] = [];
+  const client = new AgentClient(() => ({ url: `http://127.0.0.1:${port}`, token }));
+  const stream = new EventStream(client, {
+    onSnapshot: (s) => snapshots.push(s),
+    onEvent: (e) => events.push(e),
+    onState: (state, detail) => states.push({ state, ...(detail !== undefined ? { detail } : {}) }),
+  });
+  try {
+    stream.start();
+    await waitFor(async () => snapshots.length >= 1, 10_000);
+    assert.equal(snapshots[0]!.agent.pid, agent.proc.pid);
+    await client.breaker('digits', '1', 'open');
+    await waitFor(async () => events.some((e) => e.type === 'breaker' && e.to === 'open'), 10_000);
+    const firstPid = agent.proc.pid;
+
+    await agent.stop('SIGKILL');
+    await waitFor(async () => states.some((s) => s.state === 'retrying'), 10_000);
+    assert.match(states.find((s) => s.state === 'retrying')!.detail!, /reconnecting in \d/);
+    agent = await startAgent({ args: ['--port', String(port)], env: { INFERSCOPE_TOKEN: token } });
+    await waitFor(async () => snapshots.some((s) => s.agent.pid === agent.proc.pid), 20_000);
+    assert.notEqual(agent.proc.pid, firstPid);
+    assert.equal(states.filter((s) => s.state === 'open').length >= 2, true);
+
+    stream.stop();
+    assert.equal(states[states.length - 1]!.state, 'idle');
+    const seen = snapshots.length;
+    await new Promise((r) => setTimeout(r, 1500)); // over one snapshot period: nothing may arrive
+    assert.equal(snapshots.length, seen, 'a stopped stream delivers nothing');
+  } finally {
+    stream.stop();
+    await agent.stop();
+  }
+  assert.deepEqual([1, 2, 3, 4, 5, 6].map(reconnectDelayMs), [500, 1000, 2000, 4000, 8000, 10_000]);
+});
