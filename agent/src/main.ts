@@ -58,6 +58,14 @@ async function main(): Promise<void> {
   process.on('unhandledRejection', (err) => {
     logger.error('unhandled promise rejection (please report this)', { error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
   });
+  // Listen for the supervisor's end from the start: a supervisor that dies while models load must
+  // not leave an agent behind (before it listens there is nothing to drain).
+  let onStdinClosed: () => void = () => process.exit(0);
+  if (parsed.exitOnStdinClose) {
+    process.stdin.on('end', () => onStdinClosed());
+    process.stdin.on('error', () => onStdinClosed());
+    process.stdin.resume();
+  }
   const agent = await startAgent(config, logger, WORKER_FILE).catch((err: Error) => {
     process.stderr.write(`inferscope-agent: ${err instanceof ConfigError ? err.message : err.stack}\n`);
     process.exit(err instanceof ConfigError ? 2 : 1);
@@ -85,12 +93,8 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', shutdown);
   process.on('SIGINT', shutdown);
-  if (parsed.exitOnStdinClose) {
-    // The supervisor holds the other end of this pipe; it closes however the supervisor ends.
-    process.stdin.on('end', () => shutdown('SIGTERM'));
-    process.stdin.on('error', () => shutdown('SIGTERM'));
-    process.stdin.resume();
-  }
+  // The supervisor holds the other end of stdin; it closes however the supervisor ends.
+  onStdinClosed = () => shutdown('SIGTERM');
 }
 
 void main();

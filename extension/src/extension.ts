@@ -81,7 +81,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Infers
     },
     // Serialized: the settings listener and Connect to Remote Agent… may both ask at once.
     applyConnectionSetting: (reconnect = false) => {
-      applying = applying.then(async () => {
+      applying = applying.catch(() => undefined).then(async () => {
         const mode = modeFromSettings();
         const same = mode.kind === agent.mode.kind && (mode.kind === 'local' || (agent.mode.kind === 'remote' && agent.mode.url === mode.url));
         if (same && !reconnect && agent.state.kind === 'ready') return;

@@ -2,6 +2,7 @@
 // discrete events, survives the agent going away (retrying with backoff) and reopens when an agent
 // answers on the same address again.
 import assert from 'node:assert/strict';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { test } from 'node:test';
 import type { AgentEvent, AgentStatus } from '../../common/api.js';
@@ -57,4 +58,30 @@ test('snapshots and events arrive; a lost agent is retried with backoff until on
     await agent.stop();
   }
   assert.deepEqual([1, 2, 3, 4, 5, 6].map(reconnectDelayMs), [500, 1000, 2000, 4000, 8000, 10_000]);
+});
+
+test('a stream that goes silent (a dead connection) is dropped and retried', async () => {
+  let connections = 0;
+  const silent = createHttpServer((_req, res) => {
+    connections++;
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    res.write(': hello\n\n'); // then nothing, as a connection a load balancer lost
+  });
+  await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+  const { port } = silent.address() as { port: number };
+  const states: { state: StreamState; detail?: string }[] = [];
+  const stream = new EventStream(new AgentClient(() => ({ url: `http://127.0.0.1:${port}`, token: 't' })), {
+    onSnapshot: () => undefined,
+    onEvent: () => undefined,
+    onState: (state, detail) => states.push({ state, ...(detail !== undefined ? { detail } : {}) }),
+  }, 300);
+  try {
+    stream.start();
+    await waitFor(async () => connections >= 2, 10_000);
+    assert.match(states.find((s) => s.state === 'retrying')!.detail!, /^no data for 0\.3 s; reconnecting in 0\.5 s$/);
+  } finally {
+    stream.stop();
+    silent.closeAllConnections();
+    silent.close();
+  }
 });

@@ -64,16 +64,16 @@ test('the status bar says each state, with colours for degraded and down', () =>
 test('RequestRate counts served requests per second and forgets a restarted agent', () => {
   const r = new RequestRate(5);
   const s = status('closed');
-  r.add(s);
+  r.add(s, 5000);
   assert.equal(r.perSecond(), undefined);
   const later = structuredClone(s);
   later.agent.uptime_s = 7;
   for (const v of later.models[0]!.versions) if (v.breaker) v.breaker.totals.successes += 20;
-  r.add(later);
+  r.add(later, 7000);
   assert.equal(r.perSecond(), 40 / 2);
   const restarted = structuredClone(s);
   restarted.agent.pid = 43;
-  r.add(restarted);
+  r.add(restarted, 8000);
   assert.equal(r.perSecond(), undefined);
 });
 

@@ -111,7 +111,6 @@ function receive(m: ExtensionMessage): void {
       ctx.series.push(m.point);
       ctx.state.status = m.status;
       ctx.state.batchSizes = m.batchSizes;
-      if (ctx.state.agent.phase !== 'ready') ctx.state.agent = { phase: 'ready' };
       break;
     case 'agent':
       if (!ctx) return;

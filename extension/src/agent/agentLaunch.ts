@@ -52,9 +52,15 @@ export async function launchAgent(spec: LaunchSpec, opts: LaunchOptions): Promis
   const tail: string[] = [];
   let exit: Exit | undefined;
   const exited = new Promise<Exit>((resolve) => {
+    // 'close' comes once stdout/stderr are drained, so the last stderr lines (the reason) are in
+    // the tail; a grandchild holding the pipes open must not delay the answer past a moment.
     proc.once('exit', (code, signal) => {
-      exit = { code, signal };
-      resolve(exit);
+      const done = () => {
+        exit ??= { code, signal };
+        resolve(exit);
+      };
+      proc.once('close', done);
+      setTimeout(done, 250).unref();
     });
     proc.once('error', (err) => {
       tail.push(err.message);
@@ -104,7 +110,7 @@ async function race<T>(work: Promise<T>, exited: Promise<Exit>, opts: LaunchOpti
         throw new AgentStartError(describe(`the agent exited (${e.signal ?? `code ${e.code}`}) before it was ready`));
       }),
       new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new AgentStartError(describe(`the agent was not ready within ${Math.round((deadline - Date.now() + 1) / 1000)} s`))), Math.max(0, deadline - Date.now()));
+        timer = setTimeout(() => reject(new AgentStartError(describe(`the agent was not ready within ${opts.readyTimeoutMs / 1000} s`))), Math.max(0, deadline - Date.now()));
       }),
       new Promise<never>((_, reject) => {
         if (!opts.signal) return;

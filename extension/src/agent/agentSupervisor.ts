@@ -50,6 +50,7 @@ export class AgentSupervisor {
   private restartTimer: unknown;
   private starting: Promise<void> | undefined;
   private abort: AbortController | undefined;
+  private stopping: Promise<void> | undefined;
 
   constructor(private readonly opts: SupervisorOptions) {
     this.timers = opts.timers ?? realTimers;
@@ -74,8 +75,10 @@ export class AgentSupervisor {
   }
 
   /** Starts the agent (a user's start forgives earlier crashes); resolves once it is ready. */
-  start(signal?: AbortSignal): Promise<void> {
-    if (this._state.kind === 'ready') return Promise.resolve();
+  async start(signal?: AbortSignal): Promise<void> {
+    // A stop still draining the old process finishes first; then this start is a real one.
+    await this.stopping;
+    if (this._state.kind === 'ready' && this.current) return;
     if (this.starting) return this.starting;
     this.budget.reset();
     this.cancelRestart();
@@ -83,7 +86,15 @@ export class AgentSupervisor {
   }
 
   /** A deliberate stop: the agent drains, and nothing restarts it. */
-  async stop(): Promise<void> {
+  stop(): Promise<void> {
+    const stopping = this.stopNow().finally(() => {
+      if (this.stopping === stopping) this.stopping = undefined;
+    });
+    this.stopping = stopping;
+    return stopping;
+  }
+
+  private async stopNow(): Promise<void> {
     this.generation++;
     this.cancelRestart();
     this.abort?.abort();
@@ -116,10 +127,10 @@ export class AgentSupervisor {
     const token = randomBytes(24).toString('base64url');
     this.setState({ kind: 'starting', attempt });
     const run = async () => {
-      const spec = { ...this.opts.spec(token), token };
-      this.opts.log?.(`starting the agent: ${spec.command} ${spec.args.join(' ')}`);
       let agent: RunningAgent;
       try {
+        const spec = { ...this.opts.spec(token), token };
+        this.opts.log?.(`starting the agent: ${spec.command} ${spec.args.join(' ')}`);
         agent = await launchAgent(spec, { readyTimeoutMs: this.opts.readyTimeoutMs ?? 60_000, signal: abort.signal, ...(this.opts.onLine ? { onLine: this.opts.onLine } : {}) });
       } catch (err) {
         if (generation !== this.generation) throw err;

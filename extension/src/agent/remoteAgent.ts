@@ -33,7 +33,11 @@ export class RemoteAgent {
     return { dispose: () => this.listeners.delete(listener) };
   }
 
+  /** Bumped by every start/stop: a connect that finishes late does not override a newer choice. */
+  private generation = 0;
+
   async start(signal?: AbortSignal): Promise<void> {
+    const generation = ++this.generation;
     this.setState({ kind: 'starting', attempt: 1 });
     const token = (await this.token()) ?? '';
     const url = this.url.replace(/\/+$/, '');
@@ -47,16 +51,22 @@ export class RemoteAgent {
       if (status.status === 401) throw new Error(`${url} refused the token (401): set it with "Inferscope: Connect to Remote Agent…"`);
       if (!status.ok) throw new Error(`${url}/api/v1/status answered ${status.status}`);
       const body = (await status.json()) as { agent: { pid: number } };
+      if (generation !== this.generation) throw new AgentStartError('the connection was superseded', true);
       this.endpointValue = { url, token };
       this.setState({ kind: 'ready', url, pid: body.agent.pid });
     } catch (err) {
+      if (generation !== this.generation || signal?.aborted) {
+        if (generation === this.generation) this.setState({ kind: 'stopped' });
+        throw err instanceof AgentStartError ? err : new AgentStartError('connecting was cancelled', true);
+      }
       const message = `cannot reach the agent at ${url}: ${(err as Error).message}`;
       this.setState({ kind: 'failed', message });
-      throw new AgentStartError(message, signal?.aborted ?? false);
+      throw new AgentStartError(message);
     }
   }
 
   async stop(): Promise<void> {
+    this.generation++;
     this.endpointValue = undefined;
     this.setState({ kind: 'stopped' });
   }

@@ -5,6 +5,16 @@ import { SECTION } from '../settings.js';
 import { AgentDocuments } from '../views/agentDocuments.js';
 import { guarded, requireAgent } from './guard.js';
 
+/** http:// to a host other than this machine: a bearer token would cross the network in clear. */
+export function isPlainHttpOffMachine(url: string): boolean {
+  try {
+    const u = new URL(url);
+    return u.protocol === 'http:' && !['localhost', '127.0.0.1', '[::1]'].includes(u.hostname) && !u.hostname.startsWith('127.');
+  } catch {
+    return false;
+  }
+}
+
 export function tokenSecretKey(url: string): string {
   return `inferscope.agent.token:${url.replace(/\/+$/, '')}`;
 }
@@ -71,6 +81,9 @@ export function registerAgentCommands(s: Services, docs: AgentDocuments): vscode
           }
         }
         url = url.trim().replace(/\/+$/, '');
+        if (url && token && isPlainHttpOffMachine(url)) {
+          void vscode.window.showWarningMessage(`Inferscope: ${url} is plain HTTP off this machine: the token travels unencrypted. Put the agent behind HTTPS (a TLS-terminating proxy) for anything but a trusted network.`);
+        }
         if (url && token !== undefined) await s.context.secrets.store(tokenSecretKey(url), token);
         const unchanged = url === config.get<string>('agent.url', '').trim().replace(/\/+$/, '');
         await config.update('agent.url', url, vscode.ConfigurationTarget.Global);

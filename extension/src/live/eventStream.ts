@@ -12,6 +12,9 @@ export interface StreamHandlers {
   onState(state: StreamState, detail?: string): void;
 }
 
+/** The agent sends a snapshot every second: this long without a byte means the connection is dead. */
+export const IDLE_TIMEOUT_MS = 10_000;
+
 /** 0.5 s doubling to 10 s; reset once a connection opens. */
 export function reconnectDelayMs(failures: number): number {
   return Math.min(10_000, 500 * 2 ** Math.max(0, failures - 1));
@@ -26,6 +29,7 @@ export class EventStream {
   constructor(
     private readonly client: AgentClient,
     private readonly handlers: StreamHandlers,
+    private readonly idleTimeoutMs = IDLE_TIMEOUT_MS,
   ) {}
 
   get active(): boolean {
@@ -63,11 +67,21 @@ export class EventStream {
         else this.handlers.onEvent({ type: e.event, ...(JSON.parse(e.data) as object) } as AgentEvent);
       });
       const decoder = new TextDecoder();
-      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) parser.feed(decoder.decode(chunk, { stream: true }));
+      // A connection that silently died (a load balancer, a sleeping laptop) sends nothing: drop it.
+      const idle = setTimeout(() => abort.abort(new Error(`no data for ${this.idleTimeoutMs / 1000} s`)), this.idleTimeoutMs);
+      try {
+        for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+          idle.refresh();
+          parser.feed(decoder.decode(chunk, { stream: true }));
+        }
+      } finally {
+        clearTimeout(idle);
+      }
     } catch (err) {
-      detail = (err as Error).message;
+      detail = abort.signal.reason instanceof Error ? abort.signal.reason.message : (err as Error).message;
     }
-    if (!this.running || abort.signal.aborted) return;
+    // Stopped on purpose: no retry. (An idle abort is not a stop: `running` is still true.)
+    if (!this.running || this.abort !== abort) return;
     this.failures++;
     const delay = reconnectDelayMs(this.failures);
     this.handlers.onState('retrying', `${detail}; reconnecting in ${(delay / 1000).toFixed(1)} s`);

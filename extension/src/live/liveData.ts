@@ -76,6 +76,7 @@ export class LiveData {
   async refresh(): Promise<AgentStatus | undefined> {
     if (!this.agentReady) return undefined;
     const s = await this.client.status();
+    if (!this.agentReady) return undefined; // stopped while the request ran
     this._latest = s;
     this.onSnapshot.fire(s);
     return s;

@@ -22,7 +22,8 @@ function increase(now: number, before: number): number {
 export function panelPoint(cur: Observation, prev: Observation | undefined): SeriesPoint {
   const values: Record<string, number> = {};
   const samePid = prev !== undefined && prev.status.agent.pid === cur.status.agent.pid;
-  const dt = samePid ? (cur.status.agent.uptime_s - prev.status.agent.uptime_s) : 0;
+  // Observation times, not the agent's uptime (whole seconds): the counters come from the scrapes.
+  const dt = samePid ? (cur.t - prev.t) / 1000 : 0;
   for (const m of cur.status.models) {
     if (samePid && dt > 0) {
       const reqs = (s: Scrape, errorsOnly: boolean) => sum(select(s, 'inferscope_inference_requests_total', { model: m.name }).filter((x) => !errorsOnly || x.labels.outcome !== 'success'));

@@ -81,6 +81,10 @@ export class MetricsViewProvider implements vscode.WebviewViewProvider, vscode.D
     this.scraping = true;
     try {
       const text = await this.s.client.metricsText();
+      // The agent may have stopped or been replaced while the scrape ran: a stale tick would
+      // bring a dead agent's numbers back after the 'stopped' message.
+      const state = this.s.agent.state;
+      if (state.kind !== 'ready' || (this.s.agent.mode.kind === 'local' && state.pid !== status.agent.pid)) return;
       const point = this.history.ingest(status, text, Date.now());
       await this.post({ type: 'tick', point, status, batchSizes: this.history.batchSizes });
     } catch (err) {
