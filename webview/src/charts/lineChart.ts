@@ -78,11 +78,8 @@ function colorOf(c: LineSeries['color'], i: number, colors: ChartColors): string
   return colors.series[(c ?? i) % colors.series.length]!;
 }
 
-export function paintLines(ctx: CanvasRenderingContext2D, w: number, h: number, d: LineChartData, colors: ChartColors): void {
-  const end = d.times[d.times.length - 1] ?? Date.now();
-  const x = linearScale([end - d.windowMs, end], [PAD.left, w - PAD.right]);
-  const [lo, hi] = d.yMax !== undefined ? [0, d.yMax] : yDomain(d.series.flatMap((s) => s.values));
-  const y = linearScale([lo, hi], [h - PAD.bottom, PAD.top]);
+/** Horizontal grid lines at nice ticks, labelled on the left; leaves the muted fill style set. */
+function drawYGrid(ctx: CanvasRenderingContext2D, w: number, lo: number, hi: number, y: (v: number) => number, colors: ChartColors): void {
   ctx.font = colors.font;
   ctx.lineWidth = 1;
   ctx.strokeStyle = colors.grid;
@@ -97,6 +94,14 @@ export function paintLines(ctx: CanvasRenderingContext2D, w: number, h: number, 
     ctx.stroke();
     ctx.fillText(formatTick(t), PAD.left - 4, py);
   }
+}
+
+export function paintLines(ctx: CanvasRenderingContext2D, w: number, h: number, d: LineChartData, colors: ChartColors): void {
+  const end = d.times[d.times.length - 1] ?? Date.now();
+  const x = linearScale([end - d.windowMs, end], [PAD.left, w - PAD.right]);
+  const [lo, hi] = d.yMax !== undefined ? [0, d.yMax] : yDomain(d.series.flatMap((s) => s.values));
+  const y = linearScale([lo, hi], [h - PAD.bottom, PAD.top]);
+  drawYGrid(ctx, w, lo, hi, y, colors);
   ctx.textAlign = 'left';
   ctx.textBaseline = 'alphabetic';
   ctx.fillText(d.windowMs >= 120_000 ? `−${Math.round(d.windowMs / 60_000)} min` : `−${Math.round(d.windowMs / 1000)} s`, PAD.left, h - 4);
@@ -132,19 +137,7 @@ export function paintBars(ctx: CanvasRenderingContext2D, w: number, h: number, d
   const [, hi] = yDomain(d.values);
   const y = linearScale([0, hi], [h - PAD.bottom, PAD.top]);
   const slot = (w - PAD.left - PAD.right) / Math.max(1, d.values.length);
-  ctx.font = colors.font;
-  ctx.fillStyle = colors.muted;
-  ctx.strokeStyle = colors.grid;
-  ctx.textAlign = 'right';
-  ctx.textBaseline = 'middle';
-  for (const t of niceTicks(0, hi, Y_TICKS)) {
-    const py = Math.round(y(t)) + 0.5;
-    ctx.beginPath();
-    ctx.moveTo(PAD.left, py);
-    ctx.lineTo(w - PAD.right, py);
-    ctx.stroke();
-    ctx.fillText(formatTick(t), PAD.left - 4, py);
-  }
+  drawYGrid(ctx, w, 0, hi, y, colors);
   ctx.textAlign = 'center';
   ctx.textBaseline = 'alphabetic';
   d.values.forEach((v, i) => {
