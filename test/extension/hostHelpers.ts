@@ -2,6 +2,9 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import type { InferscopeApi } from '../../extension/src/extension.js';
+import { waitFor as waitUntil } from '../helpers/processes.js';
+
+export { alive } from '../helpers/processes.js';
 
 export async function extensionApi(): Promise<InferscopeApi> {
   const ext = vscode.extensions.getExtension<InferscopeApi>('inferscope.inferscope');
@@ -10,23 +13,8 @@ export async function extensionApi(): Promise<InferscopeApi> {
 }
 
 /** Waits on an observable state (status bar text, tree rows, agent state), not on a fixed sleep. */
-export async function waitFor(what: string, cond: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await cond()) return;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for: ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-/** True while a process with this pid exists. */
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
+export function waitFor(what: string, cond: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+  return waitUntil(cond, timeoutMs, () => `waiting for: ${what}`);
 }
 
 export async function readyAgent(api: InferscopeApi): Promise<number> {

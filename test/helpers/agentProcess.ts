@@ -5,6 +5,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { ListeningEvent } from '../../common/api.js';
+import { waitFor } from './processes.js';
+
+export { waitFor };
 
 export const ROOT = resolve(__dirname, '..', '..');
 export const AGENT_MAIN = join(ROOT, 'dist', 'agent', 'main.js');
@@ -79,19 +82,6 @@ export async function startAgent(opts: StartOptions = {}): Promise<AgentProcess>
   return agent;
 }
 
-/** Polls a condition (an observable state of the agent) until it holds or the time runs out. */
-export async function waitFor(cond: () => Promise<boolean>, timeoutMs: number, detail: () => string = () => ''): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      if (await cond()) return;
-    } catch {
-      // not up yet
-    }
-    if (Date.now() > deadline) throw new Error(`condition not met in ${timeoutMs} ms\n${detail()}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** Runs the agent to completion (for flag errors) and returns its exit code and output. */
 export async function runAgentToExit(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {

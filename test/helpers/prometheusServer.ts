@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from './redisServer.js';
+import { freePort } from './processes.js';
 import { waitFor } from './agentProcess.js';
 
 export class PrometheusServer {

@@ -9,6 +9,7 @@ import { AgentSupervisor, type AgentState, type Timers } from '../../extension/s
 import { agentCommandLine } from '../../extension/src/agent/agentCommandLine.js';
 import { AgentStartError } from '../../extension/src/errors.js';
 import { AGENT_MAIN, ROOT, waitFor } from '../helpers/agentProcess.js';
+import { alive } from '../helpers/processes.js';
 
 /** Timers the test fires by hand: no test sleeps through a backoff. */
 class ManualTimers implements Timers {
@@ -51,15 +52,6 @@ function supervisor(timers: Timers, spec?: (token: string) => ReturnType<typeof 
   const states: AgentState[] = [];
   sup.onDidChangeState((s) => states.push(s));
   return { sup, states };
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 test('start waits for readiness; the fresh token guards the control API', async () => {

@@ -3,21 +3,12 @@
 // answers on the same address again.
 import assert from 'node:assert/strict';
 import { createServer as createHttpServer } from 'node:http';
-import { createServer } from 'node:net';
 import { test } from 'node:test';
 import type { AgentEvent, AgentStatus } from '../../common/api.js';
 import { AgentClient } from '../../extension/src/client/agentClient.js';
 import { EventStream, reconnectDelayMs, type StreamState } from '../../extension/src/live/eventStream.js';
 import { startAgent, waitFor } from '../helpers/agentProcess.js';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from '../helpers/processes.js';
 
 test('snapshots and events arrive; a lost agent is retried with backoff until one answers again', async () => {
   const port = await freePort();

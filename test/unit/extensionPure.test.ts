@@ -9,7 +9,8 @@ import { agentCommandLine } from '../../extension/src/agent/agentCommandLine.js'
 import { CrashBudget, restartDelayMs } from '../../extension/src/agent/crashBudget.js';
 import { canaryReport, checkLine } from '../../extension/src/canary/canaryReport.js';
 import { RequestRate } from '../../extension/src/live/requestRate.js';
-import { formatSummary, quantile, runLoad } from '../../extension/src/traffic/loadGenerator.js';
+import { nearestRank } from '../../common/nearestRank.js';
+import { formatSummary, runLoad } from '../../extension/src/traffic/loadGenerator.js';
 import { randomBody } from '../../extension/src/traffic/testInputs.js';
 import { modelRows, trafficWeights } from '../../extension/src/views/modelRows.js';
 import { panelHtml } from '../../extension/src/views/panelHtml.js';
@@ -144,8 +145,8 @@ test('runLoad keeps at most `concurrency` requests in flight, counts errors by m
   assert.equal(cancelled.cancelled, true);
   assert.ok(cancelled.completed < 20);
   assert.deepEqual(cancelled.errors, [], 'requests cut by the cancel are not errors');
-  assert.equal(quantile([1, 2, 3, 4], 0.5), 2);
-  assert.equal(quantile([1, 2, 3, 4], 0.99), 4);
+  assert.equal(nearestRank([1, 2, 3, 4], 0.5), 2);
+  assert.equal(nearestRank([1, 2, 3, 4], 0.99), 4);
 });
 
 test('randomBody shapes inputs from metadata (variable dims as 1)', () => {

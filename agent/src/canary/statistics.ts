@@ -1,5 +1,6 @@
 // The tests the canary analysis uses. Pure functions, no dependencies; normal approximations
 // where the samples are large enough for them (the analysis requires a minimum sample size).
+import { nearestRank } from '../../../common/nearestRank.js';
 
 /** Upper tail of the standard normal, P(Z > z). erfc by W. J. Cody's rational approximations. */
 export function normalSf(z: number): number {
@@ -150,7 +151,5 @@ export function chiSquareHomogeneity(a: number[], b: number[]): ChiSquareResult 
 
 /** The q-quantile (0..1) by the nearest-rank method. */
 export function quantile(values: number[], q: number): number {
-  if (values.length === 0) return NaN;
-  const sorted = [...values].sort((x, y) => x - y);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
+  return nearestRank([...values].sort((x, y) => x - y), q);
 }

@@ -1,6 +1,7 @@
 // The agent the extension talks to: the local supervised process or a remote one, switched by the
 // `inferscope.agent.url` setting. Views and commands see one state stream either way.
 import type { AgentState, Endpoint } from './agentSupervisor.js';
+import { Emitter } from '../emitter.js';
 
 export interface AgentHandle {
   readonly state: AgentState;
@@ -18,14 +19,14 @@ export type AgentMode = { kind: 'local' } | { kind: 'remote'; url: string };
 export class AgentConnection implements AgentHandle {
   private handle: AgentHandle;
   private sub: { dispose(): void };
-  private readonly listeners = new Set<(s: AgentState) => void>();
+  private readonly changed = new Emitter<AgentState>();
 
   constructor(
     handle: AgentHandle,
     public mode: AgentMode,
   ) {
     this.handle = handle;
-    this.sub = handle.onDidChangeState((s) => this.emit(s));
+    this.sub = handle.onDidChangeState((s) => this.changed.fire(s));
   }
 
   get state(): AgentState {
@@ -46,16 +47,13 @@ export class AgentConnection implements AgentHandle {
     this.sub.dispose();
     this.handle = handle;
     this.mode = mode;
-    this.sub = handle.onDidChangeState((s) => this.emit(s));
+    this.sub = handle.onDidChangeState((s) => this.changed.fire(s));
     await old.stop();
     await old.dispose();
-    this.emit(handle.state);
+    this.changed.fire(handle.state);
   }
 
-  onDidChangeState(listener: (s: AgentState) => void): { dispose(): void } {
-    this.listeners.add(listener);
-    return { dispose: () => this.listeners.delete(listener) };
-  }
+  readonly onDidChangeState = this.changed.event;
 
   start(signal?: AbortSignal): Promise<void> {
     return this.handle.start(signal);
@@ -71,11 +69,7 @@ export class AgentConnection implements AgentHandle {
 
   async dispose(): Promise<void> {
     this.sub.dispose();
-    this.listeners.clear();
+    this.changed.dispose();
     await this.handle.dispose();
-  }
-
-  private emit(s: AgentState): void {
-    for (const l of [...this.listeners]) l(s);
   }
 }

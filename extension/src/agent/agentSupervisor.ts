@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { AgentStartError } from '../errors.js';
 import { CrashBudget, restartDelayMs } from './crashBudget.js';
 import { launchAgent, type LaunchSpec, type RunningAgent } from './agentLaunch.js';
+import { Emitter } from '../emitter.js';
 
 export type AgentState =
   | { kind: 'stopped' }
@@ -42,7 +43,7 @@ const realTimers: Timers = { now: () => Date.now(), setTimeout: (fn, ms) => setT
 export class AgentSupervisor {
   private current: { agent: RunningAgent; token: string } | undefined;
   private _state: AgentState = { kind: 'stopped' };
-  private readonly listeners = new Set<(s: AgentState) => void>();
+  private readonly changed = new Emitter<AgentState>();
   private readonly timers: Timers;
   private readonly budget: CrashBudget;
   /** Bumped by every start/stop so late events of an old launch are ignored. */
@@ -69,10 +70,7 @@ export class AgentSupervisor {
     return this._state.kind === 'ready' && this.current ? { url: this.current.agent.url, token: this.current.token } : undefined;
   }
 
-  onDidChangeState(listener: (s: AgentState) => void): { dispose(): void } {
-    this.listeners.add(listener);
-    return { dispose: () => this.listeners.delete(listener) };
-  }
+  readonly onDidChangeState = this.changed.event;
 
   /** Starts the agent (a user's start forgives earlier crashes); resolves once it is ready. */
   async start(signal?: AbortSignal): Promise<void> {
@@ -115,7 +113,7 @@ export class AgentSupervisor {
   }
 
   dispose(): Promise<void> {
-    this.listeners.clear();
+    this.changed.dispose();
     return this.stop();
   }
 
@@ -182,6 +180,6 @@ export class AgentSupervisor {
   private setState(state: AgentState): void {
     this._state = state;
     this.opts.log?.(`agent state: ${state.kind}${'message' in state ? ` (${state.message.split('\n')[0]})` : ''}`);
-    for (const l of [...this.listeners]) l(state);
+    this.changed.fire(state);
   }
 }

@@ -3,10 +3,12 @@
 // as the supervisor, so views and commands do not care which one they talk to.
 import { AgentStartError } from '../errors.js';
 import type { AgentState, Endpoint } from './agentSupervisor.js';
+import { Emitter } from '../emitter.js';
 
 export class RemoteAgent {
   private _state: AgentState = { kind: 'stopped' };
-  private readonly listeners = new Set<(s: AgentState) => void>();
+  private readonly changed = new Emitter<AgentState>();
+  private endpointValue: Endpoint | undefined;
 
   constructor(
     readonly url: string,
@@ -22,16 +24,11 @@ export class RemoteAgent {
     return this._state.kind === 'ready' ? this._state.pid : undefined;
   }
 
-  private endpointValue: Endpoint | undefined;
-
   endpoint(): Endpoint | undefined {
     return this._state.kind === 'ready' ? this.endpointValue : undefined;
   }
 
-  onDidChangeState(listener: (s: AgentState) => void): { dispose(): void } {
-    this.listeners.add(listener);
-    return { dispose: () => this.listeners.delete(listener) };
-  }
+  readonly onDidChangeState = this.changed.event;
 
   /** Bumped by every start/stop: a connect that finishes late does not override a newer choice. */
   private generation = 0;
@@ -77,11 +74,11 @@ export class RemoteAgent {
   }
 
   async dispose(): Promise<void> {
-    this.listeners.clear();
+    this.changed.dispose();
   }
 
   private setState(state: AgentState): void {
     this._state = state;
-    for (const l of [...this.listeners]) l(state);
+    this.changed.fire(state);
   }
 }

@@ -4,7 +4,7 @@
 import type { AgentEvent, AgentStatus } from '../../../common/api.js';
 import type { AgentState } from '../agent/agentSupervisor.js';
 import type { AgentClient } from '../client/agentClient.js';
-import { Emitter } from './emitter.js';
+import { Emitter } from '../emitter.js';
 import { EventStream, type StreamState } from './eventStream.js';
 import { RequestRate } from './requestRate.js';
 

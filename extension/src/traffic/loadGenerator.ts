@@ -1,5 +1,6 @@
 // Sends N requests at a fixed concurrency and summarises them: throughput, latency percentiles and
 // errors by message. Knows nothing of HTTP or VS Code: `send` does one request.
+import { nearestRank } from '../../../common/nearestRank.js';
 
 export interface LoadOptions {
   requests: number;
@@ -64,16 +65,9 @@ export async function runLoad(opts: LoadOptions): Promise<LoadSummary> {
     cancelled: abort.signal.aborted,
     durationS,
     throughput: durationS > 0 ? completed / durationS : 0,
-    latencyMs: latencies.length ? { p50: quantile(latencies, 0.5), p90: quantile(latencies, 0.9), p99: quantile(latencies, 0.99), max: latencies[latencies.length - 1]! } : null,
+    latencyMs: latencies.length ? { p50: nearestRank(latencies, 0.5), p90: nearestRank(latencies, 0.9), p99: nearestRank(latencies, 0.99), max: latencies[latencies.length - 1]! } : null,
     errors: [...errors.entries()].sort((a, b) => b[1] - a[1]),
   };
-}
-
-/** Nearest-rank quantile of sorted values. */
-export function quantile(sorted: number[], q: number): number {
-  if (sorted.length === 0) return NaN;
-  const rank = Math.min(sorted.length, Math.max(1, Math.ceil(q * sorted.length)));
-  return sorted[rank - 1]!;
 }
 
 export function formatSummary(model: string, s: LoadSummary): string {

@@ -5,7 +5,7 @@ import * as vscode from 'vscode';
 import type { AgentStatus } from '../../../common/api.js';
 import type { ExtensionMessage, PanelAction, PanelState, RenderedSummary, WebviewMessage, AgentView } from '../../../common/panelProtocol.js';
 import type { AgentState } from '../agent/agentSupervisor.js';
-import { Emitter } from '../live/emitter.js';
+import { Emitter } from '../emitter.js';
 import { MetricsHistory } from '../live/metricsHistory.js';
 import type { Services } from '../services.js';
 import { panelHtml } from './panelHtml.js';
