@@ -47,8 +47,8 @@ export interface RequestInput {
   shape: number[];
   datatype: Datatype;
   parameters?: Parameters;
-  /** Flat row-major, or nested to the tensor's shape. */
-  data: unknown[];
+  /** Flat row-major, or nested to the tensor's shape; absent when parameters.binary_data_size says the bytes follow the JSON. */
+  data?: unknown[];
 }
 
 export interface RequestOutput {
@@ -68,14 +68,16 @@ export interface ResponseOutput {
   shape: number[];
   datatype: Datatype;
   parameters?: Parameters;
-  data: TensorData;
+  /** Absent for a binary output (parameters.binary_data_size says how many of the bytes after the JSON are its). */
+  data?: TensorData;
 }
 
 export interface InferResponse {
   model_name: string;
   model_version: string;
   id?: string;
-  parameters?: Parameters;
+  /** Scalars only (string, number, boolean), as the protocol allows. */
+  parameters?: Record<string, string | number | boolean>;
   outputs: ResponseOutput[];
 }
 
@@ -150,6 +152,8 @@ export interface ModelStatus {
   name: string;
   /** Set when the model's config.json is unusable: no version can load. */
   error?: string;
+  /** Why the last load request (POST /v2/repository/models/{m}/load) failed; the versions shown kept serving. */
+  last_load_error?: string;
   default_version?: string;
   versions: VersionStatus[];
 }

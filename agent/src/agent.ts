@@ -4,9 +4,10 @@ import type { AddressInfo } from 'node:net';
 import type { AgentStatus } from '../../common/api.js';
 import type { AgentConfig } from './config/agentConfig.js';
 import { ConfigError } from './errors.js';
-import type { Logger } from './log/logger.js';
+import type { LevelledLogger } from './log/logger.js';
 import { ModelManager } from './models/modelManager.js';
-import { createApp } from './server/app.js';
+import { RepositoryPoller } from './models/repositoryPoller.js';
+import { createFrontDoor } from './server/app.js';
 import { DrainState } from './server/drainState.js';
 import { SseHub } from './server/sseHub.js';
 import { FaultInjector } from './faults/faultInjector.js';
@@ -16,6 +17,7 @@ import { systemClock } from './time/clock.js';
 import { GpuSampler } from './telemetry/gpuSampler.js';
 import { InferenceService } from './serving/inferenceService.js';
 import { AgentMetrics } from './telemetry/agentMetrics.js';
+import { InferenceStatistics } from './telemetry/inferenceStatistics.js';
 import { AGENT_VERSION } from './version.js';
 
 export interface RunningAgent {
@@ -35,7 +37,7 @@ function classNamesOf(s: { config: { labels?: string[] }; outputs: { datatype: s
   return out ? Array.from({ length: out.shape[1]! }, (_, i) => String(i)) : [];
 }
 
-export async function startAgent(config: AgentConfig, logger: Logger, workerFile: string): Promise<RunningAgent> {
+export async function startAgent(config: AgentConfig, logger: LevelledLogger, workerFile: string): Promise<RunningAgent> {
   const startedAt = Date.now();
   const faults = new FaultInjector();
   const models = new ModelManager({ repository: config.models, modelDefaults: config.model_defaults, workerFile, logger, faults });
@@ -48,7 +50,11 @@ export async function startAgent(config: AgentConfig, logger: Logger, workerFile
     { maxInputs: config.max_inputs, maxElements: config.max_elements_per_input },
     faults,
   );
-  inference.on('inference', (o) => metrics.onInference(o));
+  const statistics = new InferenceStatistics();
+  inference.on('inference', (o) => {
+    metrics.onInference(o);
+    statistics.onInference(o);
+  });
   const canaries = new CanaryController(models, store, systemClock, logger);
   canaries.recover();
   inference.router = (model) => canaries.route(model);
@@ -69,6 +75,7 @@ export async function startAgent(config: AgentConfig, logger: Logger, workerFile
     metrics.initVersion(s.model, s.version, classNamesOf(s));
     metrics.onModelInfo(s.model, s.version, s.provider);
     metrics.observeBatcher(s.model, s.version, s.batcher);
+    statistics.observeBatcher(s.model, s.version, s.batcher);
     metrics.observeBreaker(s.model, s.version, s.breaker);
     s.breaker.on('transition', (t) => events.publish({ type: 'breaker', model: s.model, version: s.version, ...t }));
   });
@@ -99,15 +106,17 @@ export async function startAgent(config: AgentConfig, logger: Logger, workerFile
     caches: Object.fromEntries([...models.featureCaches()].map(([name, c]) => [name, c.stats()])),
   });
 
-  const app = createApp({
+  const frontDoor = createFrontDoor({
     version: AGENT_VERSION,
     host: config.host,
     allowedHosts: config.allowed_hosts,
     ...(config.token ? { token: config.token } : {}),
     bodyLimitBytes: config.body_limit_bytes,
+    bodyBudgetBytes: config.body_budget_bytes,
     models,
     inference,
     metrics,
+    statistics,
     drain,
     events,
     faults,
@@ -116,18 +125,35 @@ export async function startAgent(config: AgentConfig, logger: Logger, workerFile
     logger,
     status,
   });
-  const server = createServer(app);
-  // Slow or stalled clients must not hold connections (and a drain) open forever.
+  const server = createServer(frontDoor);
+  // Slow or stalled clients must not hold connections (and a drain) open forever: headers within
+  // 20 s, the whole request (its body) within 30 s, and no more connections than the process can
+  // hold files for (beyond it a new connection is closed at once instead of starving the rest).
   server.headersTimeout = 20_000;
-  server.requestTimeout = 120_000;
+  server.requestTimeout = 30_000;
   server.keepAliveTimeout = 5_000;
+  server.maxConnections = config.max_connections;
   await listen(server, config.host, config.port);
   const port = (server.address() as AddressInfo).port;
   address = `${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
 
-  const loaded = models.loadAll().then(() =>
-    logger.info(models.ready ? 'all models loaded; ready' : 'models loaded with failures; not ready', { models: config.models }),
-  );
+  const poller =
+    config.repository_poll_s > 0
+      ? new RepositoryPoller(models, {
+          repository: config.models,
+          intervalMs: config.repository_poll_s * 1000,
+          clock: systemClock,
+          logger,
+          loadOptions: (model) => {
+            const canary = canaries.list().find((c) => c.state === 'running' && c.model === model);
+            return canary ? { keepVersions: [canary.baseline, canary.candidate] } : {};
+          },
+        })
+      : undefined;
+  const loaded = models.loadAll().then(() => {
+    logger.info(models.ready ? 'all models loaded; ready' : 'models loaded with failures; not ready', { models: config.models });
+    poller?.start();
+  });
 
   let stopping: Promise<{ drained: number; timedOut: boolean }> | undefined;
   const stop = () =>
@@ -148,6 +174,7 @@ export async function startAgent(config: AgentConfig, logger: Logger, workerFile
       clearTimeout(timer);
       server.closeAllConnections();
       await loaded;
+      poller?.stop();
       canaries.close();
       gpu.stop();
       await models.close();

@@ -40,6 +40,11 @@ export class ModelNotReadyError extends UnavailableError {
   }
 }
 
+/** A model load request failed (bad config, a model file that does not load); nothing changed (400, as Triton). */
+export class ModelLoadError extends AgentError {
+  readonly kind = 'load_failed';
+}
+
 /** ONNX Runtime rejected or failed the run (500). */
 export class ModelExecutionError extends AgentError {
   readonly kind = 'execution_failed';
@@ -66,6 +71,16 @@ export class UnauthorizedError extends AgentError {
 /** Refused by policy: foreign Host header, disabled feature (403). */
 export class ForbiddenError extends AgentError {
   readonly kind = 'forbidden';
+}
+
+/** The body is larger than the configured limit (413). */
+export class PayloadTooLargeError extends AgentError {
+  readonly kind = 'too_large';
+}
+
+/** Too many bytes of request bodies are being received at once (503 + Retry-After). */
+export class BodiesBusyError extends UnavailableError {
+  readonly kind = 'bodies_busy';
 }
 
 /** Content-Type the route does not take (415). */

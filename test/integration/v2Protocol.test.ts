@@ -84,7 +84,7 @@ test('infer: Triton classification extension returns "<score>:<index>:<label>"',
   assert.equal(r.status, 200);
   const out = r.body.outputs[0]!;
   assert.deepEqual([out.datatype, out.shape], ['BYTES', [1, 3]]);
-  const [score, index, label] = (out.data[0] as string).split(':');
+  const [score, index, label] = (out.data![0] as string).split(':');
   assert.deepEqual([index, label], ['4', '4']);
   assert.ok(Number(score) > 0.5 && Number(score) <= 1);
   const scores = (out.data as string[]).map((s) => Number(s.split(':')[0]));

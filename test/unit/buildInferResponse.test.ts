@@ -13,7 +13,7 @@ const ctx = {
 const probs = { type: 'float32' as const, dims: [2, 3], data: Float32Array.from([0.1, 0.7, 0.2, 0.5, 0.25, 0.25]) };
 
 test('plain outputs keep shape, datatype and values', () => {
-  const r = buildInferResponse(ctx, [{ name: 'probs' }], { probs });
+  const r = buildInferResponse(ctx, [{ name: 'probs' }], { probs }).response;
   assert.deepEqual(r, {
     model_name: 'digits',
     model_version: '2',
@@ -23,7 +23,7 @@ test('plain outputs keep shape, datatype and values', () => {
 });
 
 test('classification returns the top k per row as "<score>:<index>:<label>", ties by index', () => {
-  const r = buildInferResponse(ctx, [{ name: 'probs', classification: 2 }], { probs });
+  const r = buildInferResponse(ctx, [{ name: 'probs', classification: 2 }], { probs }).response;
   assert.deepEqual(r.outputs[0], {
     name: 'probs',
     datatype: 'BYTES',
@@ -34,7 +34,7 @@ test('classification returns the top k per row as "<score>:<index>:<label>", tie
 
 test('classification without labels gives "<score>:<index>"', () => {
   const { labels: _labels, ...noLabels } = ctx;
-  const r = buildInferResponse(noLabels, [{ name: 'probs', classification: 1 }], { probs });
+  const r = buildInferResponse(noLabels, [{ name: 'probs', classification: 1 }], { probs }).response;
   assert.deepEqual(r.outputs[0]!.data, ['0.700000:1', '0.500000:0']);
 });
 

@@ -26,6 +26,7 @@ import { EventEmitter } from 'node:events';
 import { CancelledError, DeadlineExceededError, ModelExecutionError, QueueFullError } from '../errors.js';
 import type { WireTensor } from '../inference/tensorTypes.js';
 import type { Clock, Timer } from '../time/clock.js';
+import type { CancelSignal } from './cancellation.js';
 import { batchKey, concatFeeds, splitOutputs } from './batchTensors.js';
 
 /** What the batcher runs batches on: the version's instance pool. */
@@ -53,7 +54,7 @@ export interface BatchRequest {
   outputNames: string[];
   /** Lowers the default deadline for this request (ms). */
   timeoutMs?: number;
-  signal?: AbortSignal;
+  signal?: CancelSignal;
   /** Filled in by the batcher: when the request's batch was handed to an instance (clock ms). */
   dispatchedAt?: number;
 }
@@ -66,6 +67,13 @@ export type RejectReason = 'queue_full' | 'timeout' | 'cancelled';
 export interface BatchEvent {
   rows: number;
   requests: number;
+  /** Joining the requests' inputs into the batch's tensors. */
+  inputS: number;
+  /** The run on an instance, including the hand-off to its worker thread and back. */
+  inferS: number;
+  /** Splitting the outputs back into per-request results. */
+  outputS: number;
+  /** inputS + inferS: what /metrics has always called compute time. */
   computeS: number;
   ok: boolean;
 }
@@ -280,12 +288,18 @@ export class DynamicBatcher extends EventEmitter<{
     const rows = batch.map((q) => q.req.rows);
     const total = rows.reduce((a, b) => a + b, 0);
     const started = this.clock.now();
+    let joined = started;
     let outputs: Record<string, WireTensor>;
+    const event = (ok: boolean, ran: number, split = ran): BatchEvent => {
+      const [inputS, inferS, outputS] = [(joined - started) / 1000, (ran - joined) / 1000, (split - ran) / 1000];
+      return { rows: total, requests: batch.length, inputS, inferS, outputS, computeS: inputS + inferS, ok };
+    };
     try {
       const feeds = this.opts.maxBatchSize === 0 ? batch[0]!.req.feeds : concatFeeds(batch.map((q) => q.req.feeds), total);
+      joined = this.clock.now();
       outputs = await this.runner.run(feeds, batch[0]!.req.outputNames);
     } catch (err) {
-      this.record({ rows: total, requests: batch.length, computeS: (this.clock.now() - started) / 1000, ok: false });
+      this.record(event(false, this.clock.now()));
       if (err instanceof ModelExecutionError && batch.length > 1) {
         // One bad request must not fail the innocent ones: run the halves separately, one after
         // the other, inside this batch's slot (so isolation never exceeds the instance budget).
@@ -297,16 +311,18 @@ export class DynamicBatcher extends EventEmitter<{
       for (const q of batch) q.reject(err as Error);
       return;
     }
-    this.record({ rows: total, requests: batch.length, computeS: (this.clock.now() - started) / 1000, ok: true });
+    const ran = this.clock.now();
     release?.();
     let parts: Record<string, WireTensor>[];
     try {
       parts = splitOutputs(outputs, rows);
     } catch (err) {
+      this.record(event(false, ran));
       const e = new ModelExecutionError(`${this.opts.label}: ${(err as Error).message}`);
       for (const q of batch) q.reject(e);
       return;
     }
+    this.record(event(true, ran, this.clock.now()));
     batch.forEach((q, i) => q.resolve(parts[i]!));
   }
 

@@ -17,6 +17,9 @@ Flags:
   --log-level LEVEL   ${LOG_LEVELS.join(' | ')} (default info)
   --enable-faults     allow fault injection through /api/v1/faults (demos and tests)
   --state-dir DIR     where canaries and promotions are kept (default ~/.local/state/inferscope)
+  --repository-poll-s N
+                      reload models whose files changed, checking every N seconds (default 0: off;
+                      POST /v2/repository/models/<m>/load reloads one on demand)
   --exit-on-stdin-close
                       stop gracefully when stdin closes (a supervisor that dies, even by SIGKILL,
                       closes the pipe, so no agent is left behind)
@@ -46,6 +49,7 @@ export function parseCliArgs(argv: string[]): CliCommand {
         'log-level': { type: 'string' },
         'enable-faults': { type: 'boolean' },
         'state-dir': { type: 'string' },
+        'repository-poll-s': { type: 'string' },
         'exit-on-stdin-close': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean' },
@@ -74,5 +78,12 @@ export function parseCliArgs(argv: string[]): CliCommand {
   }
   if (v['enable-faults']) overrides.enable_faults = true;
   if (v['state-dir'] !== undefined) overrides.state_dir = v['state-dir'];
+  if (v['repository-poll-s'] !== undefined) {
+    const seconds = Number(v['repository-poll-s']);
+    if (!/^[0-9]+(\.[0-9]+)?$/.test(v['repository-poll-s']) || seconds > 86_400) {
+      throw new ConfigError(`--repository-poll-s ${v['repository-poll-s']}: expected seconds from 0 (off) to 86400`);
+    }
+    overrides.repository_poll_s = seconds;
+  }
   return { kind: 'run', ...(v.config !== undefined ? { configFile: v.config } : {}), exitOnStdinClose: v['exit-on-stdin-close'] === true, overrides };
 }

@@ -18,6 +18,12 @@ export const agentConfigSchema = z
     enable_faults: z.boolean(),
     /** Largest request body accepted (413 beyond). */
     body_limit_bytes: z.int().min(1024, 'expected at least 1024').max(1 << 30),
+    /** Bytes of request bodies received at once, by all requests together (503 + Retry-After beyond). */
+    body_budget_bytes: z.int().min(1024, 'expected at least 1024').max(2 ** 34),
+    /** Open connections accepted at once (more are closed at once), below the process's file limit. */
+    max_connections: z.int().min(1).max(1_000_000),
+    /** Seconds between checks of the model repository for changed models (0: never; load them with the API). */
+    repository_poll_s: z.number().min(0).max(86_400),
     /** Most inputs in one infer request. */
     max_inputs: z.int().min(1).max(1024),
     /** Most elements in one input tensor. */
@@ -47,6 +53,9 @@ export function defaultAgentConfig(bundledModels: string): AgentConfig {
     log_level: 'info',
     enable_faults: false,
     body_limit_bytes: 8 * 1024 * 1024,
+    body_budget_bytes: 64 * 1024 * 1024,
+    max_connections: 1000,
+    repository_poll_s: 0,
     max_inputs: 64,
     max_elements_per_input: 4 * 1024 * 1024,
     drain_timeout_s: 30,

@@ -23,17 +23,33 @@ function formatFields(fields: LogFields | undefined): string {
   return out;
 }
 
+/** A logger whose level can change while it runs (Triton's logging extension). */
+export interface LevelledLogger extends Logger {
+  level: LogLevel;
+}
+
 export function createLogger(
   level: LogLevel,
   write: (line: string) => void = (line) => process.stderr.write(line),
   now: () => Date = () => new Date(),
-): Logger {
-  const threshold = LOG_LEVELS.indexOf(level);
+): LevelledLogger {
+  let threshold = LOG_LEVELS.indexOf(level);
   const emit = (lvl: LogLevel) => (message: string, fields?: LogFields) => {
     if (LOG_LEVELS.indexOf(lvl) < threshold) return;
     write(`${now().toISOString()} ${lvl.toUpperCase().padEnd(5)} ${message}${formatFields(fields)}\n`);
   };
-  return { debug: emit('debug'), info: emit('info'), warn: emit('warn'), error: emit('error') };
+  return {
+    debug: emit('debug'),
+    info: emit('info'),
+    warn: emit('warn'),
+    error: emit('error'),
+    get level() {
+      return LOG_LEVELS[threshold]!;
+    },
+    set level(l: LogLevel) {
+      threshold = LOG_LEVELS.indexOf(l);
+    },
+  };
 }
 
 export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };

@@ -1,7 +1,10 @@
 // Turns ONNX Runtime outputs into an Open Inference Protocol v2 response, including Triton's
-// classification extension ("<score>:<index>:<label>" for the top k of each row).
+// classification extension ("<score>:<index>:<label>" for the top k of each row) and its binary
+// tensor data extension (an output asked for as binary carries `binary_data_size` instead of
+// `data`; its bytes follow the JSON, in the order of the outputs).
 import type { InferResponse, ResponseOutput, TensorMetadata } from '../../../common/api.js';
-import { toJsonValues, type WireTensor } from '../inference/tensorTypes.js';
+import { toJsonValues, type TensorValues, type WireTensor } from '../inference/tensorTypes.js';
+import { encodeBinaryTensor } from './binaryTensors.js';
 import type { RequestedOutput } from './parseInferRequest.js';
 
 export interface ResponseContext {
@@ -12,27 +15,41 @@ export interface ResponseContext {
   labels?: string[];
 }
 
+export interface BuiltResponse {
+  response: InferResponse;
+  /** The binary part, one chunk per binary output, in order (empty: a plain JSON response). */
+  binary: Uint8Array[];
+}
+
 export function buildInferResponse(
   ctx: ResponseContext,
   requested: RequestedOutput[],
   results: Record<string, WireTensor>,
-): InferResponse {
+): BuiltResponse {
+  const binary: Uint8Array[] = [];
   const outputs: ResponseOutput[] = requested.map((r) => {
     const tensor = results[r.name];
     const meta = ctx.outputs.find((o) => o.name === r.name);
     if (!tensor || !meta) throw new Error(`the model produced no output '${r.name}'`);
-    if (r.classification !== undefined) return classify(r.name, tensor, r.classification, ctx.labels);
-    return { name: r.name, datatype: meta.datatype, shape: tensor.dims, data: toJsonValues(meta.datatype, tensor.data) };
+    const { datatype, shape, values } =
+      r.classification !== undefined
+        ? classify(tensor, r.classification, ctx.labels)
+        : { datatype: meta.datatype, shape: tensor.dims, values: tensor.data };
+    if (!r.binary) return { name: r.name, datatype, shape, data: toJsonValues(datatype, values) };
+    const bytes = encodeBinaryTensor(values);
+    binary.push(bytes);
+    return { name: r.name, datatype, shape, parameters: { binary_data_size: bytes.byteLength } };
   });
-  return {
+  const response: InferResponse = {
     model_name: ctx.model,
     model_version: ctx.version,
     ...(ctx.id !== undefined ? { id: ctx.id } : {}),
     outputs,
   };
+  return { response, binary };
 }
 
-function classify(name: string, tensor: WireTensor, k: number, labels: string[] | undefined): ResponseOutput {
+function classify(tensor: WireTensor, k: number, labels: string[] | undefined): { datatype: 'BYTES'; shape: number[]; values: TensorValues } {
   const values = Array.from(tensor.data as ArrayLike<number | bigint>, Number);
   const classes = tensor.dims.length ? tensor.dims[tensor.dims.length - 1]! : values.length;
   const rows = classes === 0 ? 0 : values.length / classes;
@@ -49,5 +66,5 @@ function classify(name: string, tensor: WireTensor, k: number, labels: string[] 
     }
   }
   const shape = tensor.dims.length > 1 ? [...tensor.dims.slice(0, -1), top] : [top];
-  return { name, datatype: 'BYTES', shape, data };
+  return { datatype: 'BYTES', shape, values: data };
 }

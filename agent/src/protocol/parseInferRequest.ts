@@ -3,10 +3,13 @@
 import type { Datatype, Parameters, TensorMetadata } from '../../../common/api.js';
 import { InvalidInputError } from '../errors.js';
 import { codecFor, isDatatype, ortTypeOf, DATATYPES, type WireTensor } from '../inference/tensorTypes.js';
+import { decodeBinaryTensor } from './binaryTensors.js';
 
 export interface InferTarget {
   /** "digits/2", for messages. */
   label: string;
+  /** The model and version the URL names; a body's model_name / model_version must agree. */
+  url?: { model: string; version?: string };
   inputs: TensorMetadata[];
   outputs: TensorMetadata[];
   /** 0: the model has no batch dimension. */
@@ -22,6 +25,8 @@ export interface RequestLimits {
 export interface RequestedOutput {
   name: string;
   classification?: number;
+  /** Sent in the binary part of the response (binary tensor data extension). */
+  binary?: boolean;
 }
 
 export interface ParsedInferRequest {
@@ -34,9 +39,12 @@ export interface ParsedInferRequest {
   outputs: RequestedOutput[];
   /** Entity inference: the input comes from these entities' stored feature vectors (feeds empty). */
   entities?: string[];
+  /** The client's deadline (Triton's schedule policy `timeout`, sent in microseconds), in ms. */
+  timeoutMs?: number;
 }
 
-const REQUEST_FIELDS = new Set(['id', 'parameters', 'inputs', 'outputs']);
+// model_name / model_version: KServe's Python client sends them in the body as well as the URL.
+const REQUEST_FIELDS = new Set(['id', 'model_name', 'model_version', 'parameters', 'inputs', 'outputs']);
 const INPUT_FIELDS = new Set(['name', 'shape', 'datatype', 'parameters', 'data']);
 
 function fail(message: string): never {
@@ -72,15 +80,24 @@ function formatShape(shape: number[]): string {
   return `[${shape.join(', ')}]`;
 }
 
-export function parseInferRequest(body: unknown, target: InferTarget, limits: RequestLimits): ParsedInferRequest {
+/**
+ * `binary` is the part of the body after the JSON header (binary tensor data extension), when the
+ * request had an Inference-Header-Content-Length; inputs with `binary_data_size` take their bytes
+ * from it, in order.
+ */
+export function parseInferRequest(body: unknown, target: InferTarget, limits: RequestLimits, binary?: Uint8Array): ParsedInferRequest {
   if (!isPlainObject(body)) fail(`the request body must be a JSON object with an "inputs" array`);
   for (const key of Object.keys(body)) {
     if (!REQUEST_FIELDS.has(key)) {
-      fail(`unknown field '${key}' in the request; allowed fields are id, parameters, inputs, outputs`);
+      fail(`unknown field '${key}' in the request; allowed fields are ${[...REQUEST_FIELDS].join(', ')}`);
     }
   }
   if (body.id !== undefined && typeof body.id !== 'string') fail(`'id' must be a string`);
+  checkNamesAgree(body, target);
   const parameters = checkParameters(body.parameters, 'the request');
+  const timeoutMs = requestTimeoutMs(parameters.timeout);
+  const binaryOutputs = parameters.binary_data_output;
+  if (binaryOutputs !== undefined && typeof binaryOutputs !== 'boolean') fail(`parameter 'binary_data_output' must be true or false`);
 
   if (parameters.entities !== undefined) {
     if (body.inputs !== undefined) fail(`give either 'inputs' or parameters.entities, not both`);
@@ -90,8 +107,9 @@ export function parseInferRequest(body: unknown, target: InferTarget, limits: Re
       parameters,
       feeds: {},
       batchSize: entities.length,
-      outputs: parseOutputs(body.outputs, target),
+      outputs: parseOutputs(body.outputs, target, binaryOutputs === true),
       entities,
+      ...(timeoutMs !== undefined ? { timeoutMs } : {}),
     };
   }
 
@@ -103,8 +121,9 @@ export function parseInferRequest(body: unknown, target: InferTarget, limits: Re
 
   const feeds: Record<string, WireTensor> = {};
   let batchSize: number | undefined;
+  const cursor = { binary, at: 0 };
   inputs.forEach((raw, index) => {
-    const { name, tensor, rows } = parseInput(raw, index, target, limits);
+    const { name, tensor, rows } = parseInput(raw, index, target, limits, cursor);
     if (feeds[name]) fail(`input '${name}' is given twice`);
     feeds[name] = tensor;
     if (target.maxBatchSize > 0) {
@@ -116,14 +135,51 @@ export function parseInferRequest(body: unknown, target: InferTarget, limits: Re
   });
   const missing = target.inputs.filter((i) => !feeds[i.name]).map((i) => i.name);
   if (missing.length) fail(`missing input${missing.length > 1 ? 's' : ''} ${missing.map((m) => `'${m}'`).join(', ')} for ${target.label}`);
+  if (binary && cursor.at !== binary.byteLength) {
+    fail(`the body has ${binary.byteLength - cursor.at} bytes of binary data after the inputs' binary_data_size bytes (${cursor.at} of ${binary.byteLength} used)`);
+  }
 
   return {
     ...(typeof body.id === 'string' ? { id: body.id } : {}),
     parameters,
     feeds,
     batchSize: batchSize ?? 1,
-    outputs: parseOutputs(body.outputs, target),
+    outputs: parseOutputs(body.outputs, target, binaryOutputs === true),
+    ...(timeoutMs !== undefined ? { timeoutMs } : {}),
   };
+}
+
+/** KServe's client repeats the URL's model (and version) in the body: they must be the same. */
+function checkNamesAgree(body: Record<string, unknown>, target: InferTarget): void {
+  const { model_name: name, model_version: version } = body;
+  if (name !== undefined && (typeof name !== 'string' || (target.url && name !== target.url.model))) {
+    fail(`'model_name' in the body is ${JSON.stringify(name)}, but the URL names model "${target.url?.model}"`);
+  }
+  if (version === undefined || version === '') return;
+  if (typeof version !== 'string') fail(`'model_version' must be a string`);
+  if (target.url && version !== target.url.version) {
+    fail(
+      target.url.version === undefined
+        ? `'model_version' "${version}" in the body needs the version in the URL too: /v2/models/${target.url.model}/versions/${version}/infer`
+        : `'model_version' in the body is "${version}", but the URL names version "${target.url.version}"`,
+    );
+  }
+}
+
+/** Triton's schedule policy: `timeout` in microseconds (0: none); kept in ms for the batcher. */
+export const MAX_REQUEST_TIMEOUT_US = 3_600_000_000;
+
+function requestTimeoutMs(value: unknown): number | undefined {
+  if (value === undefined || value === 0) return undefined;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > MAX_REQUEST_TIMEOUT_US) {
+    fail(`parameter 'timeout' must be microseconds from 0 (none) to ${MAX_REQUEST_TIMEOUT_US} (as in Triton), got ${JSON.stringify(value)}`);
+  }
+  return value / 1000;
+}
+
+interface BinaryCursor {
+  binary: Uint8Array | undefined;
+  at: number;
 }
 
 function parseInput(
@@ -131,6 +187,7 @@ function parseInput(
   index: number,
   target: InferTarget,
   limits: RequestLimits,
+  cursor: BinaryCursor,
 ): { name: string; tensor: WireTensor; rows: number } {
   if (!isPlainObject(raw)) fail(`inputs[${index}] must be an object with name, shape, datatype and data`);
   for (const key of Object.keys(raw)) {
@@ -141,9 +198,6 @@ function parseInput(
   const meta = target.inputs.find((i) => i.name === name);
   if (!meta) fail(`${target.label} has no input '${name}'; its inputs are: ${describeTensors(target.inputs)}`);
   const params = checkParameters(raw.parameters, `input '${name}'`);
-  if (params.binary_data_size !== undefined) {
-    fail(`input '${name}' uses the binary data extension, which this agent does not support; send 'data' as JSON`);
-  }
 
   if (!isDatatype(datatype)) fail(`input '${name}' has datatype ${JSON.stringify(datatype)}; use one of ${DATATYPES.join(', ')}`);
   if (datatype !== meta.datatype) fail(`input '${name}' of ${target.label} takes datatype ${meta.datatype}, not ${datatype}`);
@@ -171,6 +225,11 @@ function parseInput(
   const count = dims.reduce((a, b) => a * b, 1);
   if (count > limits.maxElements) fail(`input '${name}' has ${count} elements; at most ${limits.maxElements} are accepted per input`);
 
+  if (params.binary_data_size !== undefined) {
+    if (data !== undefined) fail(`input '${name}' has both 'data' and parameters.binary_data_size; send one`);
+    const values = takeBinary(params.binary_data_size, cursor, datatype, count, name);
+    return { name, tensor: { type: ortTypeOf(datatype), dims, data: values }, rows };
+  }
   if (!Array.isArray(data)) fail(`input '${name}' needs 'data' as an array (flat row-major, or nested to the shape)`);
   // Cheap checks before the tensor is allocated (a tiny body must not make a huge allocation).
   if (data.length > 0 && !Array.isArray(data[0])) {
@@ -182,8 +241,37 @@ function parseInput(
   return { name, tensor: { type: ortTypeOf(datatype), dims, data: values }, rows };
 }
 
+function takeBinary(size: unknown, cursor: BinaryCursor, datatype: Datatype, count: number, name: string): WireTensor['data'] {
+  if (!cursor.binary) {
+    fail(`input '${name}' has parameters.binary_data_size, but the request has no Inference-Header-Content-Length header to say where its binary data starts`);
+  }
+  if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) fail(`input '${name}': binary_data_size must be a non-negative integer`);
+  const left = cursor.binary.byteLength - cursor.at;
+  if (size > left) fail(`input '${name}': binary_data_size is ${size} bytes, but only ${left} bytes of binary data are left in the body`);
+  const bytes = cursor.binary.subarray(cursor.at, cursor.at + size);
+  cursor.at += size;
+  try {
+    return decodeBinaryTensor(datatype, bytes, count);
+  } catch (problem) {
+    if (typeof problem === 'string') fail(`input '${name}': ${problem} (shape and datatype decide the size)`);
+    throw problem;
+  }
+}
+
 /** Flattens nested `data` (depth at most the tensor's rank) into a typed array, checking each element. */
 function flattenInto(data: unknown[], datatype: Datatype, count: number, rank: number, name: string): WireTensor['data'] {
+  if ((datatype === 'FP32' || datatype === 'FP64') && data.length === count) {
+    // The common case, flat float data: one tight loop (a per-element codec call costs more here
+    // than the conversion itself). Anything else takes the general path below, with its messages.
+    const out = datatype === 'FP32' ? new Float32Array(count) : new Float64Array(count);
+    let i = 0;
+    for (; i < count; i++) {
+      const v = data[i];
+      if (typeof v !== 'number') break;
+      out[i] = v;
+    }
+    if (i === count) return out;
+  }
   const codec = codecFor(datatype);
   const out = codec.allocate(count);
   let n = 0;
@@ -217,8 +305,9 @@ function parseEntities(raw: unknown, target: InferTarget): string[] {
   return raw as string[];
 }
 
-function parseOutputs(raw: unknown, target: InferTarget): RequestedOutput[] {
-  if (raw === undefined) return target.outputs.map((o) => ({ name: o.name }));
+function parseOutputs(raw: unknown, target: InferTarget, binaryByDefault: boolean): RequestedOutput[] {
+  const flag = binaryByDefault ? { binary: true } : {};
+  if (raw === undefined) return target.outputs.map((o) => ({ name: o.name, ...flag }));
   if (!Array.isArray(raw) || raw.length === 0) fail(`'outputs', when given, must be a non-empty array of {"name": ...}`);
   const seen = new Set<string>();
   return raw.map((o, index) => {
@@ -228,14 +317,16 @@ function parseOutputs(raw: unknown, target: InferTarget): RequestedOutput[] {
     if (seen.has(o.name)) fail(`output '${o.name}' is requested twice`);
     seen.add(o.name);
     const params = checkParameters(o.parameters, `output '${o.name}'`);
-    if (params.binary_data === true) fail(`output '${o.name}' asks for binary data, which this agent does not support`);
+    if (params.binary_data !== undefined && typeof params.binary_data !== 'boolean') fail(`output '${o.name}': 'binary_data' must be true or false`);
+    // Triton: the output's own binary_data wins over the request's binary_data_output.
+    const binary = (params.binary_data ?? binaryByDefault) ? { binary: true } : {};
     const k = params.classification;
-    if (k === undefined) return { name: o.name };
+    if (k === undefined) return { name: o.name, ...binary };
     const classes = meta.shape[meta.shape.length - 1]!;
     if (typeof k !== 'number' || !Number.isInteger(k) || k < 1) fail(`output '${o.name}': 'classification' must be a positive integer`);
     if (meta.datatype === 'BYTES' || meta.datatype === 'BOOL') fail(`output '${o.name}' is ${meta.datatype}; classification needs a numeric output`);
     if (classes !== -1 && k > classes) fail(`output '${o.name}' has ${classes} classes; 'classification' must be at most ${classes}`);
-    return { name: o.name, classification: k };
+    return { name: o.name, classification: k, ...binary };
   });
 }
 

@@ -39,7 +39,7 @@ export function scanRepository(root: string, defaults: ModelDefaults = {}): Scan
   const skipped: string[] = [];
   for (const name of readdirSync(root).sort()) {
     const dir = join(root, name);
-    if (!statSync(dir).isDirectory() || name.startsWith('.')) continue;
+    if (name.startsWith('.') || !isFolder(dir)) continue;
     if (!isValidModelName(name)) {
       skipped.push(`${name} (${MODEL_NAME_RULE})`);
       continue;
@@ -49,19 +49,41 @@ export function scanRepository(root: string, defaults: ModelDefaults = {}): Scan
   return { models, skipped };
 }
 
-function readModel(name: string, dir: string, defaults: ModelDefaults): ModelEntry {
+/** Names that would be read as a route of the protocol (/v2/models/stats, .../config, /v2/repository). */
+export const RESERVED_MODEL_NAMES = new Set(['stats', 'config', 'repository']);
+
+/** False for files and for links that point nowhere: one broken entry must not stop the scan. */
+export function isFolder(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Reads one model folder. `configText`, when given, replaces config.json (Triton's load with a
+ * `config` parameter).
+ */
+export function readModel(name: string, dir: string, defaults: ModelDefaults, configText?: string): ModelEntry {
   const entry: ModelEntry = { name, dir, versions: [] };
   const configFile = join(dir, 'config.json');
   try {
-    if (!existsSync(configFile)) throw new ConfigError(`${configFile}: missing (every model needs a config.json)`);
-    entry.config = parseModelConfig(readFileSync(configFile, 'utf8'), configFile, name, defaults);
+    if (RESERVED_MODEL_NAMES.has(name)) {
+      throw new ConfigError(`the model name "${name}" is reserved (the protocol's /v2/models/${name} route would hide it); rename the folder`);
+    }
+    if (configText !== undefined) entry.config = parseModelConfig(configText, `the 'config' parameter for ${name}`, name, defaults);
+    else {
+      if (!existsSync(configFile)) throw new ConfigError(`${configFile}: missing (every model needs a config.json)`);
+      entry.config = parseModelConfig(readFileSync(configFile, 'utf8'), configFile, name, defaults);
+    }
   } catch (err) {
     entry.error = (err as Error).message;
     return entry;
   }
   // Numeric folders are versions; anything else (examples/, README) is ignored, as in Triton.
   const versions = readdirSync(dir)
-    .filter((v) => isValidVersion(v) && statSync(join(dir, v)).isDirectory())
+    .filter((v) => isValidVersion(v) && isFolder(join(dir, v)))
     .sort((a, b) => Number(a) - Number(b));
   for (const version of versions) {
     const modelPath = join(dir, version, 'model.onnx');
@@ -80,4 +102,25 @@ function readModel(name: string, dir: string, defaults: ModelDefaults): ModelEnt
   }
   entry.defaultVersion = wanted ?? versions[versions.length - 1];
   return entry;
+}
+
+/** Size and modification time of a file, '-' when it cannot be read: what a reload compares. */
+export function fileFingerprint(path: string): string {
+  try {
+    const st = statSync(path);
+    return `${st.size}:${st.mtimeMs}`;
+  } catch {
+    return '-';
+  }
+}
+
+/** One string that changes when the model's config.json, version folders or model files change. */
+export function modelFingerprint(dir: string): string {
+  let versions: string[];
+  try {
+    versions = readdirSync(dir).filter((v) => isValidVersion(v)).sort();
+  } catch {
+    return 'missing';
+  }
+  return [`config=${fileFingerprint(join(dir, 'config.json'))}`, ...versions.map((v) => `${v}=${fileFingerprint(join(dir, v, 'model.onnx'))}`)].join(' ');
 }

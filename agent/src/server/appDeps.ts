@@ -1,5 +1,6 @@
 import type { AgentStatus } from '../../../common/api.js';
-import type { Logger } from '../log/logger.js';
+import type { LevelledLogger } from '../log/logger.js';
+import type { InferenceStatistics } from '../telemetry/inferenceStatistics.js';
 import type { ModelManager } from '../models/modelManager.js';
 import type { InferenceService } from '../serving/inferenceService.js';
 import type { AgentMetrics } from '../telemetry/agentMetrics.js';
@@ -16,14 +17,17 @@ export interface AppDeps {
   allowedHosts: string[];
   token?: string;
   bodyLimitBytes: number;
+  /** Bytes of request bodies being received at once, by all requests (503 past it). */
+  bodyBudgetBytes: number;
   models: ModelManager;
   inference: InferenceService;
   metrics: AgentMetrics;
+  statistics: InferenceStatistics;
   drain: DrainState;
   events: SseHub;
   faults: FaultInjector;
   faultsEnabled: boolean;
   canaries: CanaryController;
-  logger: Logger;
+  logger: LevelledLogger;
   status(): AgentStatus;
 }

@@ -1,9 +1,10 @@
 // Tracks requests in flight so that a graceful stop can wait for exactly those to finish.
-import type { NextFunction, Request, Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ShuttingDownError } from '../errors.js';
+import { isHealthPath } from './security.js';
 
 export class DrainState {
-  private readonly responses = new Set<Response>();
+  private readonly responses = new Set<ServerResponse>();
   private draining = false;
   private idleWaiters: (() => void)[] = [];
 
@@ -25,25 +26,19 @@ export class DrainState {
   }
 
   /** Stops tracking a response (a long-lived stream must not hold up the drain). */
-  detach(res: Response): void {
+  detach(res: ServerResponse): void {
     if (this.responses.delete(res) && this.responses.size === 0) for (const w of this.idleWaiters.splice(0)) w();
   }
 
-  middleware() {
-    return (req: Request, res: Response, next: NextFunction): void => {
-      if (this.draining && !req.path.startsWith('/v2/health/')) {
-        // A request that arrives on an open keep-alive connection during the drain gets a clear
-        // answer instead of a reset connection.
-        return next(new ShuttingDownError('the agent is shutting down and takes no new requests'));
-      }
-      this.responses.add(res);
-      const finish = () => {
-        if (!this.responses.delete(res)) return;
-        if (this.responses.size === 0) for (const w of this.idleWaiters.splice(0)) w();
-      };
-      res.on('finish', finish);
-      res.on('close', finish);
-      next();
-    };
+  /**
+   * Admits a request (tracked until its response finishes), or throws ShuttingDownError while
+   * draining: a request that arrives on an open keep-alive connection during the drain gets a
+   * clear answer instead of a reset connection. Health checks are always answered.
+   */
+  admit(_req: IncomingMessage, res: ServerResponse, path: string): void {
+    if (this.draining && !isHealthPath(path)) throw new ShuttingDownError('the agent is shutting down and takes no new requests');
+    this.responses.add(res);
+    // 'close' follows 'finish', and comes alone when the connection dies first.
+    res.once('close', () => this.detach(res));
   }
 }

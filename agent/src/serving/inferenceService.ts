@@ -2,7 +2,6 @@
 // against its metadata, run it on an instance, build the v2 response. Later stages (batcher,
 // breaker, canary router, feature cache) plug in here.
 import { EventEmitter } from 'node:events';
-import type { InferResponse } from '../../../common/api.js';
 import {
   AgentError,
   DeadlineExceededError,
@@ -13,9 +12,10 @@ import {
 import type { FaultInjector } from '../faults/faultInjector.js';
 import { entityFeeds } from '../features/entityFeeds.js';
 import type { BatchRequest } from '../batching/dynamicBatcher.js';
+import type { CancelSignal } from '../batching/cancellation.js';
 import { predictionsOf, type Predictions } from './predictions.js';
 import type { ModelManager } from '../models/modelManager.js';
-import { buildInferResponse } from '../protocol/buildInferResponse.js';
+import { buildInferResponse, type BuiltResponse } from '../protocol/buildInferResponse.js';
 import { parseInferRequest, type RequestLimits } from '../protocol/parseInferRequest.js';
 import type { InferenceOutcome } from '../telemetry/agentMetrics.js';
 
@@ -32,10 +32,15 @@ export class InferenceService extends EventEmitter<{ inference: [InferenceOutcom
   /** Picks the version for unversioned requests (a canary's traffic split); undefined = default. */
   router: (model: string) => string | undefined = () => undefined;
 
-  async infer(model: string, version: string | undefined, body: unknown, signal?: AbortSignal): Promise<InferResponse> {
+  /**
+   * Serves one request. `payload.body` is the parsed JSON (header); `payload.binary` the bytes that
+   * followed it (binary tensor data extension), when the request had Inference-Header-Content-Length.
+   */
+  async infer(model: string, version: string | undefined, payload: InferPayload, signal?: CancelSignal): Promise<BuiltResponse> {
     const started = this.now();
     // Requests that name a version are never split.
     const target = this.models.resolve(model, version ?? this.router(model));
+    const release = target.usage.retain();
     const report = (outcome: string, modelFailure: boolean, predictions?: Predictions) =>
       this.emit('inference', {
         model: target.model,
@@ -48,16 +53,18 @@ export class InferenceService extends EventEmitter<{ inference: [InferenceOutcom
       });
     try {
       const request = parseInferRequest(
-        body,
+        payload.body,
         {
           label: `${target.model}/${target.version}`,
+          url: { model, ...(version !== undefined ? { version } : {}) },
           inputs: target.inputs,
           outputs: target.outputs,
           maxBatchSize: target.config.max_batch_size,
         },
         this.limits,
+        payload.binary,
       );
-      const timeoutMs = requestTimeoutMs(request.parameters.timeout);
+      const timeoutMs = request.timeoutMs;
       if (request.entities) {
         // Features are resolved before admission: a feature store outage is not the model's failure.
         if (!target.features) {
@@ -101,26 +108,21 @@ export class InferenceService extends EventEmitter<{ inference: [InferenceOutcom
         request.outputs,
         results,
       );
-      if (request.entities) response.parameters = { entities: request.entities };
       report('success', false, predictionsOf(results, target.outputs, target.config.labels));
       return response;
     } catch (err) {
       report(outcomeOf(err), countsAgainstModel(err));
       throw err;
+    } finally {
+      release();
     }
   }
 }
 
-/** The request parameter `timeout` (milliseconds) lowers the model's default queue deadline. */
-function requestTimeoutMs(value: unknown): number | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 1 || value > MAX_REQUEST_TIMEOUT_MS) {
-    throw new InvalidInputError(`parameter 'timeout' must be a number of milliseconds from 1 to ${MAX_REQUEST_TIMEOUT_MS}, got ${JSON.stringify(value)}`);
-  }
-  return value;
+export interface InferPayload {
+  body: unknown;
+  binary?: Uint8Array;
 }
-
-const MAX_REQUEST_TIMEOUT_MS = 3_600_000;
 
 /** The outcome label: the error's kind; a deadline the client set is told apart from the model's. */
 function outcomeOf(err: unknown): string {

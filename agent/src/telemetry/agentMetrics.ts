@@ -68,6 +68,14 @@ export class AgentMetrics {
   private readonly caches = new Map<string, FeatureCache>();
   private readonly breakers = new Map<string, { model: string; version: string; breaker: CircuitBreaker }>();
   private readonly batchers = new Map<string, { model: string; version: string; batcher: DynamicBatcher }>();
+  /** Labelled children of the per-request series, looked up once (prom-client hashes labels on every call otherwise). */
+  private readonly children = new Map<string, { inc(n?: number): void; observe?(v: number): void }>();
+
+  private child<T extends { inc(n?: number): void } | { observe(v: number): void }>(key: string, make: () => T): T {
+    let c = this.children.get(key) as T | undefined;
+    if (!c) this.children.set(key, (c = make()) as never);
+    return c;
+  }
 
   constructor(agentVersion: string) {
     collectDefaultMetrics({ register: this.registry });
@@ -315,14 +323,17 @@ export class AgentMetrics {
   }
 
   onInference(o: InferenceOutcome): void {
-    const labels = { model: o.model, version: o.version };
-    this.requests.inc({ ...labels, outcome: o.outcome });
+    const { model, version } = o;
+    const mv = `${model}\0${version}`;
+    this.child(`r\0${mv}\0${o.outcome}`, () => this.requests.labels(model, version, o.outcome)).inc();
     if (o.outcome !== 'success') return;
-    this.duration.observe(labels, o.durationS);
-    o.classes?.forEach((c, i) => {
+    this.child(`d\0${mv}`, () => this.duration.labels(model, version)).observe(o.durationS);
+    if (!o.classes) return;
+    const confidence = this.child(`c\0${mv}`, () => this.confidence.labels(model, version));
+    o.classes.forEach((c, i) => {
       const name = c >= MAX_CLASS_SERIES ? 'other' : (o.labels?.[c] ?? String(c));
-      this.predictions.inc({ ...labels, class: name });
-      this.confidence.observe(labels, o.confidences![i]!);
+      this.child(`p\0${mv}\0${name}`, () => this.predictions.labels(model, version, name)).inc();
+      confidence.observe(o.confidences![i]!);
     });
   }
 
@@ -371,13 +382,18 @@ export class AgentMetrics {
   observeBatcher(model: string, version: string, batcher: DynamicBatcher): void {
     const labels = { model, version };
     this.batchers.set(`${model}/${version}`, { model, version, batcher });
-    batcher.on('dequeued', (s) => this.queueDuration.observe(labels, s));
+    const queue = this.queueDuration.labels(model, version);
+    const compute = this.computeDuration.labels(model, version);
+    const size = this.batchSize.labels(model, version);
+    const rows = this.inferenceCount.labels(model, version);
+    const execs = this.execCount.labels(model, version);
+    batcher.on('dequeued', (s) => queue.observe(s));
     batcher.on('batch', (e) => {
-      this.computeDuration.observe(labels, e.computeS);
+      compute.observe(e.computeS);
       if (!e.ok) return;
-      this.batchSize.observe(labels, e.rows);
-      this.inferenceCount.inc(labels, e.rows);
-      this.execCount.inc(labels);
+      size.observe(e.rows);
+      rows.inc(e.rows);
+      execs.inc();
     });
     batcher.on('rejected', (reason) => this.rejected.inc({ ...labels, reason }));
   }
@@ -390,7 +406,8 @@ export class AgentMetrics {
     this.breakerRejected.inc(labels, 0);
     breaker.on('transition', (t) => this.breakerTransitions.inc({ ...labels, from: t.from, to: t.to }));
     breaker.on('rejected', () => this.breakerRejected.inc(labels));
-    breaker.on('call', (outcome) => this.breakerCalls.inc({ ...labels, outcome }));
+    const calls = new Map(['success', 'failure', 'slow'].map((o) => [o, this.breakerCalls.labels(model, version, o)]));
+    breaker.on('call', (outcome) => calls.get(outcome)?.inc());
   }
 
   /** Subscribes to a model's feature cache. */
@@ -409,7 +426,7 @@ export class AgentMetrics {
   }
 
   onHttp(method: string, route: string, code: number): void {
-    this.http.inc({ method, route, code: String(code) });
+    this.child(`h\0${method}\0${route}\0${code}`, () => this.http.labels(method, route, String(code))).inc();
   }
 
   onModelState(model: string, version: string, state: VersionState): void {

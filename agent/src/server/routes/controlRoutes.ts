@@ -3,27 +3,28 @@ import { Router, type Request } from 'express';
 import { z } from 'zod';
 import type { BreakerAction } from '../../../../common/api.js';
 import { describeZodIssues } from '../../config/zodIssues.js';
-import { ForbiddenError, InvalidInputError, NotFoundError, UnsupportedMediaTypeError } from '../../errors.js';
+import { ForbiddenError, InvalidInputError, NotFoundError } from '../../errors.js';
 import { faultSchema } from '../../faults/faultInjector.js';
 import { canarySpecSchema } from '../../canary/canarySpec.js';
 import type { AppDeps } from '../appDeps.js';
+import type { BodyLimits } from '../bodyReader.js';
+import { jsonBody } from '../jsonBody.js';
 
 type VersionParams = { model: string; version: string };
 
 const breakerActionSchema = z.object({ action: z.enum(['reset', 'open'], 'expected "reset" or "open"') }).strict();
 
-/** State-changing routes take JSON only: a web page cannot send it without a CORS preflight. */
-function jsonBody<T>(req: Request, schema: z.ZodType<T>): T {
-  if (!req.is('application/json')) {
-    throw new UnsupportedMediaTypeError(`send the body as JSON with "Content-Type: application/json"`);
-  }
+/** The body (read by the route's jsonBody middleware) checked against its schema. */
+function validBody<T>(req: Request, schema: z.ZodType<T>): T {
   const parsed = schema.safeParse(req.body);
   if (!parsed.success) throw new InvalidInputError(`invalid body: ${describeZodIssues(parsed.error)}`);
   return parsed.data;
 }
 
-export function controlRoutes(deps: AppDeps): Router {
+export function controlRoutes(deps: AppDeps, limits: BodyLimits): Router {
   const r = Router();
+  // State-changing routes take JSON only (see BodyPolicy).
+  const body = jsonBody(limits, 'json');
 
   r.get('/api/v1/status', (_req, res) => {
     res.json(deps.status());
@@ -34,16 +35,16 @@ export function controlRoutes(deps: AppDeps): Router {
     deps.events.add(res);
   });
 
-  r.post<'/api/v1/models/:model/versions/:version/breaker', VersionParams>('/api/v1/models/:model/versions/:version/breaker', (req, res) => {
-    const { action } = jsonBody(req, breakerActionSchema) as { action: BreakerAction };
+  r.post<'/api/v1/models/:model/versions/:version/breaker', VersionParams>('/api/v1/models/:model/versions/:version/breaker', body, (req, res) => {
+    const { action } = validBody(req, breakerActionSchema) as { action: BreakerAction };
     const servable = deps.models.resolve(req.params.model, req.params.version);
     if (action === 'reset') servable.breaker.reset();
     else servable.breaker.forceOpen();
     res.json(servable.breaker.snapshot());
   });
 
-  r.post('/api/v1/canaries', (req, res) => {
-    const spec = jsonBody(req, canarySpecSchema);
+  r.post('/api/v1/canaries', body, (req, res) => {
+    const spec = validBody(req, canarySpecSchema);
     res.status(201).json(deps.canaries.start(spec));
   });
   r.get('/api/v1/canaries', (_req, res) => {
@@ -71,9 +72,8 @@ export function controlRoutes(deps: AppDeps): Router {
   const requireFaults = () => {
     if (!deps.faultsEnabled) throw new ForbiddenError('fault injection is disabled; start the agent with --enable-faults');
   };
-  r.put<typeof faultPath, VersionParams>(faultPath, (req, res) => {
-    requireFaults();
-    const fault = jsonBody(req, faultSchema);
+  r.put<typeof faultPath, VersionParams>(faultPath, (_req, _res, next) => (requireFaults(), next()), body, (req, res) => {
+    const fault = validBody(req, faultSchema);
     const { model, version } = deps.models.resolve(req.params.model, req.params.version);
     deps.faults.set(model, version, fault);
     deps.logger.warn('fault injected', { model: `${model}/${version}`, error_rate: fault.error_rate, latency_ms: fault.latency_ms });
