@@ -136,7 +136,8 @@ test('queue policy under injected latency: full queue → 503 + Retry-After, dea
 
   const busy = infer('1', 0);
   await waitFor(async () => (await v1()).in_flight_batches === 1, 5000);
-  const expired = await infer('1', 1, { parameters: { timeout: 50 } });
+  // Triton's schedule policy: `timeout` is in microseconds (50,000 µs = 50 ms).
+  const expired = await infer('1', 1, { parameters: { timeout: 50_000 } });
   assert.equal(expired.status, 504);
   assert.match(expired.body.error!, /waited in the queue of digits\/1 past its 50 ms deadline/);
   assert.equal((await busy).status, 200);
@@ -145,8 +146,8 @@ test('queue policy under injected latency: full queue → 503 + Retry-After, dea
   assert.equal(await metric(/inferscope_queue_rejections_total\{model="digits",version="1",reason="timeout"\} (\d+)/), 1);
   const bad = await infer('1', 1, { parameters: { timeout: -5 } });
   assert.equal(bad.status, 400);
-  assert.match(bad.body.error!, /parameter 'timeout' must be a number of milliseconds from 1 to 3600000/);
-  assert.equal((await infer('1', 1, { parameters: { timeout: 3e9 } })).status, 400);
+  assert.match(bad.body.error!, /parameter 'timeout' must be microseconds from 0 \(none\) to 3600000000 \(as in Triton\)/);
+  assert.equal((await infer('1', 1, { parameters: { timeout: 3e12 } })).status, 400);
 });
 
 test('deadlines a client sets on itself never open the breaker', async () => {
@@ -154,7 +155,7 @@ test('deadlines a client sets on itself never open the breaker', async () => {
   const busy = infer('1', 0);
   await waitFor(async () => (await request<AgentStatus>(`${agent.url}/api/v1/status`)).body.models[0]!.versions[0]!.batching.in_flight_batches === 1, 5000);
   // One after the other (the queue here holds 2): more than the 3 failures that would trip it.
-  for (let i = 0; i < 4; i++) assert.equal((await infer('1', 1, { parameters: { timeout: 1 } })).status, 504);
+  for (let i = 0; i < 4; i++) assert.equal((await infer('1', 1, { parameters: { timeout: 1000 } })).status, 504);
   assert.equal((await busy).status, 200);
   await fault('1', null);
   const snap = await breakerOf('1');

@@ -45,8 +45,11 @@ const cases: Case[] = [
   { what: 'JSON nested 10,000 deep', rawBody: '['.repeat(10_000) + ']'.repeat(10_000), headers: { 'content-type': 'application/json' }, status: 400, error: /nests JSON deeper than 32 levels/ },
   { what: 'a huge shape with no data', body: input({ shape: [64, 784], data: [] }), status: 400, error: /has 0 values in 'data', but its shape needs 50176|nested 'data' has 0 rows/ },
   { what: 'JSON that is not an object', body: [1, 2, 3], status: 400, error: /must be a JSON object with an "inputs" array/ },
-  { what: 'form content type', rawBody: 'inputs=1', headers: { 'content-type': 'application/x-www-form-urlencoded' }, status: 415, error: /Content-Type: application\/json/ },
-  { what: 'no content type', rawBody: JSON.stringify(seven), headers: { 'content-type': '' }, status: 415, error: /Content-Type: application\/json/ },
+  // Like Triton, infer reads the body as the protocol's JSON whatever its Content-Type says
+  // (curl -d sends a form type): a form body is then simply not JSON.
+  { what: 'form body', rawBody: 'inputs=1', headers: { 'content-type': 'application/x-www-form-urlencoded' }, status: 400, error: /the body is not valid JSON/ },
+  { what: 'form content type on the control API', path: '/api/v1/canaries', rawBody: '{}', headers: { 'content-type': 'application/x-www-form-urlencoded' }, status: 415, error: /Content-Type: application\/json/ },
+  { what: 'JSON that is not an object', rawBody: '[1]', headers: {}, status: 400, error: /request body must be a JSON object/ },
   { what: 'oversized body', rawBody: JSON.stringify({ inputs: [{ name: 'pixels', shape: [64, 784], datatype: 'FP32', data: Array(64 * 784).fill(0.123456) }] }), headers: { 'content-type': 'application/json' }, status: 413, error: /larger than the limit of 65536 bytes/ },
   { what: 'unknown model', path: '/v2/models/letters/infer', body: seven, status: 404, error: /unknown model "letters"/ },
   { what: 'unknown version', path: '/v2/models/digits/versions/7/infer', body: seven, status: 404, error: /has no version 7; its versions: 1, 2/ },

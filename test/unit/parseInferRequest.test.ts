@@ -6,6 +6,7 @@ import { parseInferRequest, type InferTarget } from '../../agent/src/protocol/pa
 const limits = { maxInputs: 8, maxElements: 10_000 };
 const digits: InferTarget = {
   label: 'digits/1',
+  url: { model: 'digits' },
   inputs: [{ name: 'pixels', datatype: 'FP32', shape: [-1, 4] }],
   outputs: [{ name: 'probs', datatype: 'FP32', shape: [-1, 3] }],
   maxBatchSize: 8,
@@ -105,7 +106,11 @@ const cases: [string, unknown, RegExp][] = [
   ['unknown output', { inputs: [{ name: 'pixels', shape: [1, 4], datatype: 'FP32', data: row }], outputs: [{ name: 'logits' }] }, /has no output 'logits'; its outputs are: probs FP32/],
   ['classification not positive', { inputs: [{ name: 'pixels', shape: [1, 4], datatype: 'FP32', data: row }], outputs: [{ name: 'probs', parameters: { classification: 0 } }] }, /'classification' must be a positive integer/],
   ['classification above class count', { inputs: [{ name: 'pixels', shape: [1, 4], datatype: 'FP32', data: row }], outputs: [{ name: 'probs', parameters: { classification: 4 } }] }, /has 3 classes; 'classification' must be at most 3/],
-  ['binary data extension', { inputs: [{ name: 'pixels', shape: [1, 4], datatype: 'FP32', data: [], parameters: { binary_data_size: 16 } }] }, /binary data extension/],
+  ['binary size without a binary part', { inputs: [{ name: 'pixels', shape: [1, 4], datatype: 'FP32', parameters: { binary_data_size: 16 } }] }, /has parameters.binary_data_size, but the request has no Inference-Header-Content-Length header/],
+  ['both data and a binary size', { inputs: [{ name: 'pixels', shape: [1, 4], datatype: 'FP32', data: [], parameters: { binary_data_size: 16 } }] }, /has both 'data' and parameters.binary_data_size; send one/],
+  ['model_name of another model', { model_name: 'other', inputs: [] }, /'model_name' in the body is "other", but the URL names model "digits"/],
+  ['timeout in milliseconds below zero', { parameters: { timeout: -1 }, inputs: [] }, /parameter 'timeout' must be microseconds/],
+  ['binary_data on an output not a boolean', { inputs: [{ name: 'pixels', shape: [1, 4], datatype: 'FP32', data: row }], outputs: [{ name: 'probs', parameters: { binary_data: 1 } }] }, /'binary_data' must be true or false/],
   ['parameters not an object', { parameters: 'x', inputs: [] }, /'parameters' must be a JSON object/],
 ];
 for (const [what, body, message] of cases) {

@@ -14,6 +14,8 @@ export function sendError(req: IncomingMessage, res: ServerResponse, err: unknow
   // drained off the socket before another request: close the connection instead.
   if (!req.complete) res.shouldKeepAlive = false;
   const body = JSON.stringify({ error: e.message });
-  res.writeHead(e.status, { ...e.headers, 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(body) });
+  // Exactly "application/json" (JSON is UTF-8 by definition): KServe's client reads the error
+  // message only when the Content-Type is that string.
+  res.writeHead(e.status, { ...e.headers, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
   res.end(body);
 }
