@@ -110,8 +110,12 @@ test('a load that fails leaves the serving versions untouched and says why; unlo
 
   // Unload with requests in flight: they finish, later ones are refused, the index says why.
   await request(`${agent.url}/api/v1/faults/digits/1`, { method: 'PUT', body: { latency_ms: 400 } });
-  const inFlight = Array.from({ length: 4 }, () => request<InferResponse>(`${agent.url}/v2/models/digits/versions/1/infer`, { body: seven }));
-  await waitFor(async () => (await request<AgentStatus>(`${agent.url}/api/v1/status`)).body.models[0]!.versions[0]!.batching.in_flight_batches > 0, 5000);
+  const batching = async () => (await request<AgentStatus>(`${agent.url}/api/v1/status`)).body.models[0]!.versions[0]!.batching;
+  const send = () => request<InferResponse>(`${agent.url}/v2/models/digits/versions/1/infer`, { body: seven });
+  const inFlight = [send()];
+  await waitFor(async () => (await batching()).in_flight_batches === 1, 5000);
+  inFlight.push(send(), send(), send());
+  await waitFor(async () => (await batching()).queue_depth === 3, 5000);
   const unloading = request(`${agent.url}/v2/repository/models/digits/unload`, { method: 'POST', body: { parameters: { unload_dependents: false } } });
   for (const r of await Promise.all(inFlight)) assert.equal(r.status, 200);
   assert.equal((await unloading).status, 200);
