@@ -125,12 +125,14 @@ export async function startAgent(config: AgentConfig, logger: LevelledLogger, wo
     logger,
     status,
   });
-  const server = createServer(frontDoor);
   // Slow or stalled clients must not hold connections (and a drain) open forever: headers within
-  // 20 s, the whole request (its body) within 30 s, and no more connections than the process can
-  // hold files for (beyond it a new connection is closed at once instead of starving the rest).
-  server.headersTimeout = 20_000;
-  server.requestTimeout = 30_000;
+  // 20 s, the whole request (its body) within request_timeout_s (30 s), checked every second, and
+  // no more connections than the process can hold files for (beyond it a new connection is closed
+  // at once instead of starving the rest).
+  const requestTimeoutMs = config.request_timeout_s * 1000;
+  const server = createServer({ connectionsCheckingInterval: Math.min(1000, requestTimeoutMs) }, frontDoor);
+  server.headersTimeout = Math.min(20_000, requestTimeoutMs);
+  server.requestTimeout = requestTimeoutMs;
   server.keepAliveTimeout = 5_000;
   server.maxConnections = config.max_connections;
   await listen(server, config.host, config.port);

@@ -20,6 +20,8 @@ export const agentConfigSchema = z
     body_limit_bytes: z.int().min(1024, 'expected at least 1024').max(1 << 30),
     /** Bytes of request bodies received at once, by all requests together (503 + Retry-After beyond). */
     body_budget_bytes: z.int().min(1024, 'expected at least 1024').max(2 ** 34),
+    /** Seconds a client has to send a whole request, body included (408 past it). */
+    request_timeout_s: z.number().min(1).max(3600),
     /** Open connections accepted at once (more are closed at once), below the process's file limit. */
     max_connections: z.int().min(1).max(1_000_000),
     /** Seconds between checks of the model repository for changed models (0: never; load them with the API). */
@@ -55,6 +57,7 @@ export function defaultAgentConfig(bundledModels: string): AgentConfig {
     body_limit_bytes: 8 * 1024 * 1024,
     body_budget_bytes: 64 * 1024 * 1024,
     max_connections: 1000,
+    request_timeout_s: 30,
     repository_poll_s: 0,
     max_inputs: 64,
     max_elements_per_input: 4 * 1024 * 1024,
