@@ -10,6 +10,7 @@ import { AgentClient } from './client/agentClient.js';
 import { registerAgentCommands, tokenSecretKey } from './commands/agentCommands.js';
 import { registerBreakerCommands } from './commands/breakerCommands.js';
 import { registerCanaryCommands } from './commands/canaryCommands.js';
+import { registerModelCommands } from './commands/modelCommands.js';
 import { report } from './commands/guard.js';
 import { registerTrafficCommands } from './commands/trafficCommands.js';
 import { LiveData } from './live/liveData.js';
@@ -131,6 +132,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Infers
     ...registerBreakerCommands(services),
     ...registerCanaryCommands(services, docs),
     ...registerTrafficCommands(services),
+    ...registerModelCommands(services),
     vscode.workspace.onDidChangeConfiguration(async (e) => {
       if (e.affectsConfiguration('inferscope.agent.url')) {
         await services.applyConnectionSetting!();

@@ -86,6 +86,23 @@ export function commandsSuite(): void {
       assert.match(report ?? '', /\| error_rate \|/);
     });
 
+    test('Unload Model empties the model in the tree (its menu then offers Load); Load Model brings it back', async () => {
+      const api = await extensionApi();
+      await readyAgent(api);
+      const model = () => api.models.current.find((m) => m.name === 'digits');
+      assert.equal(await vscode.commands.executeCommand('inferscope.unloadModel', { model: 'digits', confirmed: true }), true);
+      await waitFor('tree shows digits unloaded', () => model()?.unloaded === true);
+      assert.equal(model()!.description, 'unloaded');
+      assert.ok(model()!.versions.every((v) => /^unloaded/.test(v.description)));
+      await assert.rejects(api.services.client.infer('digits', { inputs: [{ name: 'pixels', shape: [1, 784], datatype: 'FP32', data: new Array(784).fill(0) }] }), /404 model digits\/1 is unloaded/);
+      // From the tree: the model row is the argument.
+      assert.equal(await vscode.commands.executeCommand('inferscope.loadModel', model()), true);
+      await waitFor('tree shows digits ready again', () => model()?.unloaded === false && /2\/2 ready/.test(model()!.description));
+      assert.equal(await vscode.commands.executeCommand('inferscope.reloadModel', { model: 'digits' }), true);
+      const served = await api.services.client.infer('digits', { inputs: [{ name: 'pixels', shape: [1, 784], datatype: 'FP32', data: new Array(784).fill(0) }] });
+      assert.equal(served.model_name, 'digits');
+    });
+
     test('commands answer "not running" instead of failing while the agent is stopped', async () => {
       const api = await extensionApi();
       await readyAgent(api);

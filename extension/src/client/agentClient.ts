@@ -52,6 +52,15 @@ export class AgentClient {
     return this.json('DELETE', `/api/v1/canaries/${enc(id)}`);
   }
 
+  /** Triton's explicit load: re-reads the model from the repository (answers 200 with no body). */
+  async loadModel(model: string): Promise<void> {
+    await this.request('POST', `/v2/repository/models/${enc(model)}/load`, {});
+  }
+
+  async unloadModel(model: string): Promise<void> {
+    await this.request('POST', `/v2/repository/models/${enc(model)}/unload`, {});
+  }
+
   infer(model: string, body: InferRequest, signal?: AbortSignal): Promise<InferResponse> {
     return this.json('POST', `/v2/models/${enc(model)}/infer`, body, signal);
   }

@@ -8,6 +8,8 @@ export interface ModelRow {
   description: string;
   tooltip: string;
   error: boolean;
+  /** Every version unloaded (the model menu offers Load instead of Reload and Unload). */
+  unloaded: boolean;
   versions: VersionRow[];
 }
 
@@ -42,12 +44,15 @@ export function modelRows(status: AgentStatus): ModelRow[] {
     const weights = trafficWeights(m, status.canaries);
     const canary = status.canaries.find((c) => c.model === m.name && c.state === 'running');
     const ready = m.versions.filter((v) => v.state === 'ready').length;
+    const unloaded = m.versions.length > 0 && m.versions.every((v) => v.state === 'unloaded');
+    const summary = m.error ? 'config error' : unloaded ? 'unloaded' : canary ? `canary ${canary.baseline}→${canary.candidate} at ${canary.weight}%` : `${ready}/${m.versions.length} ready`;
     return {
       kind: 'model',
       name: m.name,
-      description: m.error ? 'config error' : canary ? `canary ${canary.baseline}→${canary.candidate} at ${canary.weight}%` : `${ready}/${m.versions.length} ready`,
-      tooltip: m.error ?? `${m.name}: ${m.versions.length} version(s), default ${m.default_version ?? '(none)'}`,
+      description: m.last_load_error ? `${summary} · last load failed` : summary,
+      tooltip: [m.error ?? `${m.name}: ${m.versions.length} version(s), default ${m.default_version ?? '(none)'}`, ...(m.last_load_error ? [`Last load failed (the versions shown kept serving): ${m.last_load_error}`] : [])].join('\n'),
       error: m.error !== undefined,
+      unloaded,
       versions: m.versions.map((v) => versionRow(m.name, v, weights.get(v.version) ?? 0)),
     };
   });

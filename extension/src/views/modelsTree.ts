@@ -47,7 +47,7 @@ export class ModelsTreeProvider implements vscode.TreeDataProvider<Node>, vscode
       item.description = node.description;
       item.tooltip = node.tooltip;
       item.iconPath = new vscode.ThemeIcon(node.error ? 'error' : 'symbol-namespace', node.error ? new vscode.ThemeColor('errorForeground') : undefined);
-      item.contextValue = 'model';
+      item.contextValue = node.unloaded ? 'model-unloaded' : 'model';
       return item;
     }
     const item = new vscode.TreeItem(node.label, vscode.TreeItemCollapsibleState.None);
