@@ -20,6 +20,9 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '10' },
     connections: { type: 'string', default: '64' },
     rounds: { type: 'string', default: '3' },
+    // Another build's dist/agent/main.js (e.g. from `git worktree add ../before <commit>`), measured
+    // on JSON in the same rounds: "no worse than before" in one run.
+    compare: { type: 'string' },
   },
 });
 const root = resolve(__dirname, '..');
@@ -123,8 +126,16 @@ async function main(): Promise<void> {
   wrk(agentUrl, jsonScript, 3);
   wrk(agentUrl, binaryScript, 2);
 
-  const results: Record<'limit' | 'json' | 'binary', WrkResult[]> = { limit: [], json: [], binary: [] };
+  const results: Record<'limit' | 'json' | 'binary' | 'before', WrkResult[]> = { limit: [], json: [], binary: [], before: [] };
   for (let r = 0; r < rounds; r++) {
+    if (values.compare) {
+      const before = await startChild([resolve(values.compare), '--port', '0', '--log-level', 'warn']);
+      const beforeUrl = `http://127.0.0.1:${before.port}/v2/models/digits/versions/2/infer`;
+      await waitReady(`http://127.0.0.1:${before.port}/v2/health/ready`);
+      wrk(beforeUrl, jsonScript, 3);
+      results.before.push(wrk(beforeUrl, jsonScript, seconds));
+      await stop(before.proc);
+    }
     const limit = await startChild(['--import', 'tsx', join(root, 'bench', 'lib', 'plainLimitServer.ts')]);
     const limitUrl = `http://127.0.0.1:${limit.port}/v2/models/digits/versions/2/infer`;
     wrk(limitUrl, jsonScript, 2);
@@ -148,11 +159,17 @@ async function main(): Promise<void> {
   console.log(row('plain node:http + JSON.parse (the limit)', limit));
   console.log(row('agent, digits/2, JSON', json));
   console.log(row('agent, digits/2, binary (tritonclient default)', binary));
+  if (values.compare) console.log(row(`before (${values.compare}), JSON`, pick('before')));
   console.log(`\nagent RSS after the runs: ${memory.rss.toFixed(0)} MiB (peak ${memory.peak.toFixed(0)} MiB)`);
   const jsonRatio = json.rps / limit.rps;
   const binaryRatio = binary.rps / json.rps;
   console.log(`JSON infer / limit:   ${jsonRatio.toFixed(2)}  (goal ≥ 0.60)`);
   console.log(`binary / JSON infer:  ${binaryRatio.toFixed(2)}  (goal ≥ 1.50)`);
+  console.log(`binary / limit:       ${(binary.rps / limit.rps).toFixed(2)}`);
+  if (values.compare) {
+    const before = pick('before');
+    console.log(`JSON infer / before:  ${(json.rps / before.rps).toFixed(2)}; p99 ${json.p99ms.toFixed(1)} ms vs ${before.p99ms.toFixed(1)} ms before`);
+  }
   console.log(`errors: ${json.errors + binary.errors}  (goal 0)`);
 }
 

@@ -16,6 +16,7 @@ import { CanaryStore } from './canary/canaryStore.js';
 import { systemClock } from './time/clock.js';
 import { GpuSampler } from './telemetry/gpuSampler.js';
 import { InferenceService } from './serving/inferenceService.js';
+import { ParserThread } from './serving/parserThread.js';
 import { AgentMetrics } from './telemetry/agentMetrics.js';
 import { InferenceStatistics } from './telemetry/inferenceStatistics.js';
 import { AGENT_VERSION } from './version.js';
@@ -37,7 +38,14 @@ function classNamesOf(s: { config: { labels?: string[] }; outputs: { datatype: s
   return out ? Array.from({ length: out.shape[1]! }, (_, i) => String(i)) : [];
 }
 
-export async function startAgent(config: AgentConfig, logger: LevelledLogger, workerFile: string): Promise<RunningAgent> {
+/** The bundled thread entry points: inference instances, and the request parser. */
+export interface WorkerFiles {
+  inference: string;
+  parser: string;
+}
+
+export async function startAgent(config: AgentConfig, logger: LevelledLogger, workers: WorkerFiles): Promise<RunningAgent> {
+  const workerFile = workers.inference;
   const startedAt = Date.now();
   const faults = new FaultInjector();
   const models = new ModelManager({ repository: config.models, modelDefaults: config.model_defaults, workerFile, logger, faults });
@@ -45,10 +53,13 @@ export async function startAgent(config: AgentConfig, logger: LevelledLogger, wo
   const store = new CanaryStore(config.state_dir);
   for (const [model, version] of Object.entries(store.defaults)) models.setDefaultVersion(model, version);
   const metrics = new AgentMetrics(AGENT_VERSION);
+  const parser = new ParserThread(workers.parser, logger);
   const inference = new InferenceService(
     models,
     { maxInputs: config.max_inputs, maxElements: config.max_elements_per_input },
     faults,
+    undefined,
+    parser,
   );
   const statistics = new InferenceStatistics();
   inference.on('inference', (o) => {
@@ -179,7 +190,7 @@ export async function startAgent(config: AgentConfig, logger: LevelledLogger, wo
       poller?.stop();
       canaries.close();
       gpu.stop();
-      await models.close();
+      await Promise.all([models.close(), parser.close()]);
       logger.info(timedOut ? 'drain timed out; connections closed' : 'drained', { requests: inFlight - (timedOut ? drain.inFlight : 0) });
       return { drained: inFlight, timedOut };
     })());

@@ -12,7 +12,7 @@ import { AGENT_VERSION } from './version.js';
 
 // The bundle lives in dist/agent/; the demo repository at the package root.
 const BUNDLED_MODELS = resolve(__dirname, '..', '..', 'models');
-const WORKER_FILE = join(__dirname, 'inferenceWorker.js');
+const WORKERS = { inference: join(__dirname, 'inferenceWorker.js'), parser: join(__dirname, 'parserWorker.js') };
 
 interface Settings {
   config: AgentConfig;
@@ -66,7 +66,7 @@ async function main(): Promise<void> {
     process.stdin.on('error', () => onStdinClosed());
     process.stdin.resume();
   }
-  const agent = await startAgent(config, logger, WORKER_FILE).catch((err: Error) => {
+  const agent = await startAgent(config, logger, WORKERS).catch((err: Error) => {
     process.stderr.write(`inferscope-agent: ${err instanceof ConfigError ? err.message : err.stack}\n`);
     process.exit(err instanceof ConfigError ? 2 : 1);
   });

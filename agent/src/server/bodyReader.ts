@@ -33,6 +33,18 @@ export interface BodyLimits {
   budget: BodyBudget;
 }
 
+/** The budget a request holds; released once, when its response closes. */
+export class BodyHold {
+  reserved = 0;
+
+  constructor(private readonly budget: BodyBudget) {}
+
+  release(): void {
+    this.budget.release(this.reserved);
+    this.reserved = 0;
+  }
+}
+
 const EMPTY = Buffer.alloc(0);
 
 function tooLarge(limit: number): PayloadTooLargeError {
@@ -41,9 +53,10 @@ function tooLarge(limit: number): PayloadTooLargeError {
 
 /**
  * Resolves with the (inflated) body. The bytes it reserves in the budget are held until the
- * response is done, since the request's data lives that long.
+ * response is done, since the request's data lives that long: by `hold`, which the caller releases
+ * when the response closes, or else by a 'close' listener of its own.
  */
-export async function readBody(req: IncomingMessage, res: ServerResponse, limits: BodyLimits): Promise<Buffer> {
+export async function readBody(req: IncomingMessage, res: ServerResponse, limits: BodyLimits, hold?: BodyHold): Promise<Buffer> {
   const { limitBytes, budget } = limits;
   const declared = req.headers['content-length'];
   const length = declared === undefined ? undefined : Number(declared);
@@ -54,13 +67,16 @@ export async function readBody(req: IncomingMessage, res: ServerResponse, limits
   if (length !== undefined && length > limitBytes) throw tooLarge(limitBytes);
   if (length === 0 || (length === undefined && req.headers['transfer-encoding'] === undefined)) return EMPTY;
 
-  let reserved = 0;
-  res.once('close', () => budget.release(reserved));
+  let held = hold;
+  if (!held) {
+    const own = (held = new BodyHold(budget));
+    res.once('close', () => own.release());
+  }
   const reserve = (n: number) => {
     if (!budget.tryReserve(n)) {
       throw new BodiesBusyError(`the agent is receiving ${budget.maxBytes} bytes of request bodies already; retry shortly`, 1);
     }
-    reserved += n;
+    held.reserved += n;
   };
   if (length !== undefined) reserve(length);
 

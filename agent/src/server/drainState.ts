@@ -36,9 +36,14 @@ export class DrainState {
    * clear answer instead of a reset connection. Health checks are always answered.
    */
   admit(_req: IncomingMessage, res: ServerResponse, path: string): void {
-    if (this.draining && !isHealthPath(path)) throw new ShuttingDownError('the agent is shutting down and takes no new requests');
-    this.responses.add(res);
+    this.track(res, path);
     // 'close' follows 'finish', and comes alone when the connection dies first.
     res.once('close', () => this.detach(res));
+  }
+
+  /** admit() without the 'close' listener: the caller calls detach() when the response closes. */
+  track(res: ServerResponse, path: string): void {
+    if (this.draining && !isHealthPath(path)) throw new ShuttingDownError('the agent is shutting down and takes no new requests');
+    this.responses.add(res);
   }
 }

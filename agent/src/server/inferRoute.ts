@@ -11,8 +11,7 @@ import { Cancellation } from '../batching/cancellation.js';
 import { InvalidInputError } from '../errors.js';
 import type { BuiltResponse } from '../protocol/buildInferResponse.js';
 import type { AppDeps } from './appDeps.js';
-import { readBody, type BodyLimits } from './bodyReader.js';
-import { parseJson } from './jsonBody.js';
+import { BodyHold, readBody, type BodyLimits } from './bodyReader.js';
 import type { RequestCheck } from './security.js';
 import { sendError } from './sendError.js';
 
@@ -26,10 +25,13 @@ const HEADER_LENGTH = 'inference-header-content-length';
 export function inferRoute(deps: AppDeps, guards: RequestCheck[], limits: BodyLimits) {
   const { models, inference, drain, metrics, logger } = deps;
   return (req: IncomingMessage, res: ServerResponse, path: string, match: RegExpExecArray): void => {
-    // One listener does the bookkeeping of the end: metrics, and a client that disconnected early
-    // has its queued request removed before it runs.
+    // One listener does the bookkeeping of the end (metrics, the drain, the body budget), and a
+    // client that disconnected early has its queued request removed before it runs.
     const cancel = new Cancellation();
+    const hold = new BodyHold(limits.budget);
     res.once('close', () => {
+      drain.detach(res);
+      hold.release();
       if (res.writableFinished) metrics.onHttp('POST', INFER_ROUTE, res.statusCode);
       else cancel.cancel();
     });
@@ -37,7 +39,7 @@ export function inferRoute(deps: AppDeps, guards: RequestCheck[], limits: BodyLi
     let version: string | undefined;
     try {
       for (const check of guards) check(req, path);
-      drain.admit(req, res, path);
+      drain.track(res, path);
       model = decode(match[1]!);
       version = match[2] === undefined ? undefined : decode(match[2]);
       // Unknown model or version, one not ready, a full queue: answered before the body is read.
@@ -45,10 +47,10 @@ export function inferRoute(deps: AppDeps, guards: RequestCheck[], limits: BodyLi
     } catch (err) {
       return sendError(req, res, err, logger);
     }
-    readBody(req, res, limits)
+    readBody(req, res, limits, hold)
       .then((body) => {
         const { json, binary } = splitBody(body, req.headers[HEADER_LENGTH]);
-        return inference.infer(model, version, { body: parseJson(json), ...(binary ? { binary } : {}) }, cancel);
+        return inference.infer(model, version, { json, ...(binary ? { binary } : {}) }, cancel);
       })
       .then(
         (built) => sendInferResponse(res, built),
@@ -83,11 +85,17 @@ export function sendInferResponse(res: ServerResponse, built: BuiltResponse): vo
     res.end(json);
     return;
   }
-  const header = Buffer.from(json, 'utf8');
-  const body = Buffer.concat([header, ...built.binary]);
+  // One buffer, one allocation: the JSON header, then each binary output.
+  const headerLength = Buffer.byteLength(json);
+  const body = Buffer.allocUnsafe(headerLength + built.binary.reduce((n, b) => n + b.byteLength, 0));
+  let at = body.write(json, 0, 'utf8');
+  for (const b of built.binary) {
+    body.set(b, at);
+    at += b.byteLength;
+  }
   res.writeHead(200, {
     'Content-Type': 'application/octet-stream',
-    'Inference-Header-Content-Length': header.length,
+    'Inference-Header-Content-Length': headerLength,
     'Content-Length': body.length,
   });
   res.end(body);

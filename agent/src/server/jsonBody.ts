@@ -1,20 +1,9 @@
 // JSON bodies of the express routes, read only by the routes that take one (after the route and
-// its guards are decided), and the one JSON parse that every path uses.
+// its guards are decided).
 import type { NextFunction, Request, Response } from 'express';
-import { InvalidInputError, UnsupportedMediaTypeError } from '../errors.js';
+import { UnsupportedMediaTypeError } from '../errors.js';
+import { parseJson } from '../protocol/parseJson.js';
 import { readBody, type BodyLimits } from './bodyReader.js';
-import { checkJsonDepth } from './jsonDepth.js';
-
-/** Parses a JSON body (undefined when empty), with the depth check first. */
-export function parseJson(buf: Uint8Array): unknown {
-  if (buf.byteLength === 0) return undefined;
-  checkJsonDepth(buf);
-  try {
-    return JSON.parse(Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength).toString('utf8'));
-  } catch (err) {
-    throw new InvalidInputError(`the body is not valid JSON: ${(err as Error).message}`);
-  }
-}
 
 /**
  * Which Content-Types a route takes:

@@ -2,6 +2,7 @@
 // several agents in one process, as in tests, do not collide). Components emit events; this
 // module subscribes and turns them into series.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { HotCounter, HotHistogram, type CounterHandle, type HistogramHandle } from './hotSeries.js';
 import { OPENMETRICS_CONTENT_TYPE, toOpenMetrics } from './openMetrics.js';
 import type { VersionState } from '../../../common/api.js';
 import type { DynamicBatcher } from '../batching/dynamicBatcher.js';
@@ -40,24 +41,25 @@ export const CONFIDENCE_BUCKETS = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 
 
 export class AgentMetrics {
   readonly registry = new Registry();
-  private readonly requests: Counter<'model' | 'version' | 'outcome'>;
-  private readonly duration: Histogram<'model' | 'version'>;
-  private readonly http: Counter<'method' | 'route' | 'code'>;
+  // The series every request or batch updates are hot series (see hotSeries.ts).
+  private readonly requests: HotCounter;
+  private readonly duration: HotHistogram;
+  private readonly http: HotCounter;
   private readonly modelState: Gauge<'model' | 'version' | 'state'>;
-  private readonly queueDuration: Histogram<'model' | 'version'>;
-  private readonly computeDuration: Histogram<'model' | 'version'>;
-  private readonly batchSize: Histogram<'model' | 'version'>;
-  private readonly inferenceCount: Counter<'model' | 'version'>;
-  private readonly execCount: Counter<'model' | 'version'>;
+  private readonly queueDuration: HotHistogram;
+  private readonly computeDuration: HotHistogram;
+  private readonly batchSize: HotHistogram;
+  private readonly inferenceCount: HotCounter;
+  private readonly execCount: HotCounter;
   private readonly rejected: Counter<'model' | 'version' | 'reason'>;
   private readonly breakerTransitions: Counter<'model' | 'version' | 'from' | 'to'>;
   private readonly breakerRejected: Counter<'model' | 'version'>;
-  private readonly breakerCalls: Counter<'model' | 'version' | 'outcome'>;
+  private readonly breakerCalls: HotCounter;
   private readonly modelInfo: Gauge<'model' | 'version' | 'provider'>;
   private readonly gpuErrors: Counter;
   private gpu: GpuSampler | undefined;
-  private readonly predictions: Counter<'model' | 'version' | 'class'>;
-  private readonly confidence: Histogram<'model' | 'version'>;
+  private readonly predictions: HotCounter;
+  private readonly confidence: HotHistogram;
   private readonly canaryWeight: Gauge<'model' | 'version'>;
   private readonly canaryChecks: Counter<'model' | 'metric' | 'verdict'>;
   private readonly canaryDecisions: Counter<'model' | 'decision'>;
@@ -68,13 +70,13 @@ export class AgentMetrics {
   private readonly caches = new Map<string, FeatureCache>();
   private readonly breakers = new Map<string, { model: string; version: string; breaker: CircuitBreaker }>();
   private readonly batchers = new Map<string, { model: string; version: string; batcher: DynamicBatcher }>();
-  /** Labelled children of the per-request series, looked up once (prom-client hashes labels on every call otherwise). */
-  private readonly children = new Map<string, { inc(n?: number): void; observe?(v: number): void }>();
+  /** Handles of the hot series, by a key of their label values. */
+  private readonly handles = new Map<string, CounterHandle & HistogramHandle>();
 
-  private child<T extends { inc(n?: number): void } | { observe(v: number): void }>(key: string, make: () => T): T {
-    let c = this.children.get(key) as T | undefined;
-    if (!c) this.children.set(key, (c = make()) as never);
-    return c;
+  private handle<T extends CounterHandle | HistogramHandle>(key: string, make: () => T): T {
+    let h = this.handles.get(key) as T | undefined;
+    if (!h) this.handles.set(key, (h = make()) as never);
+    return h;
   }
 
   constructor(agentVersion: string) {
@@ -90,60 +92,16 @@ export class AgentMetrics {
       labelNames: ['version', 'node_version'],
       registers: [this.registry],
     }).set({ version: agentVersion, node_version: process.version }, 1);
-    this.requests = new Counter({
-      name: 'inferscope_inference_requests_total',
-      help: 'Inference requests that reached a model version, by outcome (success or the error kind).',
-      labelNames: ['model', 'version', 'outcome'],
-      registers: [this.registry],
-    });
-    this.duration = new Histogram({
-      name: 'inferscope_inference_request_duration_seconds',
-      help: 'Time from receiving an inference request to its answer, successful requests only.',
-      labelNames: ['model', 'version'],
-      buckets: LATENCY_BUCKETS,
-      registers: [this.registry],
-    });
-    this.http = new Counter({
-      name: 'inferscope_http_requests_total',
-      help: 'HTTP requests by method, route pattern and status code.',
-      labelNames: ['method', 'route', 'code'],
-      registers: [this.registry],
-    });
+    this.requests = new HotCounter('inferscope_inference_requests_total', 'Inference requests that reached a model version, by outcome (success or the error kind).', ['model', 'version', 'outcome'], this.registry);
+    this.duration = new HotHistogram('inferscope_inference_request_duration_seconds', 'Time from receiving an inference request to its answer, successful requests only.', ['model', 'version'], LATENCY_BUCKETS, this.registry);
+    this.http = new HotCounter('inferscope_http_requests_total', 'HTTP requests by method, route pattern and status code.', ['method', 'route', 'code'], this.registry);
     const mv = ['model', 'version'] as const;
     const registers = [this.registry];
-    this.queueDuration = new Histogram({
-      name: 'inferscope_queue_duration_seconds',
-      help: 'Time a request waited in its version\'s queue before its batch was dispatched.',
-      labelNames: mv,
-      buckets: LATENCY_BUCKETS,
-      registers,
-    });
-    this.computeDuration = new Histogram({
-      name: 'inferscope_compute_duration_seconds',
-      help: 'Time to run one batch on an inference instance (including the hand-off to its worker thread).',
-      labelNames: mv,
-      buckets: LATENCY_BUCKETS,
-      registers,
-    });
-    this.batchSize = new Histogram({
-      name: 'inferscope_batch_size',
-      help: 'Rows per executed batch.',
-      labelNames: mv,
-      buckets: BATCH_SIZE_BUCKETS,
-      registers,
-    });
-    this.inferenceCount = new Counter({
-      name: 'inferscope_inference_count_total',
-      help: 'Rows inferred (Triton nv_inference_count); divided by executions it gives the average batch size.',
-      labelNames: mv,
-      registers,
-    });
-    this.execCount = new Counter({
-      name: 'inferscope_inference_exec_count_total',
-      help: 'Batch executions (Triton nv_inference_exec_count).',
-      labelNames: mv,
-      registers,
-    });
+    this.queueDuration = new HotHistogram('inferscope_queue_duration_seconds', 'Time a request waited in its version\'s queue before its batch was dispatched.', ['model', 'version'], LATENCY_BUCKETS, this.registry);
+    this.computeDuration = new HotHistogram('inferscope_compute_duration_seconds', 'Time to run one batch on an inference instance (including the hand-off to its worker thread).', ['model', 'version'], LATENCY_BUCKETS, this.registry);
+    this.batchSize = new HotHistogram('inferscope_batch_size', 'Rows per executed batch.', ['model', 'version'], BATCH_SIZE_BUCKETS, this.registry);
+    this.inferenceCount = new HotCounter('inferscope_inference_count_total', 'Rows inferred (Triton nv_inference_count); divided by executions it gives the average batch size.', ['model', 'version'], this.registry);
+    this.execCount = new HotCounter('inferscope_inference_exec_count_total', 'Batch executions (Triton nv_inference_exec_count).', ['model', 'version'], this.registry);
     this.rejected = new Counter({
       name: 'inferscope_queue_rejections_total',
       help: 'Requests the queue turned away, by reason (queue_full, timeout, cancelled).',
@@ -182,12 +140,7 @@ export class AgentMetrics {
       labelNames: mv,
       registers,
     });
-    this.breakerCalls = new Counter({
-      name: 'inferscope_breaker_calls_total',
-      help: 'Calls recorded by the circuit breaker, by outcome (success, failure; slow counts calls over slow_call_ms, in addition).',
-      labelNames: ['model', 'version', 'outcome'],
-      registers,
-    });
+    this.breakerCalls = new HotCounter('inferscope_breaker_calls_total', 'Calls recorded by the circuit breaker, by outcome (success, failure; slow counts calls over slow_call_ms, in addition).', ['model', 'version', 'outcome'], this.registry);
     this.modelInfo = new Gauge({
       name: 'inferscope_model_info',
       help: 'Always 1 for each loaded version; provider is the execution provider it actually runs on (cuda, cpu, ...).',
@@ -233,19 +186,8 @@ export class AgentMetrics {
       help: 'GPU samples skipped: nvidia-smi failed, hung past its timeout, or printed output that could not be parsed.',
       registers,
     });
-    this.predictions = new Counter({
-      name: 'inferscope_predictions_total',
-      help: `Predicted (top-1) classes per version; class is the label (or index); classes past index ${MAX_CLASS_SERIES} are counted as "other".`,
-      labelNames: ['model', 'version', 'class'],
-      registers,
-    });
-    this.confidence = new Histogram({
-      name: 'inferscope_prediction_confidence',
-      help: 'Top-1 score of each prediction.',
-      labelNames: mv,
-      buckets: CONFIDENCE_BUCKETS,
-      registers,
-    });
+    this.predictions = new HotCounter('inferscope_predictions_total', `Predicted (top-1) classes per version; class is the label (or index); classes past index ${MAX_CLASS_SERIES} are counted as "other".`, ['model', 'version', 'class'], this.registry);
+    this.confidence = new HotHistogram('inferscope_prediction_confidence', 'Top-1 score of each prediction.', ['model', 'version'], CONFIDENCE_BUCKETS, this.registry);
     this.canaryWeight = new Gauge({
       name: 'inferscope_canary_weight_ratio',
       help: 'Share of a model\'s unversioned traffic each version gets while a canary runs (0..1).',
@@ -325,14 +267,14 @@ export class AgentMetrics {
   onInference(o: InferenceOutcome): void {
     const { model, version } = o;
     const mv = `${model}\0${version}`;
-    this.child(`r\0${mv}\0${o.outcome}`, () => this.requests.labels(model, version, o.outcome)).inc();
+    this.handle(`r\0${mv}\0${o.outcome}`, () => this.requests.series(model, version, o.outcome)).inc();
     if (o.outcome !== 'success') return;
-    this.child(`d\0${mv}`, () => this.duration.labels(model, version)).observe(o.durationS);
+    this.handle(`d\0${mv}`, () => this.duration.series(model, version)).observe(o.durationS);
     if (!o.classes) return;
-    const confidence = this.child(`c\0${mv}`, () => this.confidence.labels(model, version));
+    const confidence = this.handle(`c\0${mv}`, () => this.confidence.series(model, version));
     o.classes.forEach((c, i) => {
       const name = c >= MAX_CLASS_SERIES ? 'other' : (o.labels?.[c] ?? String(c));
-      this.child(`p\0${mv}\0${name}`, () => this.predictions.labels(model, version, name)).inc();
+      this.handle(`p\0${mv}\0${name}`, () => this.predictions.series(model, version, name)).inc();
       confidence.observe(o.confidences![i]!);
     });
   }
@@ -353,19 +295,12 @@ export class AgentMetrics {
    * would then under-count a new version (the candidate) against an old one.
    */
   initVersion(model: string, version: string, classNames: string[] = []): void {
-    const mv = { model, version };
     for (const outcome of ['success', 'invalid_input', 'execution_failed', 'worker_crashed', 'timeout', 'client_timeout', 'queue_full', 'circuit_open']) {
-      this.requests.inc({ ...mv, outcome }, 0);
+      this.requests.series(model, version, outcome);
     }
-    this.duration.zero(mv);
-    this.queueDuration.zero(mv);
-    this.computeDuration.zero(mv);
-    this.batchSize.zero(mv);
-    this.inferenceCount.inc(mv, 0);
-    this.execCount.inc(mv, 0);
-    this.confidence.zero(mv);
-    for (const name of classNames.slice(0, MAX_CLASS_SERIES)) this.predictions.inc({ ...mv, class: name }, 0);
-    if (classNames.length > MAX_CLASS_SERIES) this.predictions.inc({ ...mv, class: 'other' }, 0);
+    for (const m of [this.duration, this.queueDuration, this.computeDuration, this.batchSize, this.confidence, this.inferenceCount, this.execCount]) m.series(model, version);
+    for (const name of classNames.slice(0, MAX_CLASS_SERIES)) this.predictions.series(model, version, name);
+    if (classNames.length > MAX_CLASS_SERIES) this.predictions.series(model, version, 'other');
   }
 
   /** GPU series come from this sampler (none without one). */
@@ -382,11 +317,11 @@ export class AgentMetrics {
   observeBatcher(model: string, version: string, batcher: DynamicBatcher): void {
     const labels = { model, version };
     this.batchers.set(`${model}/${version}`, { model, version, batcher });
-    const queue = this.queueDuration.labels(model, version);
-    const compute = this.computeDuration.labels(model, version);
-    const size = this.batchSize.labels(model, version);
-    const rows = this.inferenceCount.labels(model, version);
-    const execs = this.execCount.labels(model, version);
+    const queue = this.queueDuration.series(model, version);
+    const compute = this.computeDuration.series(model, version);
+    const size = this.batchSize.series(model, version);
+    const rows = this.inferenceCount.series(model, version);
+    const execs = this.execCount.series(model, version);
     batcher.on('dequeued', (s) => queue.observe(s));
     batcher.on('batch', (e) => {
       compute.observe(e.computeS);
@@ -402,11 +337,10 @@ export class AgentMetrics {
   observeBreaker(model: string, version: string, breaker: CircuitBreaker): void {
     const labels = { model, version };
     this.breakers.set(`${model}/${version}`, { model, version, breaker });
-    for (const outcome of ['success', 'failure', 'slow']) this.breakerCalls.inc({ ...labels, outcome }, 0);
     this.breakerRejected.inc(labels, 0);
     breaker.on('transition', (t) => this.breakerTransitions.inc({ ...labels, from: t.from, to: t.to }));
     breaker.on('rejected', () => this.breakerRejected.inc(labels));
-    const calls = new Map(['success', 'failure', 'slow'].map((o) => [o, this.breakerCalls.labels(model, version, o)]));
+    const calls = new Map(['success', 'failure', 'slow'].map((o) => [o, this.breakerCalls.series(model, version, o)]));
     breaker.on('call', (outcome) => calls.get(outcome)?.inc());
   }
 
@@ -426,7 +360,7 @@ export class AgentMetrics {
   }
 
   onHttp(method: string, route: string, code: number): void {
-    this.child(`h\0${method}\0${route}\0${code}`, () => this.http.labels(method, route, String(code))).inc();
+    this.handle(`h\0${method}\0${route}\0${code}`, () => this.http.series(method, route, String(code))).inc();
   }
 
   onModelState(model: string, version: string, state: VersionState): void {

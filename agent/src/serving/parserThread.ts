@@ -1,0 +1,64 @@
+// Runs parseInferRequest(parseJson(body)) on a thread of its own for large JSON bodies: the main
+// thread (HTTP, batching) is what limits the front door, while a core sits partly idle. A job
+// costs the main thread a copy of the body and two messages, far less than the parse. If the
+// thread dies, its jobs fail (500) and the next job starts a new one.
+import { Worker } from 'node:worker_threads';
+import { InvalidInputError } from '../errors.js';
+import type { Logger } from '../log/logger.js';
+import type { InferTarget, ParsedInferRequest, RequestLimits } from '../protocol/parseInferRequest.js';
+import type { ParseJob, ParseResult } from '../protocol/parserProtocol.js';
+
+/** Smaller bodies are parsed inline: below this the hand-off costs more than it saves. */
+export const OFF_THREAD_MIN_BYTES = 2048;
+
+export class ParserThread {
+  private worker: Worker | undefined;
+  private readonly pending = new Map<number, { resolve(r: ParsedInferRequest): void; reject(e: Error): void }>();
+  private nextId = 1;
+  private closed = false;
+
+  constructor(
+    private readonly workerFile: string,
+    private readonly logger: Logger,
+  ) {}
+
+  parse(json: Buffer, target: InferTarget, limits: RequestLimits): Promise<ParsedInferRequest> {
+    const worker = this.start();
+    const id = this.nextId++;
+    // A copy: the request's bytes may share an ArrayBuffer with other data.
+    const body = new Uint8Array(json).buffer;
+    const job: ParseJob = { id, body, target, limits };
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      worker.postMessage(job, [body]);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.worker?.terminate();
+  }
+
+  private start(): Worker {
+    if (this.worker) return this.worker;
+    const worker = new Worker(this.workerFile);
+    worker.unref();
+    worker.on('message', (r: ParseResult) => {
+      const p = this.pending.get(r.id);
+      if (!p) return;
+      this.pending.delete(r.id);
+      if ('request' in r) p.resolve(r.request);
+      else p.reject(r.invalid ? new InvalidInputError(r.error) : new Error(r.error));
+    });
+    worker.on('error', (err) => this.logger.error('request parser thread failed', { error: err.message }));
+    worker.on('exit', (code) => {
+      this.worker = undefined;
+      // Not a WorkerCrashedError: that would count against the model's breaker.
+      for (const p of this.pending.values()) p.reject(new Error(`the request parser thread exited (code ${code})`));
+      this.pending.clear();
+      if (!this.closed) this.logger.warn('request parser thread exited; the next request starts a new one', { code });
+    });
+    this.worker = worker;
+    return worker;
+  }
+}
