@@ -50,7 +50,7 @@ export async function startAgent(config: AgentConfig, logger: LevelledLogger, wo
   const faults = new FaultInjector();
   const models = new ModelManager({ repository: config.models, modelDefaults: config.model_defaults, workerFile, logger, faults });
   models.scan();
-  const store = new CanaryStore(config.state_dir);
+  const store = new CanaryStore(config.state_dir, (message) => logger.warn(message));
   for (const [model, version] of Object.entries(store.defaults)) models.setDefaultVersion(model, version);
   const metrics = new AgentMetrics(AGENT_VERSION);
   const parser = new ParserThread(workers.parser, logger);
@@ -172,6 +172,7 @@ export async function startAgent(config: AgentConfig, logger: LevelledLogger, wo
   const stop = () =>
     (stopping ??= (async () => {
       const inFlight = drain.inFlight;
+      const deadline = Date.now() + config.drain_timeout_s * 1000;
       logger.info('draining', { in_flight: inFlight });
       events.publish({ type: 'agent', state: 'draining', at: Date.now() });
       events.closeAll();
@@ -186,7 +187,13 @@ export async function startAgent(config: AgentConfig, logger: LevelledLogger, wo
       ]);
       clearTimeout(timer);
       server.closeAllConnections();
-      await loaded;
+      // A model still loading (a model file that never ends) must not hold the exit past the
+      // drain timeout: its worker threads end with the process.
+      const loadWait = await Promise.race([loaded.then(() => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), Math.max(0, deadline - Date.now())).unref())]);
+      if (!loadWait) {
+        logger.warn('models still loading at shutdown; not waiting for them');
+        return { drained: inFlight - drain.inFlight, timedOut: true };
+      }
       poller?.stop();
       canaries.close();
       gpu.stop();

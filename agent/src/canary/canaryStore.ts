@@ -21,11 +21,20 @@ export class CanaryStore implements CanaryPersistence {
   private state: StateFile = { canaries: [], defaults: {} };
   private readonly file: string;
 
-  constructor(private readonly dir: string) {
+  /** `warn` hears about a state file that could not be read (it is renamed aside and the agent starts empty). */
+  constructor(
+    private readonly dir: string,
+    warn: (message: string) => void = () => {},
+  ) {
     this.file = join(dir, 'canaries.json');
     if (existsSync(this.file)) {
-      const raw = JSON.parse(readFileSync(this.file, 'utf8')) as Partial<StateFile>;
-      this.state = { canaries: raw.canaries ?? [], defaults: raw.defaults ?? {} };
+      try {
+        this.state = parseStateFile(readFileSync(this.file, 'utf8'));
+      } catch (err) {
+        const aside = `${this.file}.corrupt-${Date.now()}`;
+        renameSync(this.file, aside);
+        warn(`${this.file} could not be read (${(err as Error).message}); moved it to ${aside} and started with no canary history`);
+      }
     }
   }
 
@@ -47,9 +56,23 @@ export class CanaryStore implements CanaryPersistence {
   }
 
   private flush(): void {
-    mkdirSync(this.dir, { recursive: true });
+    // Owner only: the file names models and versions, and the folder is the agent's alone.
+    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     const tmp = `${this.file}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify(this.state, null, 1));
+    writeFileSync(tmp, JSON.stringify(this.state, null, 1), { mode: 0o600 });
     renameSync(tmp, this.file);
   }
+}
+
+/** The state file's shape, checked: a file edited by hand or cut short must not stop the agent. */
+function parseStateFile(text: string): StateFile {
+  const raw = JSON.parse(text) as unknown;
+  const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+  if (!isObject(raw)) throw new Error('not a JSON object');
+  const { canaries = [], defaults = {} } = raw;
+  if (!Array.isArray(canaries) || !canaries.every((c) => isObject(c) && typeof c.id === 'string' && typeof c.model === 'string' && typeof c.state === 'string' && Array.isArray(c.checks))) {
+    throw new Error("'canaries' is not a list of canaries");
+  }
+  if (!isObject(defaults) || !Object.values(defaults).every((v) => typeof v === 'string')) throw new Error("'defaults' is not an object of versions");
+  return { canaries: canaries as unknown as Canary[], defaults: defaults as Record<string, string> };
 }

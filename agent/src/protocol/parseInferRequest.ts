@@ -206,6 +206,10 @@ function parseInput(
     fail(`input '${name}' needs 'shape' as an array of non-negative integers, e.g. ${formatShape(exampleShape(meta))}`);
   }
   const dims = shape as number[];
+  // Each dimension is bounded, not only their product: [0, 2^53] has no elements but is no shape
+  // a model takes (ONNX Runtime refuses it, which would count against the version's breaker).
+  const big = dims.find((d) => d > limits.maxElements);
+  if (big !== undefined) fail(`input '${name}' has a dimension of ${big}; at most ${limits.maxElements} is accepted`);
   if (dims.length !== meta.shape.length) {
     fail(`input '${name}' of ${target.label} has ${meta.shape.length} dimensions ${formatShape(meta.shape)}; got shape ${formatShape(dims)}`);
   }

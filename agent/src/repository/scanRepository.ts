@@ -87,9 +87,7 @@ export function readModel(name: string, dir: string, defaults: ModelDefaults, co
     .sort((a, b) => Number(a) - Number(b));
   for (const version of versions) {
     const modelPath = join(dir, version, 'model.onnx');
-    entry.versions.push(
-      existsSync(modelPath) ? { version, modelPath } : { version, modelPath, error: `${modelPath} is missing` },
-    );
+    entry.versions.push({ version, modelPath, ...modelFileProblem(modelPath) });
   }
   if (entry.versions.length === 0) {
     entry.error = `${dir}: no version folders (expected ${dir}/1/model.onnx)`;
@@ -102,6 +100,19 @@ export function readModel(name: string, dir: string, defaults: ModelDefaults, co
   }
   entry.defaultVersion = wanted ?? versions[versions.length - 1];
   return entry;
+}
+
+/**
+ * A model file must be a regular file: a FIFO or a device would block the thread that reads it
+ * (and with it the agent's exit) forever.
+ */
+function modelFileProblem(path: string): { error?: string } {
+  if (!existsSync(path)) return { error: `${path} is missing` };
+  try {
+    return statSync(path).isFile() ? {} : { error: `${path} is not a regular file` };
+  } catch (err) {
+    return { error: `${path} cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})` };
+  }
 }
 
 /** Size and modification time of a file, '-' when it cannot be read: what a reload compares. */

@@ -6,14 +6,20 @@ import type { AgentEvent, AgentStatus } from '../../../common/api.js';
 /** A client that lets this much pile up unread is dropped (it can reconnect). */
 const MAX_BUFFERED_BYTES = 1024 * 1024;
 export const MAX_SSE_CLIENTS = 32;
+/** A client whose writes have not drained for this long is dropped: it holds a slot and reads nothing. */
+export const SSE_STALL_MS = 30_000;
 
 export class SseHub {
   private readonly clients = new Set<Response>();
+  /** When each client's pending writes started waiting to drain. */
+  private readonly stalledSince = new Map<Response, number>();
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly snapshot: () => AgentStatus,
     private readonly intervalMs = 1000,
+    private readonly now: () => number = Date.now,
+    private readonly stallMs = SSE_STALL_MS,
   ) {}
 
   get size(): number {
@@ -38,8 +44,10 @@ export class SseHub {
     this.write(res, 'snapshot', this.snapshot());
     res.on('close', () => {
       this.clients.delete(res);
+      this.stalledSince.delete(res);
       if (this.clients.size === 0) this.stopTimer();
     });
+    res.on('drain', () => this.stalledSince.delete(res));
     // Snapshots are built only while someone listens.
     this.timer ??= setInterval(() => this.broadcastSnapshot(), this.intervalMs);
     return true;
@@ -63,13 +71,15 @@ export class SseHub {
   }
 
   private write(res: Response, event: string, data: unknown): void {
-    if (res.writableLength > MAX_BUFFERED_BYTES) {
-      // A client that does not read must not grow the agent's memory without bound.
+    const stalled = this.stalledSince.get(res);
+    if (res.writableLength > MAX_BUFFERED_BYTES || (stalled !== undefined && this.now() - stalled > this.stallMs)) {
+      // A client that does not read must not grow the agent's memory, nor hold a slot, for long.
       res.destroy();
       this.clients.delete(res);
+      this.stalledSince.delete(res);
       return;
     }
-    res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+    if (!res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`) && stalled === undefined) this.stalledSince.set(res, this.now());
   }
 
   private stopTimer(): void {

@@ -94,9 +94,10 @@ export class HotHistogram extends HotMetric<HistogramState> {
       let cumulative = 0;
       this.buckets.forEach((le, i) => {
         cumulative += state.counts[i]!;
-        values.push({ metricName: `${this.name}_bucket`, labels: { ...labels, le }, value: cumulative });
+        // le first, as prom-client writes it.
+        values.push({ metricName: `${this.name}_bucket`, labels: { le, ...labels }, value: cumulative });
       });
-      values.push({ metricName: `${this.name}_bucket`, labels: { ...labels, le: '+Inf' }, value: state.count });
+      values.push({ metricName: `${this.name}_bucket`, labels: { le: '+Inf', ...labels }, value: state.count });
       values.push({ metricName: `${this.name}_sum`, labels, value: state.sum });
       values.push({ metricName: `${this.name}_count`, labels, value: state.count });
     }

@@ -30,6 +30,10 @@ export function controlRoutes(deps: AppDeps, limits: BodyLimits): Router {
     res.json(deps.status());
   });
 
+  // A HEAD would hold a stream slot without ever reading one.
+  r.head('/api/v1/events', (_req, res) => {
+    res.status(405).set('Allow', 'GET').end();
+  });
   r.get('/api/v1/events', (_req, res) => {
     deps.drain.detach(res); // a stream is not a request to wait for when draining
     deps.events.add(res);
@@ -59,7 +63,11 @@ export function controlRoutes(deps: AppDeps, limits: BodyLimits): Router {
 
   // Invalidate the feature cache: all of it, or one model's (?model=).
   r.delete('/api/v1/cache', (req, res) => {
-    const wanted = typeof req.query.model === 'string' ? req.query.model : undefined;
+    // ?model=a&model=b (an array) or ?model[]=a must not widen to "every model".
+    const unknown = Object.keys(req.query).filter((k) => k !== 'model');
+    if (unknown.length) throw new InvalidInputError(`unknown query parameter ${unknown.join(', ')}; the only one is ?model=`);
+    if (req.query.model !== undefined && typeof req.query.model !== 'string') throw new InvalidInputError('give ?model= once, with one model name');
+    const wanted = req.query.model as string | undefined;
     const caches = deps.models.featureCaches();
     if (wanted !== undefined && !caches.has(wanted)) throw new NotFoundError(`model "${wanted}" has no feature cache`);
     let cleared = 0;
