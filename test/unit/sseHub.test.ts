@@ -32,6 +32,9 @@ class FakeStream extends EventEmitter {
     this.destroyed = true;
     this.emit('close');
   }
+  end() {
+    this.emit('close');
+  }
 }
 
 test('a stream whose writes stay undrained past the stall limit is dropped; a reading one, or one that drains, stays', () => {

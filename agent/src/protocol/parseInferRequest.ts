@@ -206,10 +206,6 @@ function parseInput(
     fail(`input '${name}' needs 'shape' as an array of non-negative integers, e.g. ${formatShape(exampleShape(meta))}`);
   }
   const dims = shape as number[];
-  // Each dimension is bounded, not only their product: [0, 2^53] has no elements but is no shape
-  // a model takes (ONNX Runtime refuses it, which would count against the version's breaker).
-  const big = dims.find((d) => d > limits.maxElements);
-  if (big !== undefined) fail(`input '${name}' has a dimension of ${big}; at most ${limits.maxElements} is accepted`);
   if (dims.length !== meta.shape.length) {
     fail(`input '${name}' of ${target.label} has ${meta.shape.length} dimensions ${formatShape(meta.shape)}; got shape ${formatShape(dims)}`);
   }
@@ -228,6 +224,10 @@ function parseInput(
   }
   const count = dims.reduce((a, b) => a * b, 1);
   if (count > limits.maxElements) fail(`input '${name}' has ${count} elements; at most ${limits.maxElements} are accepted per input`);
+  // Each dimension is bounded too, not only their product: [0, 2^53] has no elements but is no
+  // shape a model takes (ONNX Runtime refuses it, which would count against the version's breaker).
+  const big = dims.find((d) => d > limits.maxElements);
+  if (big !== undefined) fail(`input '${name}' has a dimension of ${big}; at most ${limits.maxElements} is accepted`);
 
   if (params.binary_data_size !== undefined) {
     if (data !== undefined) fail(`input '${name}' has both 'data' and parameters.binary_data_size; send one`);

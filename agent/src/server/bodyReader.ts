@@ -1,6 +1,6 @@
 // Reads a request body into one Buffer, within bounds: the body limit (413, checked against
 // Content-Length before a byte is read), a budget of bytes being received by all requests at once
-// (503 + Retry-After past it: many slow or large bodies cannot take the agent's memory), and
+// (503 + Retry-After past it: many slow or stalled bodies cannot take the agent's memory), and
 // Content-Encoding gzip/deflate, inflated within the same limit. Called only once a route has
 // been chosen and its guards have passed.
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -33,17 +33,6 @@ export interface BodyLimits {
   budget: BodyBudget;
 }
 
-/** The budget a request holds; released once, when its response closes. */
-export class BodyHold {
-  reserved = 0;
-
-  constructor(private readonly budget: BodyBudget) {}
-
-  release(): void {
-    this.budget.release(this.reserved);
-    this.reserved = 0;
-  }
-}
 
 const EMPTY = Buffer.alloc(0);
 
@@ -52,11 +41,11 @@ function tooLarge(limit: number): PayloadTooLargeError {
 }
 
 /**
- * Resolves with the (inflated) body. The bytes it reserves in the budget are held until the
- * response is done, since the request's data lives that long: by `hold`, which the caller releases
- * when the response closes, or else by a 'close' listener of its own.
+ * Resolves with the (inflated) body. Its bytes count against the budget while they are being
+ * received; once the body is complete (or the read fails) they are given back. What a request holds
+ * after that is bounded by the queue (max_queue_size) and the body limit.
  */
-export async function readBody(req: IncomingMessage, res: ServerResponse, limits: BodyLimits, hold?: BodyHold): Promise<Buffer> {
+export async function readBody(req: IncomingMessage, res: ServerResponse, limits: BodyLimits): Promise<Buffer> {
   const { limitBytes, budget } = limits;
   const declared = req.headers['content-length'];
   const length = declared === undefined ? undefined : Number(declared);
@@ -67,23 +56,22 @@ export async function readBody(req: IncomingMessage, res: ServerResponse, limits
   if (length !== undefined && length > limitBytes) throw tooLarge(limitBytes);
   if (length === 0 || (length === undefined && req.headers['transfer-encoding'] === undefined)) return EMPTY;
 
-  let held = hold;
-  if (!held) {
-    const own = (held = new BodyHold(budget));
-    res.once('close', () => own.release());
-  }
+  let reserved = 0;
   const reserve = (n: number) => {
     if (!budget.tryReserve(n)) {
       throw new BodiesBusyError(`the agent is receiving ${budget.maxBytes} bytes of request bodies already; retry shortly`, 1);
     }
-    held.reserved += n;
+    reserved += n;
   };
   if (length !== undefined) reserve(length);
 
-  const raw = await new Promise<Buffer>((resolve, reject) => {
+  const reading = new Promise<Buffer>((resolve, reject) => {
     const chunks: Buffer[] = [];
     let received = 0;
+    let settled = false;
     const fail = (err: Error) => {
+      if (settled) return;
+      settled = true;
       req.off('data', onData);
       req.off('end', onEnd);
       // The rest of the body is not read: the connection cannot be reused for another request.
@@ -102,12 +90,22 @@ export async function readBody(req: IncomingMessage, res: ServerResponse, limits
       }
       chunks.push(chunk);
     };
-    const onEnd = () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, received));
+    const onEnd = () => {
+      settled = true;
+      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, received));
+    };
     req.on('data', onData);
     req.on('end', onEnd);
-    req.on('aborted', () => fail(new InvalidInputError('the request was aborted by the client before its body was complete')));
+    // A connection that dies mid-body (the client, or the request timeout) ends the read.
+    req.on('close', () => fail(new InvalidInputError('the request was aborted by the client before its body was complete')));
     req.on('error', (err) => fail(new InvalidInputError(`the request body could not be read: ${err.message}`)));
   });
+  let raw: Buffer;
+  try {
+    raw = await reading;
+  } finally {
+    budget.release(reserved);
+  }
   if (encoding === 'identity') return raw;
   return inflateWithin(raw, encoding === 'deflate' ? inflate : gunzip, limitBytes, encoding);
 }

@@ -11,7 +11,7 @@ import { Cancellation } from '../batching/cancellation.js';
 import { InvalidInputError } from '../errors.js';
 import type { BuiltResponse } from '../protocol/buildInferResponse.js';
 import type { AppDeps } from './appDeps.js';
-import { BodyHold, readBody, type BodyLimits } from './bodyReader.js';
+import { readBody, type BodyLimits } from './bodyReader.js';
 import type { RequestCheck } from './security.js';
 import { sendError } from './sendError.js';
 
@@ -25,13 +25,11 @@ const HEADER_LENGTH = 'inference-header-content-length';
 export function inferRoute(deps: AppDeps, guards: RequestCheck[], limits: BodyLimits) {
   const { models, inference, drain, metrics, logger } = deps;
   return (req: IncomingMessage, res: ServerResponse, path: string, match: RegExpExecArray): void => {
-    // One listener does the bookkeeping of the end (metrics, the drain, the body budget), and a
-    // client that disconnected early has its queued request removed before it runs.
+    // One listener does the bookkeeping of the end (metrics, the drain), and a client that
+    // disconnected early has its queued request removed before it runs.
     const cancel = new Cancellation();
-    const hold = new BodyHold(limits.budget);
     res.once('close', () => {
       drain.detach(res);
-      hold.release();
       if (res.writableFinished) metrics.onHttp('POST', INFER_ROUTE, res.statusCode);
       else cancel.cancel();
     });
@@ -47,7 +45,7 @@ export function inferRoute(deps: AppDeps, guards: RequestCheck[], limits: BodyLi
     } catch (err) {
       return sendError(req, res, err, logger);
     }
-    readBody(req, res, limits, hold)
+    readBody(req, res, limits)
       .then((body) => {
         const { json, binary } = splitBody(body, req.headers[HEADER_LENGTH]);
         return inference.infer(model, version, { json, ...(binary ? { binary } : {}) }, cancel);

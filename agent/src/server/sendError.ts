@@ -12,10 +12,17 @@ export function sendError(req: IncomingMessage, res: ServerResponse, err: unknow
   if (res.headersSent) return void res.end();
   // A body that was never read (refused before reading: token, route, size, busy) would have to be
   // drained off the socket before another request: close the connection instead.
-  if (!req.complete) res.shouldKeepAlive = false;
+  if (hasUnreadBody(req)) res.shouldKeepAlive = false;
   const body = JSON.stringify({ error: e.message });
   // Exactly "application/json" (JSON is UTF-8 by definition): KServe's client reads the error
   // message only when the Content-Type is that string.
   res.writeHead(e.status, { ...e.headers, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
   res.end(body);
+}
+
+/** The request declared a body and it has not been read to its end. */
+function hasUnreadBody(req: IncomingMessage): boolean {
+  if (req.complete) return false;
+  const length = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
