@@ -30,8 +30,10 @@ export const canarySpecSchema = z
         confidence_effect_margin: z.number().min(0).max(0.5),
         min_cramers_v: z.number().min(0).max(1),
         min_samples: z.int().min(5, 'expected at least 5 samples'),
-        max_inconclusive_checks: z.int().min(0),
-        critical: z.array(z.enum(metricNames)),
+        // Bounded: a canary that tolerates endless inconclusive checks never ends.
+        max_inconclusive_checks: z.int().min(0).max(1000, 'expected at most 1000'),
+        // At least one: with none, "every critical metric passed" holds with no evidence at all.
+        critical: z.array(z.enum(metricNames)).min(1, 'expected at least one critical metric'),
       })
       .strict()
       .partial()
@@ -44,7 +46,8 @@ export const canarySpecSchema = z
       ])
       .default({ kind: 'in_process' }),
   })
-  .strict();
+  .strict()
+  .refine((c) => c.steps.length * c.checks_per_step <= 1000, { message: 'steps × checks_per_step must be at most 1000 checks', path: ['checks_per_step'] });
 
 export type CanarySpec = z.infer<typeof canarySpecSchema>;
 
