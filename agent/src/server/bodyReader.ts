@@ -96,9 +96,10 @@ export async function readBody(req: IncomingMessage, res: ServerResponse, limits
     };
     req.on('data', onData);
     req.on('end', onEnd);
-    // A connection that dies mid-body (the client, or the request timeout) ends the read.
-    req.on('close', () => fail(new InvalidInputError('the request was aborted by the client before its body was complete')));
-    req.on('error', (err) => fail(new InvalidInputError(`the request body could not be read: ${err.message}`)));
+    // A connection that dies mid-body (the client, or the request timeout) ends the read. 'close'
+    // also follows every complete body: no error is built then (an Error's stack costs the hot path).
+    req.on('close', () => settled || fail(new InvalidInputError('the request was aborted by the client before its body was complete')));
+    req.on('error', (err) => settled || fail(new InvalidInputError(`the request body could not be read: ${err.message}`)));
   });
   let raw: Buffer;
   try {
