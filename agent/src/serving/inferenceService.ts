@@ -14,7 +14,7 @@ import { entityFeeds } from '../features/entityFeeds.js';
 import type { BatchRequest } from '../batching/dynamicBatcher.js';
 import type { CancelSignal } from '../batching/cancellation.js';
 import { predictionsOf, type Predictions } from './predictions.js';
-import type { ModelManager } from '../models/modelManager.js';
+import type { ModelManager, ServableVersion } from '../models/modelManager.js';
 import { buildInferResponse, type BuiltResponse } from '../protocol/buildInferResponse.js';
 import { parseInferRequest, type InferTarget, type ParsedInferRequest, type RequestLimits } from '../protocol/parseInferRequest.js';
 import { parseJson } from '../protocol/parseJson.js';
@@ -57,16 +57,7 @@ export class InferenceService extends EventEmitter<{ inference: [InferenceOutcom
         ...(target.config.labels ? { labels: target.config.labels } : {}),
       });
     try {
-      const parsed = this.parse(
-        {
-          label: `${target.model}/${target.version}`,
-          url: { model, ...(version !== undefined ? { version } : {}) },
-          inputs: target.inputs,
-          outputs: target.outputs,
-          maxBatchSize: target.config.max_batch_size,
-        },
-        payload,
-      );
+      const parsed = this.parse(target, { model, ...(version !== undefined ? { version } : {}) }, payload);
       const request = parsed instanceof Promise ? await parsed : parsed;
       // The parsed JSON (784 numbers for one digit) is garbage from here on: let it die young,
       // rather than survive (and be copied by) the collections while the request waits for its
@@ -128,10 +119,18 @@ export class InferenceService extends EventEmitter<{ inference: [InferenceOutcom
     }
   }
 
-  private parse(target: InferTarget, payload: InferPayload): ParsedInferRequest | Promise<ParsedInferRequest> {
+  /** What each version takes, built once per version (and sent once to the parser thread). */
+  private readonly targets = new WeakMap<ServableVersion, Omit<InferTarget, 'url'>>();
+
+  private parse(servable: ServableVersion, url: InferTarget['url'], payload: InferPayload): ParsedInferRequest | Promise<ParsedInferRequest> {
+    let target = this.targets.get(servable);
+    if (!target) {
+      target = { label: `${servable.model}/${servable.version}`, inputs: servable.inputs, outputs: servable.outputs, maxBatchSize: servable.config.max_batch_size };
+      this.targets.set(servable, target);
+    }
     const { json, binary } = payload;
-    if (json && !binary && this.parser && json.length >= OFF_THREAD_MIN_BYTES) return this.parser.parse(json, target, this.limits);
-    return parseInferRequest(json ? parseJson(json) : payload.body, target, this.limits, binary);
+    if (json && !binary && this.parser && json.length >= OFF_THREAD_MIN_BYTES) return this.parser.parse(json, target, url, this.limits);
+    return parseInferRequest(json ? parseJson(json) : payload.body, { ...target, ...(url ? { url } : {}) }, this.limits, binary);
   }
 }
 

@@ -16,18 +16,31 @@ export class ParserThread {
   private readonly pending = new Map<number, { resolve(r: ParsedInferRequest): void; reject(e: Error): void }>();
   private nextId = 1;
   private closed = false;
+  /** Ids of the targets the current thread has been sent. */
+  private targetIds = new WeakMap<object, number>();
+  private nextTargetId = 1;
 
   constructor(
     private readonly workerFile: string,
     private readonly logger: Logger,
   ) {}
 
-  parse(json: Buffer, target: InferTarget, limits: RequestLimits): Promise<ParsedInferRequest> {
+  /**
+   * `target` is the version's part of the target (the same object for every request to it: it
+   * crosses to the thread once); `url` is the request's.
+   */
+  parse(json: Buffer, target: Omit<InferTarget, 'url'>, url: InferTarget['url'], limits: RequestLimits): Promise<ParsedInferRequest> {
     const worker = this.start();
     const id = this.nextId++;
     // A copy: the request's bytes may share an ArrayBuffer with other data.
     const body = new Uint8Array(json).buffer;
-    const job: ParseJob = { id, body, target, limits };
+    let targetId = this.targetIds.get(target);
+    const job: ParseJob = { id, body, targetId: targetId ?? 0, url };
+    if (targetId === undefined) {
+      job.targetId = targetId = this.nextTargetId++;
+      job.target = { target, limits };
+      this.targetIds.set(target, targetId);
+    }
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       worker.postMessage(job, [body]);
@@ -53,6 +66,7 @@ export class ParserThread {
     worker.on('error', (err) => this.logger.error('request parser thread failed', { error: err.message }));
     worker.on('exit', (code) => {
       this.worker = undefined;
+      this.targetIds = new WeakMap(); // a new thread knows none
       // Not a WorkerCrashedError: that would count against the model's breaker.
       for (const p of this.pending.values()) p.reject(new Error(`the request parser thread exited (code ${code})`));
       this.pending.clear();
