@@ -7,7 +7,10 @@ import { toHttpError } from './httpErrors.js';
 export function sendError(req: IncomingMessage, res: ServerResponse, err: unknown, logger: Logger): void {
   const e = toHttpError(err);
   const path = (req.url ?? '').split('?')[0];
-  if (e.internal) logger.error('request failed', { method: req.method, path, error: (err as Error)?.stack ?? String(err) });
+  // A client that went away reads no answer: what became of its request is not the agent's error
+  // (at a stop, batches of clients that left are cut off with the models).
+  const gone = res.destroyed && !res.writableEnded;
+  if (e.internal && !gone) logger.error('request failed', { method: req.method, path, error: (err as Error)?.stack ?? String(err) });
   else logger.debug('request rejected', { method: req.method, path, status: e.status, error: e.message });
   if (res.headersSent) return void res.end();
   // A body that was never read (refused before reading: token, route, size, busy) would have to be
