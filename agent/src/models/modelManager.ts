@@ -251,12 +251,19 @@ export class ModelManager extends EventEmitter<{
    */
   load(name: string, options: LoadOptions = {}): Promise<void> {
     this.checkName(name);
+    this.checkStarted();
     return this.exclusive(name, () => this.reload(name, options));
+  }
+
+  /** Loads and unloads wait for the start-up load (it fills the records they replace). */
+  private checkStarted(): void {
+    if (this.loading) throw new ModelNotReadyError('the agent is still loading its models; retry shortly', 1);
   }
 
   /** Triton's unload: the model stops taking requests, those in flight finish, then it is closed. */
   unload(name: string, reason = `unloaded by request`): Promise<void> {
     this.checkName(name);
+    this.checkStarted();
     return this.exclusive(name, async () => {
       const model = this.models.get(name);
       if (!model) throw new NotFoundError(`unknown model "${name}"; models in the repository: ${this.known()}`);
