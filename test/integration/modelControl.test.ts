@@ -3,7 +3,7 @@
 // first; a failed load changes nothing; a running canary blocks unload; --repository-poll-s
 // reloads what changed on disk.
 import assert from 'node:assert/strict';
-import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import type { AgentStatus, InferResponse, RepositoryIndexEntry } from '../../common/api.js';
@@ -163,7 +163,12 @@ test('--repository-poll-s reloads a model whose files changed, adds a new versio
   await waitFor(async () => (await index(agent)).length === 3, 15_000);
   await waitFor(async () => (await request(`${agent.url}/v2/models/digits/config`)).body.max_batch_size === 32, 15_000);
   assert.equal((await request<InferResponse>(`${agent.url}/v2/models/digits/versions/3/infer`, { body: seven })).status, 200);
-  rmSync(join(repo, 'digits'), { recursive: true });
+  const away = join(repo, '..', `${repo.split('/').pop()}-digits-away`);
+  renameSync(join(repo, 'digits'), away);
   await waitFor(async () => (await index(agent)).every((e) => e.state === 'UNAVAILABLE'), 15_000);
   assert.match((await index(agent))[0]!.reason!, /its folder was removed from the repository/);
+  // Moved back unchanged (same sizes and mtimes): loaded again.
+  renameSync(away, join(repo, 'digits'));
+  await waitFor(async () => (await index(agent)).every((e) => e.state === 'READY'), 15_000);
+  assert.equal((await request<InferResponse>(`${agent.url}/v2/models/digits/infer`, { body: seven })).status, 200);
 });

@@ -103,6 +103,9 @@ export function finalizeAgentConfig(merged: AgentConfig): AgentConfig {
   const { token: _token, ...settings } = merged;
   const parsed = agentConfigSchema.safeParse(settings);
   if (!parsed.success) throw new ConfigError(`invalid settings: ${describeZodIssues(parsed.error)}`);
+  if (parsed.data.body_budget_bytes < parsed.data.body_limit_bytes) {
+    throw new ConfigError(`invalid settings: body_budget_bytes (${parsed.data.body_budget_bytes}) must be at least body_limit_bytes (${parsed.data.body_limit_bytes}), or a body within the limit could never be received`);
+  }
   if (merged.token !== undefined && merged.token.length < 16) {
     throw new ConfigError('INFERSCOPE_TOKEN is too short: use at least 16 characters (e.g. `openssl rand -hex 32`)');
   }

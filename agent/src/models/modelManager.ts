@@ -364,16 +364,19 @@ export class ModelManager extends EventEmitter<{
     this.models.set(name, next);
     for (const r of fresh) this.announce(next, r);
     // What the new record no longer serves: replaced versions, removed folders, a replaced cache.
+    const retired: Promise<void>[] = [];
     for (const prev of old?.versions.values() ?? []) {
       const now = next.versions.get(prev.version);
-      if (prev.servable && now?.servable !== prev.servable) void this.retire(prev.servable);
+      if (prev.servable && now?.servable !== prev.servable) retired.push(this.retire(prev.servable));
       if (!now && prev.state !== 'unloaded') {
         // Its folder is gone: it is listed as unloaded, as Triton's index does.
         next.versions.set(prev.version, { version: prev.version, modelPath: prev.modelPath, state: 'unloaded', reason: 'its folder was removed from the repository' });
         this.emit('model', { model: name, version: prev.version, state: 'unloaded', reason: 'its folder was removed from the repository' });
       }
     }
-    if (old?.features && old.features !== next.features) void old.features.close();
+    // The old cache serves the retired versions' last requests: close it after them.
+    const oldFeatures = old?.features;
+    if (oldFeatures && oldFeatures !== next.features) void Promise.all(retired).then(() => oldFeatures.close());
     this.opts.logger.info('model loaded from the repository', { model: name, reloaded: fresh.map((r) => r.version).join(',') || 'none', kept: [...next.versions.values()].filter((r) => !fresh.includes(r) && r.state === 'ready').map((r) => r.version).join(',') || 'none' });
   }
 

@@ -61,7 +61,9 @@ export class RepositoryPoller {
     const work: Promise<void>[] = [];
     for (const name of folders) {
       const now = modelFingerprint(join(repository, name));
-      if (now === this.models.fingerprintOf(name) || now === this.tried.get(name)) continue;
+      // A folder that comes back after it was removed (unloaded) is loaded again, even unchanged.
+      const returned = this.tried.get(name) === 'missing';
+      if (!returned && (now === this.models.fingerprintOf(name) || now === this.tried.get(name))) continue;
       const options = this.opts.loadOptions(name);
       this.tried.set(name, now);
       logger.info('model files changed; loading', { model: name });

@@ -17,4 +17,8 @@ export interface ParseJob {
   url: InferTarget['url'];
 }
 
-export type ParseResult = { id: number; request: ParsedInferRequest } | { id: number; error: string; invalid: boolean };
+export type ParseResult =
+  | { id: number; request: ParsedInferRequest }
+  | { id: number; error: string; invalid: boolean }
+  /** The thread no longer holds the job's target (it keeps a bounded number): send it again. */
+  | { id: number; unknownTarget: true };

@@ -21,7 +21,10 @@ port.on('message', (job: ParseJob) => {
       if (targets.size > MAX_TARGETS) targets.delete(targets.keys().next().value!);
     }
     const known = targets.get(job.targetId);
-    if (!known) throw new Error(`the parser thread does not know target ${job.targetId}`);
+    if (!known) {
+      port.postMessage({ id: job.id, unknownTarget: true } satisfies ParseResult);
+      return;
+    }
     const request = parseInferRequest(parseJson(Buffer.from(job.body)), { ...known.target, ...(job.url ? { url: job.url } : {}) }, known.limits);
     transfer = Object.values(request.feeds).flatMap((t) => (Array.isArray(t.data) ? [] : [t.data.buffer as ArrayBuffer]));
     result = { id: job.id, request };

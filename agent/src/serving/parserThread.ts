@@ -8,12 +8,21 @@ import type { Logger } from '../log/logger.js';
 import type { InferTarget, ParsedInferRequest, RequestLimits } from '../protocol/parseInferRequest.js';
 import type { ParseJob, ParseResult } from '../protocol/parserProtocol.js';
 
+interface Pending {
+  resolve(r: ParsedInferRequest): void;
+  reject(e: Error): void;
+  json: Buffer;
+  target: Omit<InferTarget, 'url'>;
+  url: InferTarget['url'];
+  limits: RequestLimits;
+}
+
 /** Smaller bodies are parsed inline: below this the hand-off costs more than it saves. */
 export const OFF_THREAD_MIN_BYTES = 2048;
 
 export class ParserThread {
   private worker: Worker | undefined;
-  private readonly pending = new Map<number, { resolve(r: ParsedInferRequest): void; reject(e: Error): void }>();
+  private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private closed = false;
   /** Ids of the targets the current thread has been sent. */
@@ -30,21 +39,24 @@ export class ParserThread {
    * crosses to the thread once); `url` is the request's.
    */
   parse(json: Buffer, target: Omit<InferTarget, 'url'>, url: InferTarget['url'], limits: RequestLimits): Promise<ParsedInferRequest> {
+    return new Promise((resolve, reject) => this.send({ resolve, reject, json, target, url, limits }));
+  }
+
+  private send(p: Pending): void {
     const worker = this.start();
     const id = this.nextId++;
-    // A copy: the request's bytes may share an ArrayBuffer with other data.
-    const body = new Uint8Array(json).buffer;
-    let targetId = this.targetIds.get(target);
-    const job: ParseJob = { id, body, targetId: targetId ?? 0, url };
+    // A copy: the request's bytes may share an ArrayBuffer with other data (and are sent again
+    // if the thread has forgotten the target).
+    const body = new Uint8Array(p.json).buffer;
+    let targetId = this.targetIds.get(p.target);
+    const job: ParseJob = { id, body, targetId: targetId ?? 0, url: p.url };
     if (targetId === undefined) {
       job.targetId = targetId = this.nextTargetId++;
-      job.target = { target, limits };
-      this.targetIds.set(target, targetId);
+      job.target = { target: p.target, limits: p.limits };
+      this.targetIds.set(p.target, targetId);
     }
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      worker.postMessage(job, [body]);
-    });
+    this.pending.set(id, p);
+    worker.postMessage(job, [body]);
   }
 
   async close(): Promise<void> {
@@ -61,7 +73,10 @@ export class ParserThread {
       if (!p) return;
       this.pending.delete(r.id);
       if ('request' in r) p.resolve(r.request);
-      else p.reject(r.invalid ? new InvalidInputError(r.error) : new Error(r.error));
+      else if ('unknownTarget' in r) {
+        this.targetIds.delete(p.target);
+        this.send(p);
+      } else p.reject(r.invalid ? new InvalidInputError(r.error) : new Error(r.error));
     });
     worker.on('error', (err) => this.logger.error('request parser thread failed', { error: err.message }));
     worker.on('exit', (code) => {

@@ -37,7 +37,7 @@ export function tritonRoutes(deps: AppDeps, limits: BodyLimits): Router {
   });
   r.get<'/v2/models/:model{/versions/:version}/stats', ModelParams>('/v2/models/:model{/versions/:version}/stats', (req, res) => {
     const { model, version } = req.params;
-    models.resolve(model, version); // 404 for unknown models and versions, as for every model route
+    models.isReady(model, version); // 404 for unknown models and versions; statistics need no ready version
     res.json({ model_stats: deps.statistics.snapshot(model, version) });
   });
 
