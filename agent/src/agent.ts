@@ -58,7 +58,6 @@ export async function startAgent(config: AgentConfig, logger: LevelledLogger, wo
     models,
     { maxInputs: config.max_inputs, maxElements: config.max_elements_per_input },
     faults,
-    undefined,
     parser,
   );
   const statistics = new InferenceStatistics();

@@ -225,11 +225,6 @@ export class ModelManager extends EventEmitter<{
     }));
   }
 
-  /** The loaded config and instance count of a version (for Triton's model configuration). */
-  servableConfig(name: string, version?: string): ServableVersion {
-    return this.resolve(name, version);
-  }
-
   async close(): Promise<void> {
     const closing: Promise<void>[] = [...this.retiring];
     for (const m of this.models.values()) {
@@ -401,7 +396,7 @@ export class ModelManager extends EventEmitter<{
     const known = this.models.get(name);
     const hit = known?.versions.get(version ?? known.defaultVersion ?? '');
     if (known && hit) return { model: known, record: hit };
-    if (!isValidModelName(name)) throw new InvalidInputError(`"${name}" is not a valid model name: ${MODEL_NAME_RULE}`);
+    this.checkName(name);
     if (version !== undefined && !isValidVersion(version)) {
       throw new InvalidInputError(`"${version}" is not a valid version: ${VERSION_RULE}`);
     }

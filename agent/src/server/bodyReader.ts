@@ -36,6 +36,12 @@ export interface BodyLimits {
 
 const EMPTY = Buffer.alloc(0);
 
+/** Whether the request says a body follows (a length above 0, or chunked). */
+export function declaresBody(req: IncomingMessage): boolean {
+  const length = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+}
+
 function tooLarge(limit: number): PayloadTooLargeError {
   return new PayloadTooLargeError(`the body is larger than the limit of ${limit} bytes; send fewer rows per request`);
 }
@@ -54,7 +60,7 @@ export async function readBody(req: IncomingMessage, res: ServerResponse, limits
     throw new UnsupportedMediaTypeError(`Content-Encoding "${encoding}" is not supported; send the body plain, gzip or deflate`);
   }
   if (length !== undefined && length > limitBytes) throw tooLarge(limitBytes);
-  if (length === 0 || (length === undefined && req.headers['transfer-encoding'] === undefined)) return EMPTY;
+  if (!declaresBody(req)) return EMPTY;
 
   let reserved = 0;
   const reserve = (n: number) => {

@@ -3,7 +3,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import { UnsupportedMediaTypeError } from '../errors.js';
 import { parseJson } from '../protocol/parseJson.js';
-import { readBody, type BodyLimits } from './bodyReader.js';
+import { declaresBody, readBody, type BodyLimits } from './bodyReader.js';
 
 /**
  * Which Content-Types a route takes:
@@ -19,8 +19,7 @@ export function jsonBody(limits: BodyLimits, policy: BodyPolicy = 'json') {
   return (req: Request, res: Response, next: NextFunction): void => {
     const type = req.headers['content-type'];
     const json = req.is('application/json');
-    const bodyLess = req.headers['content-length'] === '0' || (req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined);
-    if (policy === 'json' && !json && !bodyLess) {
+    if (policy === 'json' && !json && declaresBody(req)) {
       return next(new UnsupportedMediaTypeError(`send the body as JSON with "Content-Type: application/json" (got ${type ?? 'no Content-Type'})`));
     }
     readBody(req, res, limits).then(

@@ -2,6 +2,7 @@
 // for the lean infer path and the express app alike.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../log/logger.js';
+import { declaresBody } from './bodyReader.js';
 import { toHttpError } from './httpErrors.js';
 
 export function sendError(req: IncomingMessage, res: ServerResponse, err: unknown, logger: Logger): void {
@@ -15,7 +16,7 @@ export function sendError(req: IncomingMessage, res: ServerResponse, err: unknow
   if (res.headersSent) return void res.end();
   // A body that was never read (refused before reading: token, route, size, busy) would have to be
   // drained off the socket before another request: close the connection instead.
-  if (hasUnreadBody(req)) res.shouldKeepAlive = false;
+  if (!req.complete && declaresBody(req)) res.shouldKeepAlive = false;
   const body = JSON.stringify({ error: e.message });
   // Exactly "application/json" (JSON is UTF-8 by definition): KServe's client reads the error
   // message only when the Content-Type is that string.
@@ -23,9 +24,3 @@ export function sendError(req: IncomingMessage, res: ServerResponse, err: unknow
   res.end(body);
 }
 
-/** The request declared a body and it has not been read to its end. */
-function hasUnreadBody(req: IncomingMessage): boolean {
-  if (req.complete) return false;
-  const length = req.headers['content-length'];
-  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
-}

@@ -26,9 +26,9 @@ export class InferenceService extends EventEmitter<{ inference: [InferenceOutcom
     private readonly models: ModelManager,
     private readonly limits: RequestLimits,
     private readonly faults: FaultInjector,
-    private readonly now: () => number = () => performance.now(),
     /** Where large JSON bodies are parsed; inline when absent. */
     private readonly parser?: ParserThread,
+    private readonly now: () => number = () => performance.now(),
   ) {
     super();
   }
