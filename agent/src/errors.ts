@@ -45,6 +45,14 @@ export class ModelLoadError extends AgentError {
   readonly kind = 'load_failed';
 }
 
+/**
+ * A request's output would be larger than max_elements_per_output (400): refused before the reply
+ * is built, and never the model's failure.
+ */
+export class OutputTooLargeError extends AgentError {
+  readonly kind = 'output_too_large';
+}
+
 /** ONNX Runtime rejected or failed the run (500). */
 export class ModelExecutionError extends AgentError {
   readonly kind = 'execution_failed';

@@ -74,6 +74,9 @@ test('a failing version trips its breaker: 503 with Retry-After and the reason; 
 });
 
 test('after the open duration exactly one trial goes through; while the fault stays it reopens', async () => {
+  // The trial is held for a while (as a slow model would), so that the other two arrive while it
+  // runs rather than after the breaker has opened again.
+  assert.equal((await fault('2', { error_rate: 1, latency_ms: 300 })).status, 200);
   const { next_trial_at } = await breakerOf('2');
   await waitFor(async () => Date.now() >= next_trial_at! + 20, 5000);
   const answers = await Promise.all([infer('2'), infer('2'), infer('2')]);

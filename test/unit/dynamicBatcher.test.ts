@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { DynamicBatcher, type BatchRunner, type BatcherOptions } from '../../agent/src/batching/dynamicBatcher.js';
-import { CancelledError, DeadlineExceededError, ModelExecutionError, QueueFullError, WorkerCrashedError } from '../../agent/src/errors.js';
+import { CancelledError, DeadlineExceededError, ModelExecutionError, OutputTooLargeError, QueueFullError, WorkerCrashedError } from '../../agent/src/errors.js';
 import type { WireTensor } from '../../agent/src/inference/tensorTypes.js';
 import { FakeClock, flush } from '../helpers/fakeClock.js';
 
@@ -213,6 +213,58 @@ test('a failing batch is bisected so only the bad request fails, with its own er
   assert.ok(failed instanceof ModelExecutionError);
   assert.match(failed.message, /poisoned input/);
   assert.ok(events.includes(false) && events.filter((e) => e).length >= 3);
+});
+
+test('output bound: the runner is given the bound × requests; a request over it fails alone, the others are answered', async () => {
+  const clock = new FakeClock();
+  const bounds: number[] = [];
+  // Each row's output has as many elements as the row's value says (width 1), as a model whose
+  // output size depends on its input would; the runner enforces the bound it is given, as the worker does.
+  const runner: BatchRunner = {
+    size: 1,
+    async run(feeds, _names, bound = 0) {
+      bounds.push(bound);
+      const x = feeds.x!.data as Float32Array;
+      const perRow = Math.max(...x);
+      if (bound > 0 && perRow * x.length > bound) throw new OutputTooLargeError(`output 'y' has ${perRow * x.length} elements`);
+      const data = new Float32Array(perRow * x.length);
+      x.forEach((v, i) => data.fill(v, i * perRow, (i + 1) * perRow));
+      return { y: { type: 'float32', dims: [x.length, perRow], data } };
+    },
+  };
+  const batcher = new DynamicBatcher(runner, { ...base, maxOutputElements: 10 }, clock);
+  const hold = batcher.submit(rowsOf([1], 1));
+  await flush();
+  const ps = [2, 3, 50, 4].map((v) => batcher.submit(rowsOf([v], 1)).then(firstValue, (e: Error) => e));
+  await hold;
+  const results = await Promise.all(ps);
+  assert.equal(bounds[0], 10, 'a batch of one request gets the bound itself');
+  assert.equal(bounds[1], 40, 'a batch of four gets four times the bound');
+  assert.ok(results[2] instanceof OutputTooLargeError, String(results[2]));
+  assert.deepEqual([results[0], results[1], results[3]], [2, 3, 4]);
+});
+
+test('output bound: a request whose share of a batch within the bound is over it still fails, alone', async () => {
+  const clock = new FakeClock();
+  // Every row has 8 output elements: the batch of four rows (32) is within 3 × 10, but the
+  // request with two rows has 16.
+  const runner: BatchRunner = {
+    size: 1,
+    async run(feeds) {
+      const x = feeds.x!.data as Float32Array;
+      return { y: { type: 'float32', dims: [x.length, 8], data: new Float32Array(x.length * 8).fill(1) } };
+    },
+  };
+  const batcher = new DynamicBatcher(runner, { ...base, maxOutputElements: 10 }, clock);
+  const hold = batcher.submit(rowsOf([1], 1));
+  await flush();
+  const ps = [rowsOf([1], 1), rowsOf([1, 1], 1), rowsOf([1], 1)].map((r) => batcher.submit(r).then(firstValue, (e: Error) => e));
+  await hold;
+  const [a, b, c] = await Promise.all(ps);
+  assert.equal(a, 1);
+  assert.equal(c, 1);
+  assert.ok(b instanceof OutputTooLargeError);
+  assert.match((b as Error).message, /output 'y' has 16 elements \[2, 8\]; at most 10 are returned per request/);
 });
 
 test('a worker crash fails its batch with a clear error and is not retried', async () => {

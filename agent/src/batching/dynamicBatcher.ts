@@ -23,7 +23,7 @@
 // Queue policy: max_queue_size → QueueFullError at once; a deadline (default_timeout_ms, lowered
 // per request) → DeadlineExceededError if it passes while queued; an aborted request is removed.
 import { EventEmitter } from 'node:events';
-import { CancelledError, DeadlineExceededError, ModelExecutionError, QueueFullError } from '../errors.js';
+import { CancelledError, DeadlineExceededError, InvalidInputError, ModelExecutionError, OutputTooLargeError, QueueFullError } from '../errors.js';
 import type { WireTensor } from '../inference/tensorTypes.js';
 import type { Clock, Timer } from '../time/clock.js';
 import type { CancelSignal } from './cancellation.js';
@@ -33,7 +33,8 @@ import { batchKey, concatFeeds, splitOutputs } from './batchTensors.js';
 export interface BatchRunner {
   /** Instances able to run a batch now (alive). */
   readonly size: number;
-  run(feeds: Record<string, WireTensor>, outputNames: string[]): Promise<Record<string, WireTensor>>;
+  /** `maxOutputElements`: the bound on any one output of the whole batch (0: none). */
+  run(feeds: Record<string, WireTensor>, outputNames: string[], maxOutputElements?: number): Promise<Record<string, WireTensor>>;
 }
 
 export interface BatcherOptions {
@@ -46,6 +47,8 @@ export interface BatcherOptions {
   maxQueueSize: number;
   /** 0: no deadline. */
   defaultTimeoutMs: number;
+  /** Most elements of one output of one request (0: no bound). */
+  maxOutputElements?: number;
 }
 
 export interface BatchRequest {
@@ -297,10 +300,13 @@ export class DynamicBatcher extends EventEmitter<{
     try {
       const feeds = this.opts.maxBatchSize === 0 ? batch[0]!.req.feeds : concatFeeds(batch.map((q) => q.req.feeds), total);
       joined = this.clock.now();
-      outputs = await this.runner.run(feeds, batch[0]!.req.outputNames);
+      // If every request's outputs are within the bound, the batch's are within this one; past
+      // it, at least one request is over, and bisecting finds it.
+      const bound = (this.opts.maxOutputElements ?? 0) * batch.length;
+      outputs = await this.runner.run(feeds, batch[0]!.req.outputNames, bound);
     } catch (err) {
       this.record(event(false, this.clock.now()));
-      if (err instanceof ModelExecutionError && batch.length > 1) {
+      if (isolates(err) && batch.length > 1) {
         // One bad request must not fail the innocent ones: run the halves separately, one after
         // the other, inside this batch's slot (so isolation never exceeds the instance budget).
         const mid = Math.ceil(batch.length / 2);
@@ -323,7 +329,23 @@ export class DynamicBatcher extends EventEmitter<{
       return;
     }
     this.record(event(true, ran, this.clock.now()));
-    batch.forEach((q, i) => q.resolve(parts[i]!));
+    batch.forEach((q, i) => {
+      const over = this.oversized(parts[i]!);
+      if (over) q.reject(over);
+      else q.resolve(parts[i]!);
+    });
+  }
+
+  /** A request's share of a batch can be over the bound even when the batch is within its own. */
+  private oversized(outputs: Record<string, WireTensor>): OutputTooLargeError | undefined {
+    const bound = this.opts.maxOutputElements ?? 0;
+    if (bound === 0) return undefined;
+    for (const [name, t] of Object.entries(outputs)) {
+      if (t.data.length > bound) {
+        return new OutputTooLargeError(`${this.opts.label}: output '${name}' has ${t.data.length} elements [${t.dims.join(', ')}]; at most ${bound} are returned per request`);
+      }
+    }
+    return undefined;
   }
 
   private record(e: BatchEvent): void {
@@ -331,6 +353,11 @@ export class DynamicBatcher extends EventEmitter<{
     if (this.recent.length > RECENT_BATCHES) this.recent.shift();
     this.emit('batch', e);
   }
+}
+
+/** Failures that may belong to one request of a batch: the batch is bisected to find it. */
+function isolates(err: unknown): boolean {
+  return err instanceof ModelExecutionError || err instanceof OutputTooLargeError || err instanceof InvalidInputError;
 }
 
 function effectiveTimeout(defaultMs: number, requestMs: number | undefined): number | undefined {

@@ -53,13 +53,13 @@ export class InstancePool extends EventEmitter<{ exhausted: [reason: string] }> 
     return this.instances.reduce((n, i) => n + i.inFlight, 0);
   }
 
-  run(feeds: Record<string, WireTensor>, outputNames: string[]): Promise<Record<string, WireTensor>> {
+  run(feeds: Record<string, WireTensor>, outputNames: string[], maxOutputElements = 0): Promise<Record<string, WireTensor>> {
     let best: WorkerInstance | undefined;
     for (const instance of this.instances) {
       if (instance.isAlive && (!best || instance.inFlight < best.inFlight)) best = instance;
     }
     if (!best) return Promise.reject(new ModelNotReadyError(`${this.opts.label} has no running inference instance`, 1));
-    return best.run(feeds, outputNames);
+    return best.run(feeds, outputNames, maxOutputElements);
   }
 
   async close(): Promise<void> {

@@ -17,12 +17,28 @@ export function warmUpSizes(maxBatchSize: number): number[] {
   return sizes;
 }
 
-/** Runs each size once per instance; false when the inputs cannot be synthesized (variable or string dims). */
-export async function warmUp(runner: Runner, inputs: TensorMetadata[], outputs: TensorMetadata[], maxBatchSize: number, instances: number): Promise<boolean> {
+export interface WarmUpOptions {
+  maxBatchSize: number;
+  instances: number;
+  /** Sizes whose batch would hold more elements in one input are skipped: no request that large can come. */
+  maxElements: number;
+  /** Hears the feeds of each run that succeeded. */
+  ran?: (feeds: Record<string, WireTensor>) => void;
+}
+
+/**
+ * Runs each size once per instance; false when the inputs cannot be synthesized (variable or
+ * string dims). A run that fails rejects: the caller decides what a failed warm-up means.
+ */
+export async function warmUp(runner: Runner, inputs: TensorMetadata[], outputs: TensorMetadata[], opts: WarmUpOptions): Promise<boolean> {
+  const { maxBatchSize } = opts;
   const rowDims = (t: TensorMetadata) => (maxBatchSize > 0 ? t.shape.slice(1) : t.shape);
   if (inputs.some((t) => t.datatype === 'BYTES' || rowDims(t).some((d) => d < 0))) return false;
+  const rowElements = Math.max(1, ...inputs.map((t) => rowDims(t).reduce((a, b) => a * b, 1)));
+  const sizes = warmUpSizes(maxBatchSize).filter((size) => Math.max(1, size) * rowElements <= opts.maxElements);
+  if (sizes.length === 0) return false;
   const outputNames = outputs.map((o) => o.name);
-  for (const size of warmUpSizes(maxBatchSize)) {
+  for (const size of sizes) {
     const feeds = () =>
       Object.fromEntries(
         inputs.map((t) => {
@@ -31,7 +47,9 @@ export async function warmUp(runner: Runner, inputs: TensorMetadata[], outputs: 
           return [t.name, { type: ortTypeOf(t.datatype), dims, data: codecFor(t.datatype).allocate(count) }];
         }),
       );
-    await Promise.all(Array.from({ length: instances }, () => runner.run(feeds(), outputNames)));
+    const runs = Array.from({ length: opts.instances }, () => feeds());
+    await Promise.all(runs.map((f) => runner.run(f, outputNames)));
+    for (const f of runs) opts.ran?.(f);
   }
   return true;
 }

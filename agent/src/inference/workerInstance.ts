@@ -2,7 +2,7 @@
 // Requests in flight when the worker dies are rejected with WorkerCrashedError, never left hanging.
 import { EventEmitter } from 'node:events';
 import { Worker } from 'node:worker_threads';
-import { ModelExecutionError, WorkerCrashedError } from '../errors.js';
+import { InvalidInputError, ModelExecutionError, OutputTooLargeError, WorkerCrashedError } from '../errors.js';
 import type { WireTensor } from './tensorTypes.js';
 import type { FromWorker, IoMetadata, ToWorker, WorkerInit } from './workerProtocol.js';
 
@@ -17,6 +17,7 @@ interface Pending {
   resolve(outputs: Record<string, WireTensor>): void;
   reject(err: Error): void;
   watchdog?: NodeJS.Timeout;
+  maxOutputElements: number;
 }
 
 export class WorkerInstance extends EventEmitter<{ exit: [unexpected: boolean] }> {
@@ -77,11 +78,12 @@ export class WorkerInstance extends EventEmitter<{ exit: [unexpected: boolean] }
     return this.alive;
   }
 
-  run(feeds: Record<string, WireTensor>, outputNames: string[]): Promise<Record<string, WireTensor>> {
+  /** `maxOutputElements`: an output with more elements fails the run with OutputTooLargeError (0: no bound). */
+  run(feeds: Record<string, WireTensor>, outputNames: string[], maxOutputElements = 0): Promise<Record<string, WireTensor>> {
     if (!this.alive) return Promise.reject(new WorkerCrashedError(`inference instance of ${this.label} is not running`));
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      const pending: Pending = { resolve, reject };
+      const pending: Pending = { resolve, reject, maxOutputElements };
       if (this.runTimeoutMs > 0) {
         // A session.run() that never returns would hold its batch forever: end the worker (the
         // pool replaces it) so that every request waiting on it gets an answer.
@@ -92,7 +94,7 @@ export class WorkerInstance extends EventEmitter<{ exit: [unexpected: boolean] }
         pending.watchdog.unref();
       }
       this.pending.set(id, pending);
-      const message: ToWorker = { type: 'run', id, feeds, outputNames };
+      const message: ToWorker = { type: 'run', id, feeds, outputNames, maxOutputElements };
       // Inputs are built fresh per request, so their buffers can be moved instead of copied.
       const transfer = new Set<ArrayBuffer>();
       for (const t of Object.values(feeds)) {
@@ -114,6 +116,8 @@ export class WorkerInstance extends EventEmitter<{ exit: [unexpected: boolean] }
     this.pending.delete(m.id);
     clearTimeout(p.watchdog);
     if (m.type === 'result') p.resolve(m.outputs);
+    else if (m.reason === 'input') p.reject(new InvalidInputError(`${this.label} refused the input: ${m.message}`));
+    else if (m.reason === 'output_too_large') p.reject(new OutputTooLargeError(`${this.label}: ${m.message}; at most ${p.maxOutputElements} are returned per request`));
     else p.reject(new ModelExecutionError(`${this.label} failed to run: ${m.message}`));
   }
 

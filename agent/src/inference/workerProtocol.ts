@@ -15,10 +15,23 @@ export interface IoMetadata {
   shape: (number | string | undefined)[];
 }
 
-export type ToWorker = { type: 'run'; id: number; feeds: Record<string, WireTensor>; outputNames: string[] };
+export type ToWorker = {
+  type: 'run';
+  id: number;
+  feeds: Record<string, WireTensor>;
+  outputNames: string[];
+  /** An output with more elements is refused in the worker, never sent (0: no bound). */
+  maxOutputElements: number;
+};
+
+/**
+ * Why a run failed: ONNX Runtime refused the inputs before running (`input`), an output was over
+ * the bound (`output_too_large`), or the model failed while running (`model`).
+ */
+export type RunFailure = 'input' | 'output_too_large' | 'model';
 
 export type FromWorker =
   | { type: 'loaded'; provider: string; rejectedProviders: string[]; inputs: IoMetadata[]; outputs: IoMetadata[] }
   | { type: 'load_failed'; message: string }
   | { type: 'result'; id: number; outputs: Record<string, WireTensor> }
-  | { type: 'run_failed'; id: number; message: string };
+  | { type: 'run_failed'; id: number; reason: RunFailure; message: string };

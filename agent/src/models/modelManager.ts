@@ -12,7 +12,7 @@ import type {
   TensorMetadata,
   VersionState,
 } from '../../../common/api.js';
-import { ConflictError, InvalidInputError, ModelLoadError, ModelNotReadyError, NotFoundError } from '../errors.js';
+import { ConflictError, InvalidInputError, ModelLoadError, ModelNotReadyError, NotFoundError, WorkerCrashedError } from '../errors.js';
 import { DynamicBatcher } from '../batching/dynamicBatcher.js';
 import type { FaultInjector } from '../faults/faultInjector.js';
 import { FeatureCache } from '../features/featureCache.js';
@@ -31,6 +31,7 @@ import type { ModelConfig } from '../repository/modelConfig.js';
 import { MODEL_NAME_RULE, VERSION_RULE, isValidModelName, isValidVersion } from '../repository/names.js';
 import { fileFingerprint, modelFingerprint, readModel, scanRepository, type ModelEntry } from '../repository/scanRepository.js';
 import { ServableUsage } from './servableUsage.js';
+import { ProvenShapes } from '../serving/provenShapes.js';
 import type { ModelDefaults } from '../repository/modelDefaults.js';
 
 export interface ServableVersion {
@@ -47,6 +48,8 @@ export interface ServableVersion {
   features?: FeatureCache;
   /** The requests using this version (a retired version closes when they are done). */
   usage: ServableUsage;
+  /** Input shapes that have run on this version (see provenShapes.ts). */
+  shapes: ProvenShapes;
 }
 
 interface VersionRecord {
@@ -91,6 +94,8 @@ export interface ModelManagerOptions {
   logger: Logger;
   faults: FaultInjector;
   clock?: Clock;
+  /** The agent's request bounds: warm-up stays within the largest request, outputs within theirs. */
+  limits?: { maxElementsPerInput: number; maxElementsPerOutput: number };
 }
 
 export interface LoadOptions {
@@ -178,10 +183,13 @@ export class ModelManager extends EventEmitter<{
     };
   }
 
-  /** Whether a model (or version) exists and is ready; throws NotFoundError if it does not exist. */
+  /**
+   * Whether a model (or version) exists and can serve: loaded, with a live inference instance
+   * (none while a crashed one is being replaced). Throws NotFoundError if it does not exist.
+   */
   isReady(name: string, version?: string): boolean {
     const { record } = this.lookup(name, version);
-    return record.state === 'ready';
+    return live(record);
   }
 
   index(): RepositoryIndexEntry[] {
@@ -192,8 +200,8 @@ export class ModelManager extends EventEmitter<{
         continue;
       }
       for (const v of m.versions.values()) {
-        const state = v.state === 'ready' ? 'READY' : v.state === 'loading' ? 'LOADING' : 'UNAVAILABLE';
-        const reason = v.reason ?? (v.state === 'ready' ? m.lastLoadError : m.error);
+        const state = live(v) ? 'READY' : v.state === 'loading' ? 'LOADING' : 'UNAVAILABLE';
+        const reason = v.reason ?? (v.state === 'ready' ? (live(v) ? m.lastLoadError : NO_INSTANCE) : m.error);
         out.push({ name: m.name, version: v.version, state, ...(reason ? { reason } : {}) });
       }
     }
@@ -541,10 +549,22 @@ export class ModelManager extends EventEmitter<{
       throw err;
     }
     const warmed = Date.now();
+    const shapes = new ProvenShapes(config.max_batch_size > 0);
     try {
-      const done = await warmUp(pool, described.inputs, described.outputs, config.max_batch_size, config.instance_count);
+      const done = await warmUp(pool, described.inputs, described.outputs, {
+        maxBatchSize: config.max_batch_size,
+        instances: config.instance_count,
+        maxElements: this.opts.limits?.maxElementsPerInput ?? Number.MAX_SAFE_INTEGER,
+        ran: (feeds) => shapes.add(feeds),
+      });
       if (done) this.opts.logger.debug('model warmed up', { model: label, ms: Date.now() - warmed });
     } catch (err) {
+      if (err instanceof WorkerCrashedError || pool.size < config.instance_count) {
+        // A version whose instance dies on zeros (out of memory at max_batch_size, say) would
+        // report ready with nothing to run on: the load fails instead, and says why.
+        await pool.close();
+        throw new Error(`an inference instance crashed while warming up (${(err as Error).message}); lower max_batch_size or check the model`);
+      }
       // A model that cannot run zeros may still serve real inputs: warn and go on.
       this.opts.logger.warn('model warm-up failed', { model: label, error: (err as Error).message });
     }
@@ -559,10 +579,10 @@ export class ModelManager extends EventEmitter<{
       get size() {
         return pool.size;
       },
-      async run(feeds: Parameters<InstancePool['run']>[0], outputNames: string[]) {
+      async run(feeds: Parameters<InstancePool['run']>[0], outputNames: string[], maxOutputElements?: number) {
         const delay = faults.latencyMs(model.name, v.version);
         if (delay > 0) await new Promise<void>((resolve) => clock.setTimer(delay, resolve));
-        return pool.run(feeds, outputNames);
+        return pool.run(feeds, outputNames, maxOutputElements);
       },
     };
     const batcher = new DynamicBatcher(
@@ -574,6 +594,7 @@ export class ModelManager extends EventEmitter<{
         preferredBatchSizes: batching?.preferred_batch_size ?? [],
         maxQueueSize: batching?.max_queue_size ?? 0,
         defaultTimeoutMs: batching?.default_timeout_ms ?? 0,
+        maxOutputElements: this.opts.limits?.maxElementsPerOutput ?? 0,
       },
       clock,
     );
@@ -592,6 +613,7 @@ export class ModelManager extends EventEmitter<{
       ...described,
       ...(model.features ? { features: model.features } : {}),
       usage: new ServableUsage(),
+      shapes,
     };
     pool.once('exhausted', (reason) => {
       // The version cannot serve any more: say so everywhere (status, index, readiness), if it is
@@ -605,6 +627,12 @@ export class ModelManager extends EventEmitter<{
     this.opts.logger.info('model loaded', { model: label, provider: info.provider, instances: pool.size, ms: Date.now() - started });
     return servable;
   }
+}
+
+const NO_INSTANCE = 'no inference instance is running (a crashed one is being replaced)';
+
+function live(v: VersionRecord): boolean {
+  return v.state === 'ready' && (v.servable?.pool.size ?? 0) > 0;
 }
 
 /** Turns ONNX Runtime's view of the graph into protocol metadata, checking it against the config. */

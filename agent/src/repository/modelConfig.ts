@@ -10,6 +10,9 @@ import { applyModelDefaults, type ModelDefaults } from './modelDefaults.js';
 export const EXECUTION_PROVIDERS = ['cuda', 'tensorrt', 'webgpu', 'cpu'] as const;
 export type ExecutionProvider = (typeof EXECUTION_PROVIDERS)[number];
 
+/** Triton sets no bound; batches past a few thousand rows only cost memory. */
+export const MAX_BATCH_SIZE = 65_536;
+
 const nonNegativeInt = z.int().min(0, 'expected a non-negative integer');
 
 const dynamicBatchingSchema = z
@@ -25,7 +28,8 @@ export const modelConfigSchema = z
   .object({
     name: z.string().optional(),
     platform: z.literal('onnxruntime_onnx', 'expected "onnxruntime_onnx"').default('onnxruntime_onnx'),
-    max_batch_size: nonNegativeInt.default(0),
+    // Bounded: warm-up and batches are sized by it (1e9 took a warm-up to 7.4 GB and crashed it).
+    max_batch_size: nonNegativeInt.max(MAX_BATCH_SIZE, `expected an integer from 0 to ${MAX_BATCH_SIZE}`).default(0),
     instance_count: z.int().min(1, 'expected an integer from 1 to 64').max(64, 'expected an integer from 1 to 64').default(1),
     /** A single run (batch) taking longer ends its worker, which is replaced; 0 = no limit. */
     run_timeout_ms: z.int().min(0, 'expected milliseconds from 0 to 3600000').max(3_600_000, 'expected milliseconds from 0 to 3600000').default(60_000),

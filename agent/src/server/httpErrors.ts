@@ -9,6 +9,7 @@ import {
   InvalidInputError,
   ModelLoadError,
   NotFoundError,
+  OutputTooLargeError,
   PayloadTooLargeError,
   ShuttingDownError,
   UnauthorizedError,
@@ -37,7 +38,7 @@ export function toHttpError(err: unknown): HttpError {
     internal: status === 500,
   });
   if (err instanceof AgentError) {
-    if (err instanceof InvalidInputError || err instanceof ModelLoadError) return plain(400, err.message);
+    if (err instanceof InvalidInputError || err instanceof ModelLoadError || err instanceof OutputTooLargeError) return plain(400, err.message);
     if (err instanceof UnauthorizedError) return plain(401, err.message, { 'WWW-Authenticate': 'Bearer' });
     if (err instanceof ForbiddenError) return plain(403, err.message);
     if (err instanceof NotFoundError || err instanceof EntityNotFoundError) return plain(404, err.message);

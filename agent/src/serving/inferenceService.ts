@@ -89,7 +89,10 @@ export class InferenceService extends EventEmitter<{ inference: [InferenceOutcom
       const modelTime = () => (batchRequest.dispatchedAt === undefined ? 0 : this.now() - batchRequest.dispatchedAt);
       let results;
       try {
-        results = await target.batcher.submit(batchRequest);
+        results = await target.batcher.submit(batchRequest).catch((err: unknown) => {
+          throw blame(err, target, request.feeds);
+        });
+        target.shapes.add(request.feeds);
         if (this.faults.shouldFail(target.model, target.version)) {
           throw new ModelExecutionError(`${target.model}/${target.version} failed to run: injected fault (PUT /api/v1/faults)`);
         }
@@ -146,6 +149,16 @@ export interface InferPayload {
 function outcomeOf(err: unknown): string {
   if (err instanceof DeadlineExceededError && err.setByClient) return 'client_timeout';
   return err instanceof AgentError ? err.kind : 'internal';
+}
+
+/**
+ * A model failure on inputs of a shape that has never run on the version is taken to be the
+ * input's fault (see provenShapes.ts): a 400 that the breaker does not count.
+ */
+function blame(err: unknown, target: ServableVersion, feeds: BatchRequest['feeds']): unknown {
+  if (!(err instanceof ModelExecutionError) || target.shapes.has(feeds)) return err;
+  const shapes = Object.entries(feeds).map(([name, t]) => `${name} [${t.dims.join(', ')}]`).join(', ');
+  return new InvalidInputError(`${err.message} — no input of this shape (${shapes}) has run on ${target.model}/${target.version}, so the input is taken to be at fault`);
 }
 
 /**
