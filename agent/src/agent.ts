@@ -13,6 +13,7 @@ import { SseHub } from './server/sseHub.js';
 import { FaultInjector } from './faults/faultInjector.js';
 import { CanaryController } from './canary/canaryController.js';
 import { CanaryStore } from './canary/canaryStore.js';
+import { PrometheusAllowlist } from './canary/prometheusUrls.js';
 import { systemClock } from './time/clock.js';
 import { GpuSampler } from './telemetry/gpuSampler.js';
 import { InferenceService } from './serving/inferenceService.js';
@@ -48,7 +49,14 @@ export async function startAgent(config: AgentConfig, logger: LevelledLogger, wo
   const workerFile = workers.inference;
   const startedAt = Date.now();
   const faults = new FaultInjector();
-  const models = new ModelManager({ repository: config.models, modelDefaults: config.model_defaults, workerFile, logger, faults });
+  const models = new ModelManager({
+    repository: config.models,
+    modelDefaults: config.model_defaults,
+    workerFile,
+    logger,
+    faults,
+    limits: { maxElementsPerInput: config.max_elements_per_input, maxElementsPerOutput: config.max_elements_per_output },
+  });
   models.scan();
   const store = new CanaryStore(config.state_dir, (message) => logger.warn(message));
   for (const [model, version] of Object.entries(store.defaults)) models.setDefaultVersion(model, version);
@@ -65,7 +73,7 @@ export async function startAgent(config: AgentConfig, logger: LevelledLogger, wo
     metrics.onInference(o);
     statistics.onInference(o);
   });
-  const canaries = new CanaryController(models, store, systemClock, logger);
+  const canaries = new CanaryController(models, store, systemClock, logger, Math.random, () => new Date(), new PrometheusAllowlist(config.prometheus_urls));
   canaries.recover();
   inference.router = (model) => canaries.route(model);
   inference.on('inference', (o) => {

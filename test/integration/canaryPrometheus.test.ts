@@ -1,7 +1,7 @@
 // Canaries read from a real Prometheus scraping two agents (replicas of one service): each
 // replica runs the same canary from PromQL over both replicas' series and reaches the same decision.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -10,6 +10,7 @@ import { digitsRepo } from '../helpers/tempRepo.js';
 import { startAgent, waitFor, type AgentProcess } from '../helpers/agentProcess.js';
 import { exampleRequest, request } from '../helpers/http.js';
 import { PrometheusServer } from '../helpers/prometheusServer.js';
+import { freePort } from '../helpers/processes.js';
 import { requireBinary } from '../helpers/systemBinary.js';
 
 const promBin = requireBinary('prometheus', 'prometheus');
@@ -17,19 +18,28 @@ const skip = 'skip' in promBin ? promBin.skip : false;
 const repo = digitsRepo(undefined, { twinOf1: '3' });
 let agents: AgentProcess[] = [];
 let prometheus: PrometheusServer;
+const configDir = mkdtempSync(join(tmpdir(), 'inferscope-promconf-'));
 
 before(async () => {
   if (skip) return;
+  // Agents read only the Prometheus their config lists, so Prometheus comes first, scraping the
+  // ports the agents will take.
+  const ports = [await freePort(), await freePort()];
+  prometheus = await PrometheusServer.start((promBin as { path: string }).path, ports.map((p) => `127.0.0.1:${p}`));
+  const config = join(configDir, 'agent.json');
+  writeFileSync(config, JSON.stringify({ prometheus_urls: [prometheus.url] }));
   agents = await Promise.all(
-    [0, 1].map(() => startAgent({ args: ['--models', repo, '--enable-faults', '--state-dir', mkdtempSync(join(tmpdir(), 'inferscope-promstate-'))] })),
+    ports.map((port) =>
+      startAgent({ args: ['--models', repo, '--enable-faults', '--port', String(port), '--config', config, '--state-dir', mkdtempSync(join(tmpdir(), 'inferscope-promstate-'))] }),
+    ),
   );
-  prometheus = await PrometheusServer.start((promBin as { path: string }).path, agents.map((a) => `127.0.0.1:${a.port}`));
   await waitFor(async () => (await prometheus.query('up{job="inferscope"} == 1')).length === 2, 20_000, () => prometheus.output);
 });
 after(async () => {
   for (const a of agents) await a.stop();
   await prometheus?.stop();
   rmSync(repo, { recursive: true, force: true });
+  rmSync(configDir, { recursive: true, force: true });
 });
 
 function traffic(clientsPerAgent = 3): { stop(): Promise<void> } {

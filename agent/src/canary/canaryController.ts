@@ -13,7 +13,8 @@ import type { Logger } from '../log/logger.js';
 import type { ModelManager } from '../models/modelManager.js';
 import type { Clock, Timer } from '../time/clock.js';
 import { alphaPerTest, analyzeCheck, decide, type CheckInput } from './canaryAnalysis.js';
-import { collectFromPrometheus, type CollectedSamples } from './prometheusSource.js';
+import { collectFromPrometheus, PrometheusSourceError, type CollectedSamples } from './prometheusSource.js';
+import { PrometheusAllowlist, type PrometheusTarget } from './prometheusUrls.js';
 import { VersionSamples } from './canarySamples.js';
 import type { CanarySpec } from './canarySpec.js';
 import { thresholdsOf } from './canarySpec.js';
@@ -41,6 +42,8 @@ interface Running {
   breakerOpened: boolean;
   /** Wall-clock ms when the current step began (the Prometheus window). */
   stepStartedAt: number;
+  /** The configured Prometheus the canary named, credentials included: kept in memory only. */
+  prometheus?: PrometheusTarget;
   timer?: Timer;
   unsubscribe: () => void;
 }
@@ -56,6 +59,8 @@ export class CanaryController extends EventEmitter<{ canary: [Canary, CanaryChec
     private readonly logger: Logger,
     private readonly random: () => number = Math.random,
     private readonly wallNow: () => Date = () => new Date(),
+    /** The config's `prometheus_urls`; none by default, so Prometheus sources are off. */
+    private readonly prometheusUrls: PrometheusAllowlist = new PrometheusAllowlist([]),
   ) {
     super();
   }
@@ -121,6 +126,8 @@ export class CanaryController extends EventEmitter<{ canary: [Canary, CanaryChec
       throw new InvalidInputError(`baseline must be ${spec.model}'s default version (${status.default_version}); got ${baseline}`);
     }
     if (spec.candidate === baseline) throw new InvalidInputError('candidate and baseline are the same version');
+    // Only a configured server, and the canary keeps its URL without credentials.
+    const prometheus = spec.source.kind === 'prometheus' ? this.prometheusUrls.resolve(spec.source.url) : undefined;
     const candidate = this.models.resolve(spec.model, spec.candidate); // 404 / 503 if not servable
     this.models.resolve(spec.model, baseline);
     const thresholds = thresholdsOf(spec);
@@ -137,7 +144,7 @@ export class CanaryController extends EventEmitter<{ canary: [Canary, CanaryChec
       checks_per_step: spec.checks_per_step,
       thresholds,
       alpha_per_test: alphaPerTest(thresholds, spec.steps.length * spec.checks_per_step),
-      source: spec.source,
+      source: prometheus ? { kind: 'prometheus', url: prometheus.url } : spec.source,
       started_at: this.wallNow().toISOString(),
       ended_at: null,
       checks: [],
@@ -158,6 +165,7 @@ export class CanaryController extends EventEmitter<{ canary: [Canary, CanaryChec
       inconclusive: 0,
       breakerOpened: candidate.breaker.currentState === 'open',
       stepStartedAt: this.wallNow().getTime(),
+      ...(prometheus ? { prometheus } : {}),
       unsubscribe: () => candidate.breaker.off('transition', onTransition),
     };
     this.running.set(spec.model, run);
@@ -196,21 +204,27 @@ export class CanaryController extends EventEmitter<{ canary: [Canary, CanaryChec
   private check(run: Running): void {
     const c = run.canary;
     if (this.closed || this.running.get(c.model) !== run) return;
-    if (c.source.kind === 'in_process') {
+    if (!run.prometheus) {
       this.evaluate(run, { baseline: run.baseline, candidate: run.candidate, baselineTotal: run.baselineTotal, candidateTotal: run.candidateTotal, breakerOpened: false });
       return;
     }
     const now = this.wallNow().getTime();
+    const target = run.prometheus;
     collectFromPrometheus({
-      url: c.source.url,
+      target,
       model: c.model,
       baseline: c.baseline,
       candidate: c.candidate,
       stepSeconds: (now - run.stepStartedAt) / 1000,
       canarySeconds: (now - Date.parse(c.started_at)) / 1000,
+      onUpstreamDetail: (detail) => this.logger.debug('Prometheus query failed', { canary: c.id, prometheus: target.url, upstream: detail }),
     }).then(
       (data) => this.evaluate(run, data),
-      (err: Error) => this.evaluate(run, undefined, err.message),
+      // Reasons are shown and stored: only the source's fixed messages, never another error's text.
+      (err: Error) => {
+        if (!(err instanceof PrometheusSourceError)) this.logger.warn('Prometheus check failed', { canary: c.id, error: err.message });
+        this.evaluate(run, undefined, err instanceof PrometheusSourceError ? err.message : `Prometheus at ${target.url} could not be queried`);
+      },
     );
   }
 

@@ -42,7 +42,8 @@ export const canarySpecSchema = z
     source: z
       .discriminatedUnion('kind', [
         z.object({ kind: z.literal('in_process') }).strict(),
-        z.object({ kind: z.literal('prometheus'), url: z.string().regex(/^https?:\/\//, 'expected an http(s):// URL of the Prometheus server') }).strict(),
+        // Must also name one of the config's `prometheus_urls` (checked when the canary starts).
+        z.object({ kind: z.literal('prometheus'), url: z.string().max(2048).regex(/^https?:\/\//, 'expected an http(s):// URL of the Prometheus server') }).strict(),
       ])
       .default({ kind: 'in_process' }),
   })

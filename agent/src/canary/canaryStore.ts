@@ -3,6 +3,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Canary } from '../../../common/api.js';
+import { withoutCredentials } from './prometheusUrls.js';
 
 interface StateFile {
   canaries: Canary[];
@@ -35,6 +36,16 @@ export class CanaryStore implements CanaryPersistence {
         renameSync(this.file, aside);
         warn(`${this.file} could not be read (${(err as Error).message}); moved it to ${aside} and started with no canary history`);
       }
+      // Agents before the Prometheus allowlist kept a source URL as the client sent it, password and all.
+      const stripped = this.state.canaries.map(stripCredentials);
+      if (stripped.some((c, i) => c !== this.state.canaries[i])) {
+        this.state.canaries = stripped;
+        try {
+          this.flush();
+        } catch (err) {
+          warn(`${this.file} holds credentials in a Prometheus URL and could not be rewritten without them (${(err as Error).message})`);
+        }
+      }
     }
   }
 
@@ -48,6 +59,7 @@ export class CanaryStore implements CanaryPersistence {
 
   /** Saves a canary (inserted or replaced by id) and, for a promotion, the new default. */
   save(canary: Canary, promotedDefault?: { model: string; version: string }): void {
+    canary = stripCredentials(canary); // the controller never puts them in; never store them regardless
     const i = this.state.canaries.findIndex((c) => c.id === canary.id);
     if (i >= 0) this.state.canaries[i] = canary;
     else this.state.canaries.push(canary);
@@ -62,6 +74,13 @@ export class CanaryStore implements CanaryPersistence {
     writeFileSync(tmp, JSON.stringify(this.state, null, 1), { mode: 0o600 });
     renameSync(tmp, this.file);
   }
+}
+
+/** The canary with its Prometheus URL's userinfo removed (the same object when there is none). */
+function stripCredentials(c: Canary): Canary {
+  if (c.source?.kind !== 'prometheus' || typeof c.source.url !== 'string') return c;
+  const url = withoutCredentials(c.source.url);
+  return url === c.source.url ? c : { ...c, source: { kind: 'prometheus', url } };
 }
 
 /** The state file's shape, checked: a file edited by hand or cut short must not stop the agent. */

@@ -8,6 +8,7 @@ import { ConfigError } from '../errors.js';
 import { LOG_LEVELS } from '../log/logger.js';
 import { describeZodIssues } from './zodIssues.js';
 import { modelDefaultsSchema } from '../repository/modelDefaults.js';
+import { canonicalPrometheusUrl, configuredUrlProblem } from '../canary/prometheusUrls.js';
 
 export const agentConfigSchema = z
   .object({
@@ -30,6 +31,8 @@ export const agentConfigSchema = z
     max_inputs: z.int().min(1).max(1024),
     /** Most elements in one input tensor. */
     max_elements_per_input: z.int().min(1).max(1 << 28),
+    /** Most elements in one output tensor of one request (a larger one is refused, 400). */
+    max_elements_per_output: z.int().min(1).max(1 << 28),
     /** Seconds between GPU samples (nvidia-smi); 0 turns GPU sampling off. */
     gpu_sample_interval_s: z.number().min(0).max(3600),
     /** The nvidia-smi to run. */
@@ -38,6 +41,32 @@ export const agentConfigSchema = z
     state_dir: z.string().min(1, 'expected a folder path'),
     /** Host names (besides localhost and the bound address) that clients may use, e.g. a DNS name. */
     allowed_hosts: z.array(z.string().regex(/^[A-Za-z0-9.\-\[\]:]+$/, 'expected host names')),
+    /**
+     * The Prometheus servers canaries may read (base URLs); no other URL is ever fetched. An entry may
+     * carry credentials (http://user:pass@host:9090): sent as Basic auth, never shown or stored.
+     * Messages never echo an entry, since it may hold a password.
+     */
+    prometheus_urls: z
+      .array(
+        z
+          .string()
+          .max(2048)
+          .superRefine((s, ctx) => {
+            const problem = configuredUrlProblem(s);
+            if (problem) ctx.addIssue({ code: 'custom', message: problem });
+          }),
+      )
+      .max(32)
+      .superRefine((list, ctx) => {
+        // Two entries for one server (say, with different credentials) would make the choice arbitrary.
+        const seen = new Set<string>();
+        for (const s of list) {
+          if (configuredUrlProblem(s)) continue;
+          const url = canonicalPrometheusUrl(new URL(s));
+          if (seen.has(url)) ctx.addIssue({ code: 'custom', message: `lists ${url} twice` });
+          seen.add(url);
+        }
+      }),
     /** How long a SIGTERM waits for in-flight requests before closing connections. */
     drain_timeout_s: z.number().min(0).max(3600),
     /** Settings for models whose config.json leaves them out (the extension's batching/cache settings). */
@@ -61,8 +90,10 @@ export function defaultAgentConfig(bundledModels: string): AgentConfig {
     repository_poll_s: 0,
     max_inputs: 64,
     max_elements_per_input: 4 * 1024 * 1024,
+    max_elements_per_output: 4 * 1024 * 1024,
     drain_timeout_s: 30,
     allowed_hosts: [],
+    prometheus_urls: [],
     state_dir: defaultStateDir(),
     gpu_sample_interval_s: 5,
     nvidia_smi: 'nvidia-smi',
