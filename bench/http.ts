@@ -8,12 +8,11 @@
 //     digit as 3,136 raw bytes, binary output).
 // Rounds alternate the targets so that a noisy neighbour hurts them alike; the median round counts.
 // Goals (issue 14): JSON ≥ 0.6 × limit; binary ≥ 1.5 × the agent's JSON; zero errors.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { median, requireWrk, rssMiB, startChild, stop, waitReady, wrk as runWrk, wrkScript, type WrkResult } from './lib/wrk.js';
 
 const { values } = parseArgs({
   options: {
@@ -28,10 +27,8 @@ const { values } = parseArgs({
 const root = resolve(__dirname, '..');
 const work = mkdtempSync(join(tmpdir(), 'inferscope-bench-http-'));
 
-if (spawnSync('wrk', ['--version']).error) {
-  console.error('bench:http needs wrk (Debian: apt-get install wrk)');
-  process.exit(2);
-}
+requireWrk('bench:http');
+const wrk = (url: string, script: string, seconds: number) => runWrk(url, script, seconds, Number(values.connections));
 
 // ---- request bodies and the wrk scripts that send them ----
 const jsonBody = readFileSync(join(root, 'models', 'digits', 'examples', 'digit-7.json'));
@@ -39,78 +36,8 @@ const pixels = (JSON.parse(jsonBody.toString()) as { inputs: { data: number[] }[
 const header = '{"inputs":[{"name":"pixels","shape":[1,784],"datatype":"FP32","parameters":{"binary_data_size":3136}}],"parameters":{"binary_data_output":true}}';
 const binaryBody = Buffer.concat([Buffer.from(header), Buffer.from(Float32Array.from(pixels).buffer)]);
 
-function wrkScript(name: string, body: Buffer, headers: Record<string, string>): string {
-  const bodyFile = join(work, `${name}.body`);
-  writeFileSync(bodyFile, body);
-  const script = join(work, `${name}.lua`);
-  writeFileSync(
-    script,
-    [
-      'wrk.method = "POST"',
-      `local f = io.open(${JSON.stringify(bodyFile)}, "rb"); wrk.body = f:read("*a"); f:close()`,
-      ...Object.entries(headers).map(([k, v]) => `wrk.headers[${JSON.stringify(k)}] = ${JSON.stringify(v)}`),
-    ].join('\n'),
-  );
-  return script;
-}
-const jsonScript = wrkScript('json', jsonBody, { 'Content-Type': 'application/json' });
-const binaryScript = wrkScript('binary', binaryBody, { 'Inference-Header-Content-Length': String(header.length) });
-
-interface WrkResult {
-  rps: number;
-  p50ms: number;
-  p99ms: number;
-  errors: number;
-}
-
-const toMs = (v: string) => {
-  const m = /^([\d.]+)(us|ms|s)$/.exec(v);
-  if (!m) return NaN;
-  return Number(m[1]) * (m[2] === 'us' ? 0.001 : m[2] === 's' ? 1000 : 1);
-};
-
-function wrk(url: string, script: string, seconds: number): WrkResult {
-  const out = spawnSync('wrk', ['-t1', `-c${values.connections}`, `-d${seconds}s`, '--latency', '-s', script, url], { encoding: 'utf8' });
-  if (out.status !== 0) throw new Error(`wrk failed: ${out.stderr}`);
-  const text = out.stdout;
-  const pct = (p: string) => toMs(new RegExp(`^\\s+${p}%\\s+(\\S+)`, 'm').exec(text)?.[1] ?? '');
-  const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(text)?.[1] ?? 0);
-  const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(text);
-  const socketErrors = socket ? socket.slice(1).reduce((n, x) => n + Number(x), 0) : 0;
-  return { rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(text)?.[1] ?? NaN), p50ms: pct('50'), p99ms: pct('99'), errors: non2xx + socketErrors };
-}
-
-async function startChild(args: string[]): Promise<{ proc: ChildProcess; port: number }> {
-  const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, INFERSCOPE_TOKEN: '' } });
-  let out = '';
-  proc.stdout!.setEncoding('utf8');
-  for await (const chunk of proc.stdout!) {
-    out += chunk as string;
-    if (out.includes('\n')) break;
-  }
-  return { proc, port: (JSON.parse(out.split('\n')[0]!) as { port: number }).port };
-}
-
-async function stop(proc: ChildProcess): Promise<void> {
-  proc.kill('SIGTERM');
-  await once(proc, 'exit');
-}
-
-async function waitReady(url: string): Promise<void> {
-  for (let i = 0; i < 400; i++) {
-    if ((await fetch(url).then((r) => r.status).catch(() => 0)) === 200) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`${url} never became ready`);
-}
-
-function rssMiB(pid: number): { rss: number; peak: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
-  return { rss: kb('VmRSS') / 1024, peak: kb('VmHWM') / 1024 };
-}
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const jsonScript = wrkScript(work, 'json', jsonBody, { 'Content-Type': 'application/json' });
+const binaryScript = wrkScript(work, 'binary', binaryBody, { 'Inference-Header-Content-Length': String(header.length) });
 
 async function main(): Promise<void> {
   const seconds = Number(values.seconds);

@@ -170,8 +170,8 @@ export interface AgentStatus {
     model_repository: string;
   };
   models: ModelStatus[];
-  /** Running canaries, and those that ended in the last hour. */
-  canaries: Canary[];
+  /** Running canaries, and at most the 20 most recent that ended in the last hour. */
+  canaries: CanarySummary[];
   gpus: GpuStatus;
   /** Feature caches by model name (models with a feature source). */
   caches: Record<string, CacheStatus>;
@@ -196,7 +196,8 @@ export type AgentEvent =
   | { type: 'breaker'; model: string; version: string; from: BreakerState; to: BreakerState; reason: string; at: number }
   | { type: 'model'; model: string; version?: string; state: VersionState; reason?: string; at: number }
   | { type: 'agent'; state: 'draining'; at: number }
-  | { type: 'canary'; canary: Canary; check?: CanaryCheck; at: number };
+  /** A check or a decision: the canary without checks, and the new check if there is one. */
+  | { type: 'canary'; canary: CanaryHead; check?: CanaryCheck; at: number };
 
 export type BreakerAction = 'reset' | 'open';
 
@@ -270,6 +271,20 @@ export interface Canary {
   checks: CanaryCheck[];
   decision: 'promote' | 'rollback' | 'abort' | null;
   reason: string | null;
+}
+
+/** A canary without its checks, so its size does not grow with them (events, GET /api/v1/canaries). */
+export interface CanaryHead extends Omit<Canary, 'checks'> {
+  check_count: number;
+}
+
+/** A canary in /api/v1/status: its head and its last checks. */
+export interface CanarySummary extends CanaryHead {
+  /**
+   * Oldest first, at most the last 12 (what the panel shows), for a running canary and for each
+   * model's latest one; empty for older ones. GET /api/v1/canaries/{id} has every check.
+   */
+  recent_checks: CanaryCheck[];
 }
 
 export interface GpuStatus {

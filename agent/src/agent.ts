@@ -8,11 +8,13 @@ import type { LevelledLogger } from './log/logger.js';
 import { ModelManager } from './models/modelManager.js';
 import { RepositoryPoller } from './models/repositoryPoller.js';
 import { createFrontDoor } from './server/app.js';
+import { guardConnections, openFileLimit, RESERVED_FILES } from './server/connectionGuard.js';
 import { DrainState } from './server/drainState.js';
 import { SseHub } from './server/sseHub.js';
 import { FaultInjector } from './faults/faultInjector.js';
 import { CanaryController } from './canary/canaryController.js';
 import { CanaryStore } from './canary/canaryStore.js';
+import { headOf, statusCanaries } from './canary/canarySummaries.js';
 import { PrometheusAllowlist } from './canary/prometheusUrls.js';
 import { systemClock } from './time/clock.js';
 import { GpuSampler } from './telemetry/gpuSampler.js';
@@ -100,7 +102,8 @@ export async function startAgent(config: AgentConfig, logger: LevelledLogger, wo
   models.on('features', (model, cache) => metrics.observeFeatureCache(model, cache));
   canaries.on('canary', (c, check) => {
     metrics.onCanary(c, check);
-    events.publish({ type: 'canary', canary: c, ...(check ? { check } : {}), at: Date.now() });
+    // The new check only: an event's size must not grow with the canary's checks.
+    events.publish({ type: 'canary', canary: headOf(c), ...(check ? { check } : {}), at: Date.now() });
   });
   models.on('model', (e) => {
     if (e.version) metrics.onModelState(e.model, e.version, e.state);
@@ -119,7 +122,7 @@ export async function startAgent(config: AgentConfig, logger: LevelledLogger, wo
       model_repository: config.models,
     },
     models: models.status(),
-    canaries: canaries.list().filter((c) => c.state === 'running' || Date.now() - Date.parse(c.ended_at ?? '') < 3_600_000),
+    canaries: statusCanaries(canaries.list(), Date.now()),
     gpus: gpu.status,
     caches: Object.fromEntries([...models.featureCaches()].map(([name, c]) => [name, c.stats()])),
   });
@@ -144,15 +147,19 @@ export async function startAgent(config: AgentConfig, logger: LevelledLogger, wo
     status,
   });
   // Slow or stalled clients must not hold connections (and a drain) open forever: headers within
-  // 20 s, the whole request (its body) within request_timeout_s (30 s), checked every second, and
-  // no more connections than the process can hold files for (beyond it a new connection is closed
-  // at once instead of starving the rest).
+  // 10 s, the whole request (its body) within request_timeout_s (30 s), checked every second, and
+  // no more connections than the process can hold files for (see connectionGuard.ts).
   const requestTimeoutMs = config.request_timeout_s * 1000;
   const server = createServer({ connectionsCheckingInterval: Math.min(1000, requestTimeoutMs) }, frontDoor);
-  server.headersTimeout = Math.min(20_000, requestTimeoutMs);
+  server.headersTimeout = Math.min(10_000, requestTimeoutMs);
   server.requestTimeout = requestTimeoutMs;
   server.keepAliveTimeout = 5_000;
-  server.maxConnections = config.max_connections;
+  const fileLimit = openFileLimit();
+  const maxConnections = fileLimit === undefined ? config.max_connections : Math.max(1, Math.min(config.max_connections, fileLimit - RESERVED_FILES));
+  if (maxConnections < config.max_connections) {
+    logger.warn('max_connections lowered to fit the open-file limit', { max_connections: maxConnections, configured: config.max_connections, open_file_limit: fileLimit, raise_with: 'ulimit -n' });
+  }
+  guardConnections(server, maxConnections);
   await listen(server, config.host, config.port);
   const port = (server.address() as AddressInfo).port;
   address = `${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
@@ -199,10 +206,13 @@ export async function startAgent(config: AgentConfig, logger: LevelledLogger, wo
       const loadWait = await Promise.race([loaded.then(() => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), Math.max(0, deadline - Date.now())).unref())]);
       if (!loadWait) {
         logger.warn('models still loading at shutdown; not waiting for them');
+        canaries.close();
+        await store.close(); // what was saved since the last write
         return { drained: inFlight - drain.inFlight, timedOut: true };
       }
       poller?.stop();
       canaries.close();
+      await store.close();
       gpu.stop();
       await Promise.all([models.close(), parser.close()]);
       logger.info(timedOut ? 'drain timed out; connections closed' : 'drained', { requests: inFlight - (timedOut ? drain.inFlight : 0) });

@@ -91,6 +91,11 @@ export class BodiesBusyError extends UnavailableError {
   readonly kind = 'bodies_busy';
 }
 
+/** A body that stopped arriving was ended to make room for other requests' bodies (408). */
+export class BodyStalledError extends AgentError {
+  readonly kind = 'body_stalled';
+}
+
 /** Content-Type the route does not take (415). */
 export class UnsupportedMediaTypeError extends AgentError {
   readonly kind = 'unsupported_media_type';

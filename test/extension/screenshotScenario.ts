@@ -43,11 +43,11 @@ export async function run(): Promise<void> {
     'canary checks in the panel',
     () => {
       const c = api.services.live.latest?.canaries[0];
-      return c !== undefined && (c.checks.length >= 3 || c.state !== 'running');
+      return c !== undefined && (c.check_count >= 3 || c.state !== 'running');
     },
     60_000,
   ).catch(async (err: Error) => {
-    console.error(`scenario: ${err.message}; canaries: ${JSON.stringify(api.services.live.latest?.canaries.map((c) => [c.state, c.checks.length, c.reason]))}; evaluate → ${JSON.stringify(await Promise.race([canary, new Promise((r) => setTimeout(() => r('pending'), 100))]))}`);
+    console.error(`scenario: ${err.message}; canaries: ${JSON.stringify(api.services.live.latest?.canaries.map((c) => [c.state, c.check_count, c.reason]))}; evaluate → ${JSON.stringify(await Promise.race([canary, new Promise((r) => setTimeout(() => r('pending'), 100))]))}`);
     throw err;
   });
   await new Promise((r) => setTimeout(r, 1200));

@@ -2,7 +2,7 @@
 // latency is rolled back, abort returns traffic at once, an identical candidate is promoted, the
 // promotion survives a restart, and an agent killed mid-canary rolls it back when it comes back.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -128,6 +128,8 @@ test('an agent killed mid-canary rolls the canary back when it comes back', asyn
   const started = await startCanary({ candidate: '1', interval_s: 60 });
   assert.equal(started.status, 201);
   assert.equal(started.body.baseline, '3');
+  // The state file follows within about a second (written off the request path): kill after that.
+  await waitFor(() => readFileSync(join(state, 'canaries.json'), 'utf8').includes(started.body.id), 5000);
   await agent.stop('SIGKILL');
   agent = await startAgent({ args });
   const c = await canary(started.body.id);

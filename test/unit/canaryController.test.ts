@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, test } from 'node:test';
 import type { Canary, CanaryCheck } from '../../common/api.js';
 import { DEFAULT_THRESHOLDS, analyzeCheck, decide } from '../../agent/src/canary/canaryAnalysis.js';
 import { CanaryController } from '../../agent/src/canary/canaryController.js';
 import { VersionSamples } from '../../agent/src/canary/canarySamples.js';
 import { canarySpecSchema } from '../../agent/src/canary/canarySpec.js';
+import { statusCanaries } from '../../agent/src/canary/canarySummaries.js';
 import { CanaryStore } from '../../agent/src/canary/canaryStore.js';
 import { ConflictError } from '../../agent/src/errors.js';
 import { silentLogger } from '../../agent/src/log/logger.js';
@@ -122,13 +123,14 @@ function fakeModels() {
   return { models, breakers, get defaultVersion() { return defaultVersion; } };
 }
 
-function controllerSetup() {
-  const dir = mkdtempSync(join(tmpdir(), 'inferscope-canary-'));
+function controllerSetup(stateDir?: string) {
+  const dir = stateDir ?? mkdtempSync(join(tmpdir(), 'inferscope-canary-'));
   dirs.push(dir);
   const clock = new FakeClock();
   const rnd = seededRandom(7);
   const fm = fakeModels();
-  const store = new CanaryStore(dir);
+  const warnings: string[] = [];
+  const store = new CanaryStore(dir, (m) => warnings.push(m), { clock });
   const controller = new CanaryController(fm.models, store, clock, silentLogger, rnd);
   const events: [Canary, CanaryCheck | undefined][] = [];
   controller.on('canary', (c, k) => events.push([structuredClone(c), k]));
@@ -140,7 +142,7 @@ function controllerSetup() {
       controller.record({ model: 'm', version, ok, latencyMs: 5 + rnd() * 5, classes: [Math.floor(rnd() * 4)], confidences: [0.8 + rnd() * 0.2] });
     }
   };
-  return { dir, clock, fm, store, controller, events, serve };
+  return { dir, clock, fm, store, controller, events, serve, warnings };
 }
 
 const spec = (extra: object = {}) => canarySpecSchema.parse({ model: 'm', candidate: '2', steps: [20, 50, 100], interval_s: 10, checks_per_step: 2, thresholds: { min_samples: 30 }, ...extra });
@@ -200,8 +202,8 @@ test('controller: no traffic → inconclusive checks, then rollback saying so', 
   assert.match(done.reason!, /not enough traffic to judge the candidate after 3 inconclusive checks/);
 });
 
-test('controller: abort sends all traffic to the baseline at once; restart recovery rolls back a running canary', () => {
-  const { controller, dir, clock, fm } = controllerSetup();
+test('controller: abort sends all traffic to the baseline at once; restart recovery rolls back a running canary', async () => {
+  const { controller, dir, clock, fm, store } = controllerSetup();
   const c = controller.start(spec());
   assert.ok(controller.route('m'));
   const aborted = controller.abort(c.id);
@@ -210,6 +212,7 @@ test('controller: abort sends all traffic to the baseline at once; restart recov
   assert.throws(() => controller.abort(c.id), /is not running \(it is aborted\)/);
 
   const second = controller.start(spec());
+  await store.flush(); // what a running agent writes within a second
   // A new agent process over the same state folder:
   const after = new CanaryController(fm.models, new CanaryStore(dir), clock, silentLogger);
   after.recover();
@@ -218,6 +221,117 @@ test('controller: abort sends all traffic to the baseline at once; restart recov
   assert.match(recovered.reason!, /the agent restarted during the canary/);
   assert.equal(after.route('m'), undefined);
   controller.close();
+});
+
+test('controller: a promotion that cannot be persisted does not take effect; the canary is rolled back', async () => {
+  // A state folder that cannot be created: a file stands where its parent should be.
+  const blocker = join(mkdtempSync(join(tmpdir(), 'inferscope-canary-')), 'a-file');
+  dirs.push(dirname(blocker));
+  writeFileSync(blocker, '');
+  const { clock, controller, serve, fm, store, warnings } = controllerSetup(join(blocker, 'state'));
+  const c = controller.start(spec());
+  for (let i = 0; i < 6; i++) {
+    serve(400);
+    clock.advance(10_000);
+  }
+  const done = controller.get(c.id);
+  // The checks went on although history could not be written; only the promotion had to be.
+  assert.deepEqual(done.checks.map((k) => k.decision), ['continue', 'next_step', 'continue', 'next_step', 'continue', 'promote']);
+  assert.equal(done.state, 'rolled_back');
+  assert.match(done.reason!, /^the canary could not continue: .*ENOTDIR/);
+  assert.equal(fm.defaultVersion, '1');
+  assert.equal(controller.route('m'), undefined);
+  assert.equal(store.defaults.m, undefined, 'no later write persists the promotion either');
+  await store.flush();
+  assert.equal(warnings.length, 1, warnings.join('\n'));
+  assert.match(warnings[0]!, /canaries\.json could not be written \(.*ENOTDIR.*\); canary history may be lost at restart/);
+});
+
+/** A canary as the store sees it (only what the store and the summaries read). */
+const stored = (id: string, state: Canary['state'] = 'running', extra: Partial<Canary> = {}) =>
+  ({ id, model: 'm', state, ended_at: state === 'running' ? null : '2026-01-01T00:00:00.000Z', checks: [], ...extra }) as unknown as Canary;
+
+function storeSetup(keep?: number) {
+  const dir = mkdtempSync(join(tmpdir(), 'inferscope-canary-store-'));
+  dirs.push(dir);
+  const clock = new FakeClock();
+  const store = new CanaryStore(dir, undefined, { clock, ...(keep ? { keep } : {}) });
+  const file = join(dir, 'canaries.json');
+  const onDisk = () => (existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { canaries: Canary[] }).canaries.map((c) => `${c.id}:${c.state}`) : []);
+  return { dir, clock, store, file, onDisk };
+}
+
+test('store: a save returns before any write; saves coalesce into one write at most every second', async () => {
+  const { dir, clock, store, file, onDisk } = storeSetup();
+  store.save(stored('a'));
+  store.save(stored('b'));
+  assert.deepEqual(onDisk(), [], "nothing is written on the caller's path");
+  clock.advance(0); // the first write goes at once (off the caller's path)
+  await store.settled();
+  assert.deepEqual(onDisk(), ['a:running', 'b:running']);
+  store.save(stored('a', 'aborted'));
+  store.save(stored('c'));
+  clock.advance(999);
+  await store.settled();
+  assert.deepEqual(onDisk(), ['a:running', 'b:running'], 'not written again within a second');
+  clock.advance(1);
+  await store.settled();
+  assert.deepEqual(onDisk(), ['a:aborted', 'b:running', 'c:running'], 'both saves in one write');
+  assert.equal(clock.pendingTimers, 0, 'nothing more to write');
+  assert.deepEqual(readdirSync(dir), ['canaries.json'], 'no temporary file left behind');
+  assert.equal(statSync(file).mode & 0o777, 0o600);
+  assert.equal(statSync(dir).mode & 0o777, 0o700);
+});
+
+test('store: close writes what is pending; a save after it is written at once; a promotion never waits', async () => {
+  const { clock, store, onDisk, dir } = storeSetup();
+  store.save(stored('a'));
+  store.save(stored('b', 'aborted'));
+  await store.close();
+  assert.deepEqual(onDisk(), ['a:running', 'b:aborted']);
+  store.save(stored('a', 'rolled_back'));
+  assert.deepEqual(onDisk(), ['a:rolled_back', 'b:aborted']);
+
+  const other = new CanaryStore(join(dir, 'other'), undefined, { clock });
+  other.save(stored('p'));
+  other.save(stored('p', 'promoted'), { model: 'm', version: '2' });
+  assert.deepEqual(new CanaryStore(join(dir, 'other')).defaults, { m: '2' }, 'on disk before save() returned');
+  assert.deepEqual(new CanaryStore(join(dir, 'other')).canaries.map((c) => c.state), ['promoted']);
+  assert.equal(clock.pendingTimers, 0, 'the promotion carried the pending write');
+});
+
+test('store: at most `keep` canaries, the oldest ended ones dropped first, running ones always kept', async () => {
+  const { store, dir, onDisk } = storeSetup(3);
+  store.save(stored('r'));
+  for (let i = 0; i < 6; i++) store.save(stored(`e${i}`, 'aborted'));
+  assert.deepEqual(store.canaries.map((c) => c.id), ['r', 'e4', 'e5']);
+  await store.flush();
+  assert.deepEqual(onDisk(), ['r:running', 'e4:aborted', 'e5:aborted']);
+  for (let i = 0; i < 4; i++) store.save(stored(`r${i}`));
+  assert.deepEqual(store.canaries.map((c) => c.id), ['r', 'r0', 'r1', 'r2', 'r3']);
+  // A longer history written by an older agent is cut when read.
+  writeFileSync(join(dir, 'canaries.json'), JSON.stringify({ canaries: Array.from({ length: 10 }, (_, i) => stored(`old${i}`, 'promoted')), defaults: {} }));
+  assert.deepEqual(new CanaryStore(dir, undefined, { keep: 3 }).canaries.map((c) => c.id), ['old7', 'old8', 'old9']);
+});
+
+test("status summaries: running canaries and the 20 that ended last, with at most 12 checks, only for each model's latest", () => {
+  const now = Date.parse('2026-01-01T02:00:00Z');
+  const checks = (n: number) => Array.from({ length: n }, (_, i) => ({ at: new Date(now - 1000 * (n - i)).toISOString(), step: 0, weight: 10, samples: { baseline: i, candidate: i }, decision: 'continue', metrics: [] })) as CanaryCheck[];
+  const ended = (id: string, model: string, minutesAgo: number, n = 15) => stored(id, 'aborted', { model, ended_at: new Date(now - minutesAgo * 60_000).toISOString(), checks: checks(n) });
+  const all = [
+    ended('b-old', 'b', 120),
+    ...Array.from({ length: 30 }, (_, i) => ended(`a${i}`, 'a', 30 - i)),
+    ended('b-new', 'b', 0.5, 3),
+    stored('c-run', 'running', { model: 'c', checks: checks(40) }),
+  ];
+  const status = statusCanaries(all, now);
+  assert.deepEqual(status.map((c) => c.id), [...Array.from({ length: 19 }, (_, i) => `a${i + 11}`), 'b-new', 'c-run']);
+  const byId = new Map(status.map((c) => [c.id, c]));
+  for (const c of status) assert.ok(!('checks' in c), `${c.id} carries no full list of checks`);
+  assert.deepEqual([byId.get('c-run')!.check_count, byId.get('c-run')!.recent_checks.map((k) => k.samples.baseline)], [40, [28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39]]);
+  assert.deepEqual([byId.get('a29')!.check_count, byId.get('a29')!.recent_checks.length], [15, 12]);
+  assert.deepEqual([byId.get('b-new')!.check_count, byId.get('b-new')!.recent_checks.length], [3, 3]);
+  assert.deepEqual([byId.get('a11')!.check_count, byId.get('a11')!.recent_checks.length], [15, 0], 'older ones: the count only');
 });
 
 test('spec validation: steps increasing, in (0,100]; in-process or Prometheus source', () => {

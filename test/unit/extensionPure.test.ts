@@ -3,7 +3,7 @@
 // the agent command line.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { AgentStatus, Canary } from '../../common/api.js';
+import type { AgentStatus, Canary, CanarySummary } from '../../common/api.js';
 import { SseParser, type SseEvent } from '../../common/sseParser.js';
 import { agentCommandLine } from '../../extension/src/agent/agentCommandLine.js';
 import { CrashBudget, restartDelayMs } from '../../extension/src/agent/crashBudget.js';
@@ -30,7 +30,7 @@ test('SseParser handles chunks split anywhere, CRLF, comments, multi-line data a
   }
 });
 
-function status(breaker: 'closed' | 'open', canaries: Canary[] = []): AgentStatus {
+function status(breaker: 'closed' | 'open', canaries: CanarySummary[] = []): AgentStatus {
   const b = { state: breaker, forced: breaker === 'open', consecutive_failures: 0, window: { calls: 4, failures: 1, slow: 0, failure_rate: 0.25, slow_rate: 0 }, trips: breaker === 'open' ? 1 : 0, opened_at: breaker === 'open' ? 1_700_000_000_000 : null, next_trial_at: null, last_reason: breaker === 'open' ? 'opened by hand' : null, totals: { successes: 10, failures: 2, slow: 0, rejected: 3 } };
   const batching = { max_batch_size: 64, queue_depth: 0, in_flight_batches: 0, recent_batch_sizes: [] };
   return {
@@ -89,7 +89,7 @@ test('Models rows: state, breaker icon and menu context, traffic weight (canary 
   assert.equal(v2!.description, 'ready · 0% · cuda');
   assert.equal(v3!.icon.id, 'error');
   assert.equal(v3!.contextValue, 'version:breaker-none');
-  const canary = { model: 'digits', baseline: '1', candidate: '2', state: 'running', weight: 25 } as Canary;
+  const canary = { model: 'digits', baseline: '1', candidate: '2', state: 'running', weight: 25 } as CanarySummary;
   const weights = trafficWeights(status('closed').models[0]!, [canary]);
   assert.deepEqual([...weights], [['1', 75], ['2', 25], ['3', 0]]);
   assert.match(modelRows(status('closed', [canary]))[0]!.description, /canary 1→2 at 25%/);

@@ -234,7 +234,7 @@ export class CanaryController extends EventEmitter<{ canary: [Canary, CanaryChec
     try {
       this.evaluateChecked(run, data, sourceError);
     } catch (err) {
-      // E.g. the state folder cannot be written. Never leave traffic split with nobody watching.
+      // E.g. a promotion that cannot be persisted (the store throws). Never leave traffic split with nobody watching.
       this.logger.error('canary check failed; rolling back', { canary: c.id, error: (err as Error).message });
       run.timer?.cancel();
       run.unsubscribe();
@@ -244,6 +244,11 @@ export class CanaryController extends EventEmitter<{ canary: [Canary, CanaryChec
       c.decision = 'rollback';
       c.reason = `the canary could not continue: ${(err as Error).message}`;
       c.ended_at = this.wallNow().toISOString();
+      try {
+        this.store.save(c); // history only: written later, and not what failed (a promotion throws at once)
+      } catch {
+        // logged above
+      }
       this.emit('canary', c, undefined);
     }
   }

@@ -5,26 +5,89 @@
 // been chosen and its guards have passed.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { gunzip, inflate, type InputType } from 'node:zlib';
-import { BodiesBusyError, InvalidInputError, PayloadTooLargeError, UnsupportedMediaTypeError } from '../errors.js';
+import { BodiesBusyError, BodyStalledError, InvalidInputError, PayloadTooLargeError, UnsupportedMediaTypeError } from '../errors.js';
 
-/** The bytes of request bodies being received (and held) at once, by all requests. */
+/** One body being received: its reserved bytes, when a byte last came, and how to end it. */
+export interface BodyHold {
+  bytes: number;
+  lastProgress: number;
+  /** Ends the read at once (the budget gets its bytes back before this returns). */
+  evict(): void;
+}
+
+/** Bodies up to this size (a few rows of a request) may use the part of the budget kept for them. */
+export const SMALL_BODY = 64 * 1024;
+
+/** A body that has sent nothing for this long may be ended to make room for others. */
+export const STALL_MS = 2_000;
+
+/**
+ * The bytes of request bodies being received (and held) at once, by all requests. When a new body
+ * does not fit, bodies that have stalled (no byte for STALL_MS) are ended to make room, oldest
+ * stall first: otherwise a few clients that send all but the last byte of a large body would hold
+ * the whole budget for request_timeout_s, and every other client would get 503.
+ */
 export class BodyBudget {
   private used = 0;
+  private readonly holds = new Set<BodyHold>();
 
-  constructor(readonly maxBytes: number) {}
+  constructor(
+    readonly maxBytes: number,
+    private readonly now: () => number = () => performance.now(),
+  ) {}
 
   get inUse(): number {
     return this.used;
   }
 
-  tryReserve(n: number): boolean {
-    if (this.used + n > this.maxBytes) return false;
+  /** Bodies ended for room, since start. */
+  evictions = 0;
+
+  /** Starts holding bytes for a body (none yet). */
+  hold(evict: () => void): BodyHold {
+    const hold: BodyHold = { bytes: 0, lastProgress: this.now(), evict };
+    this.holds.add(hold);
+    return hold;
+  }
+
+  /**
+   * Reserves `n` more bytes for `hold` (and records progress); false if they do not fit. Large
+   * bodies share all but the last eighth of the budget: that part stays for bodies of a request's
+   * usual size (up to SMALL_BODY), so that large bodies, stalled or not, never turn every ordinary
+   * request away.
+   */
+  tryReserve(hold: BodyHold, n: number): boolean {
+    hold.lastProgress = this.now();
+    const cap = hold.bytes + n > SMALL_BODY ? this.maxBytes - Math.floor(this.maxBytes / 8) : this.maxBytes;
+    if (this.used + n > cap) this.makeRoom(this.used + n - cap, hold);
+    if (this.used + n > cap) return false;
     this.used += n;
+    hold.bytes += n;
     return true;
   }
 
-  release(n: number): void {
-    this.used -= n;
+  progress(hold: BodyHold): void {
+    hold.lastProgress = this.now();
+  }
+
+  /** Gives a body's bytes back (once; later calls do nothing). */
+  release(hold: BodyHold): void {
+    if (!this.holds.delete(hold)) return;
+    this.used -= hold.bytes;
+    hold.bytes = 0;
+  }
+
+  private makeRoom(needed: number, asking: BodyHold): void {
+    const now = this.now();
+    const stalled = [...this.holds].filter((h) => h !== asking && h.bytes > 0 && now - h.lastProgress >= STALL_MS).sort((a, b) => a.lastProgress - b.lastProgress);
+    let freed = 0;
+    for (const h of stalled) {
+      if (freed >= needed) break;
+      freed += h.bytes;
+      this.evictions++;
+      h.evict();
+      this.release(h);
+    }
   }
 }
 
@@ -62,12 +125,13 @@ export async function readBody(req: IncomingMessage, res: ServerResponse, limits
   if (length !== undefined && length > limitBytes) throw tooLarge(limitBytes);
   if (!declaresBody(req)) return EMPTY;
 
-  let reserved = 0;
+  let stall: (() => void) | undefined;
+  const hold = budget.hold(() => stall?.());
   const reserve = (n: number) => {
-    if (!budget.tryReserve(n)) {
+    if (!budget.tryReserve(hold, n)) {
+      budget.release(hold);
       throw new BodiesBusyError(`the agent is receiving ${budget.maxBytes} bytes of request bodies already; retry shortly`, 1);
     }
-    reserved += n;
   };
   if (length !== undefined) reserve(length);
 
@@ -75,6 +139,7 @@ export async function readBody(req: IncomingMessage, res: ServerResponse, limits
     const chunks: Buffer[] = [];
     let received = 0;
     let settled = false;
+    stall = () => fail(new BodyStalledError(`the body stalled (no byte for ${STALL_MS / 1000} s) while other requests waited for room; send it without pauses`));
     const fail = (err: Error) => {
       if (settled) return;
       settled = true;
@@ -87,6 +152,7 @@ export async function readBody(req: IncomingMessage, res: ServerResponse, limits
     const onData = (chunk: Buffer) => {
       received += chunk.length;
       if (received > limitBytes) return fail(tooLarge(limitBytes));
+      budget.progress(hold);
       if (length === undefined) {
         try {
           reserve(chunk.length);
@@ -111,7 +177,7 @@ export async function readBody(req: IncomingMessage, res: ServerResponse, limits
   try {
     raw = await reading;
   } finally {
-    budget.release(reserved);
+    budget.release(hold);
   }
   if (encoding === 'identity') return raw;
   return inflateWithin(raw, encoding === 'deflate' ? inflate : gunzip, limitBytes, encoding);

@@ -1,6 +1,7 @@
 // The one place where errors become HTTP answers: status, Retry-After, and {"error": message}.
 import {
   AgentError,
+  BodyStalledError,
   CancelledError,
   ConflictError,
   DeadlineExceededError,
@@ -44,6 +45,7 @@ export function toHttpError(err: unknown): HttpError {
     if (err instanceof NotFoundError || err instanceof EntityNotFoundError) return plain(404, err.message);
     if (err instanceof UnsupportedMediaTypeError) return plain(415, err.message);
     if (err instanceof PayloadTooLargeError) return plain(413, err.message);
+    if (err instanceof BodyStalledError) return plain(408, err.message);
     if (err instanceof ConflictError) return plain(409, err.message);
     if (err instanceof ShuttingDownError) return plain(503, err.message, { 'Retry-After': String(err.retryAfterS), Connection: 'close' });
     if (err instanceof UnavailableError) return plain(503, err.message, { 'Retry-After': String(err.retryAfterS) });

@@ -4,7 +4,7 @@ import type { Canary, CanaryCheck, CanaryMetricResult } from '../../../common/ap
 
 const VERDICT: Record<CanaryMetricResult['verdict'], string> = { pass: '✅ pass', fail: '❌ fail', inconclusive: '⚪ inconclusive' };
 
-export function decisionText(c: Canary): string {
+export function decisionText(c: Omit<Canary, 'checks'>): string {
   switch (c.state) {
     case 'promoted':
       return `promoted version ${c.candidate}`;

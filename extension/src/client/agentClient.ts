@@ -4,6 +4,7 @@ import type {
   BreakerAction,
   BreakerStatus,
   Canary,
+  CanaryHead,
   CanaryRequest,
   InferRequest,
   InferResponse,
@@ -44,7 +45,8 @@ export class AgentClient {
     return this.json('GET', `/api/v1/canaries/${enc(id)}`, undefined, signal);
   }
 
-  canaries(): Promise<Canary[]> {
+  /** Every canary the agent keeps, without checks (canary(id) has them). */
+  canaries(): Promise<CanaryHead[]> {
     return this.json('GET', '/api/v1/canaries');
   }
 

@@ -1,6 +1,6 @@
 // What the Models tree shows for a status snapshot: one row per model, one per version with its
 // state, breaker, traffic weight and execution provider. Pure (no `vscode`).
-import type { AgentStatus, BreakerStatus, Canary, ModelStatus, VersionStatus } from '../../../common/api.js';
+import type { AgentStatus, BreakerStatus, CanaryHead, ModelStatus, VersionStatus } from '../../../common/api.js';
 
 export interface ModelRow {
   kind: 'model';
@@ -28,7 +28,7 @@ export interface VersionRow {
 }
 
 /** Share (%) of the model's unversioned traffic each version gets: the canary split, else the default. */
-export function trafficWeights(model: ModelStatus, canaries: Canary[]): Map<string, number> {
+export function trafficWeights(model: ModelStatus, canaries: CanaryHead[]): Map<string, number> {
   const weights = new Map<string, number>(model.versions.map((v) => [v.version, v.is_default ? 100 : 0]));
   const canary = canaries.find((c) => c.model === model.name && c.state === 'running');
   if (canary) {

@@ -1,6 +1,6 @@
 // Canary: while one runs, the two versions, the weight step, a timeline of checks with each
 // metric's verdict and reason, and Abort; afterwards the decision with Show Report.
-import type { Canary } from '../../../common/api.js';
+import type { CanarySummary } from '../../../common/api.js';
 import { fill, h } from '../dom.js';
 import type { PanelContext, Section } from '../panelContext.js';
 import { button } from './controls.js';
@@ -20,7 +20,7 @@ export function canarySection(): Section {
     },
     update(ctx) {
       const c = current(ctx);
-      const key = c ? `${c.id}:${c.state}:${c.checks.length}:${c.weight}` : 'none';
+      const key = c ? `${c.id}:${c.state}:${c.check_count}:${c.weight}` : 'none';
       if (key === shown) return;
       shown = key;
       if (!c) {
@@ -40,7 +40,7 @@ export function canarySection(): Section {
         h(
           'ol',
           { class: 'timeline', 'aria-label': 'Checks' },
-          ...c.checks
+          ...(c.recent_checks ?? []) // none from an agent older than the summaries
             .slice(-12)
             .reverse()
             .map((check) =>
@@ -63,12 +63,12 @@ export function canarySection(): Section {
   };
 }
 
-function current(ctx: PanelContext): Canary | undefined {
+function current(ctx: PanelContext): CanarySummary | undefined {
   const all = ctx.state.status?.canaries ?? [];
   return all.find((c) => c.state === 'running') ?? [...all].sort((a, b) => (a.started_at < b.started_at ? 1 : -1))[0];
 }
 
-function decision(c: Canary): string {
+function decision(c: CanarySummary): string {
   const what = c.state === 'promoted' ? `promoted version ${c.candidate}` : c.state === 'rolled_back' ? `rolled back to version ${c.baseline}` : 'aborted';
   return `${what}${c.reason ? ` — ${c.reason}` : ''}`;
 }

@@ -6,6 +6,7 @@ import { describeZodIssues } from '../../config/zodIssues.js';
 import { ForbiddenError, InvalidInputError, NotFoundError } from '../../errors.js';
 import { faultSchema } from '../../faults/faultInjector.js';
 import { canarySpecSchema } from '../../canary/canarySpec.js';
+import { headOf } from '../../canary/canarySummaries.js';
 import type { AppDeps } from '../appDeps.js';
 import type { BodyLimits } from '../bodyReader.js';
 import { jsonBody } from '../jsonBody.js';
@@ -51,8 +52,9 @@ export function controlRoutes(deps: AppDeps, limits: BodyLimits): Router {
     const spec = validBody(req, canarySpecSchema);
     res.status(201).json(deps.canaries.start(spec));
   });
+  // Without checks (the state folder keeps at most 100 canaries): GET …/{id} has them.
   r.get('/api/v1/canaries', (_req, res) => {
-    res.json(deps.canaries.list());
+    res.json(deps.canaries.list().map(headOf));
   });
   r.get<'/api/v1/canaries/:id', { id: string }>('/api/v1/canaries/:id', (req, res) => {
     res.json(deps.canaries.get(req.params.id));
