@@ -37,13 +37,14 @@ const LINGER_MS = 5_000;
  * client still sends. A client that goes on sending (8 MiB bodies, 300 at a time) then costs the
  * agent a read of every byte, and reconnects at once to do it again: measured, the agent's CPU
  * went to dropping bodies and a normal client's p99 rose 75-fold. Instead the agent stops reading
- * (TCP flow control stalls the sender), half-closes after the answer, and cuts the connection
- * LINGER_MS later: the client can read its answer, and the sender is parked, not fed.
+ * (TCP flow control stalls the sender) and cuts the connection LINGER_MS after the answer, which
+ * says `Connection: close`: the client can read its answer, and the sender is parked, not fed.
+ * (No FIN before that: most clients close their side on one, and a hostile one then reconnects
+ * at once to send again.)
  */
 function lingerWithoutReading(socket: Socket): void {
   socket.destroySoon = function lingeringClose(this: Socket) {
     this.pause();
-    if (this.writable) this.end();
     setTimeout(() => this.destroy(), LINGER_MS).unref();
   };
 }
