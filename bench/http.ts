@@ -46,7 +46,7 @@ async function main(): Promise<void> {
     `wrk -t1 -c${values.connections} -d${seconds}s, ${rounds} rounds; JSON body ${jsonBody.length} bytes, binary body ${binaryBody.length} bytes; ` +
       `${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), node ${process.version}`,
   );
-  const agent = await startChild([join(root, 'dist', 'agent', 'main.js'), '--port', '0', '--log-level', 'warn']);
+  const agent = await startChild([join(root, 'dist', 'agent', 'main.js'), '--port', '0', '--grpc-port', '0', '--log-level', 'warn']);
   const agentUrl = `http://127.0.0.1:${agent.port}/v2/models/digits/versions/2/infer`;
   await waitReady(`http://127.0.0.1:${agent.port}/v2/health/ready`);
   // Warm-up: the JIT, the batcher's shapes, the worker.

@@ -48,7 +48,7 @@ function attack(mode: 'slowloris' | 'slowbody', port: number, count: number, for
 
 async function measure(build: string, main: string): Promise<Row[]> {
   // The agent under the open-file limit a default shell gives it: what slowloris exhausts.
-  const agent = await startChild([main, '--port', '0', '--log-level', 'error'], { prefix: ['bash', '-c', `ulimit -n ${values.nofile} && exec "$0" "$@"`] });
+  const agent = await startChild([main, '--port', '0', ...(build === 'after' ? ['--grpc-port', '0'] : []), '--log-level', 'error'], { prefix: ['bash', '-c', `ulimit -n ${values.nofile} && exec "$0" "$@"`] });
   const url = `http://127.0.0.1:${agent.port}/v2/models/digits/versions/1/infer`;
   const pid = agent.proc.pid!;
   const conns = Number(values.connections);

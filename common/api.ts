@@ -100,6 +100,8 @@ export interface ListeningEvent {
   event: 'listening';
   host: string;
   port: number;
+  /** The gRPC port (inference.GRPCInferenceService); absent when gRPC is off. */
+  grpc_port?: number;
   pid: number;
 }
 

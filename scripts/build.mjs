@@ -5,7 +5,7 @@
 //   dist/test/extension/index.js                         the extension-host Mocha suites
 // `--agent-only` builds just the agent (what `npm start` needs).
 import { build } from 'esbuild';
-import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -67,4 +67,9 @@ if (!agentOnly) {
   // The webview's stylesheet is served as a file (the CSP allows no inline styles).
   mkdirSync(join(root, 'dist', 'webview'), { recursive: true });
   copyFileSync(join(root, 'webview', 'media', 'panel.css'), join(root, 'dist', 'webview', 'panel.css'));
+}
+// The gRPC service definition is read at run time (proto-loader), next to the agent's bundle.
+mkdirSync(join(root, 'dist', 'agent', 'proto'), { recursive: true });
+for (const file of readdirSync(join(root, 'agent', 'proto'))) {
+  if (file.endsWith('.proto')) copyFileSync(join(root, 'agent', 'proto', file), join(root, 'dist', 'agent', 'proto', file));
 }

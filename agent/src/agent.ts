@@ -7,7 +7,9 @@ import { ConfigError } from './errors.js';
 import type { LevelledLogger } from './log/logger.js';
 import { ModelManager } from './models/modelManager.js';
 import { RepositoryPoller } from './models/repositoryPoller.js';
+import { startGrpcServer } from './grpc/grpcServer.js';
 import { createFrontDoor } from './server/app.js';
+import type { AppDeps } from './server/appDeps.js';
 import { guardConnections, openFileLimit, RESERVED_FILES } from './server/connectionGuard.js';
 import { DrainState } from './server/drainState.js';
 import { SseHub } from './server/sseHub.js';
@@ -27,6 +29,8 @@ import { AGENT_VERSION } from './version.js';
 export interface RunningAgent {
   host: string;
   port: number;
+  /** Undefined when gRPC is off. */
+  grpcPort?: number;
   models: ModelManager;
   /** Resolves when every model has loaded or failed. */
   loaded: Promise<void>;
@@ -127,7 +131,7 @@ export async function startAgent(config: AgentConfig, logger: LevelledLogger, wo
     caches: Object.fromEntries([...models.featureCaches()].map(([name, c]) => [name, c.stats()])),
   });
 
-  const frontDoor = createFrontDoor({
+  const deps: AppDeps = {
     version: AGENT_VERSION,
     host: config.host,
     allowedHosts: config.allowed_hosts,
@@ -145,7 +149,8 @@ export async function startAgent(config: AgentConfig, logger: LevelledLogger, wo
     canaries,
     logger,
     status,
-  });
+  };
+  const frontDoor = createFrontDoor(deps);
   // Slow or stalled clients must not hold connections (and a drain) open forever: headers within
   // 10 s, the whole request (its body) within request_timeout_s (30 s), checked every second, and
   // no more connections than the process can hold files for (see connectionGuard.ts).
@@ -162,6 +167,15 @@ export async function startAgent(config: AgentConfig, logger: LevelledLogger, wo
   guardConnections(server, maxConnections);
   await listen(server, config.host, config.port);
   const port = (server.address() as AddressInfo).port;
+  const grpc =
+    config.grpc_port === 'off'
+      ? undefined
+      : await startGrpcServer(deps, { host: config.host, port: config.grpc_port }).catch((err: Error) => {
+          server.close();
+          throw /EADDRINUSE|address already in use/i.test(err.message)
+            ? new ConfigError(`--grpc-port ${config.grpc_port}: already in use on ${config.host}; pick another port (0 = any free one, off = no gRPC)`)
+            : err;
+        });
   address = `${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
 
   const poller =
@@ -192,6 +206,7 @@ export async function startAgent(config: AgentConfig, logger: LevelledLogger, wo
       events.closeAll();
       server.close();
       server.closeIdleConnections();
+      const grpcClosed = grpc?.close();
       let timer: NodeJS.Timeout | undefined;
       const timedOut = await Promise.race([
         drain.drain().then(() => false),
@@ -201,6 +216,8 @@ export async function startAgent(config: AgentConfig, logger: LevelledLogger, wo
       ]);
       clearTimeout(timer);
       server.closeAllConnections();
+      grpc?.force();
+      await grpcClosed;
       // A model still loading (a model file that never ends) must not hold the exit past the
       // drain timeout: its worker threads end with the process.
       const loadWait = await Promise.race([loaded.then(() => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), Math.max(0, deadline - Date.now())).unref())]);
@@ -219,7 +236,7 @@ export async function startAgent(config: AgentConfig, logger: LevelledLogger, wo
       return { drained: inFlight, timedOut };
     })());
 
-  return { host: config.host, port, models, loaded, stop };
+  return { host: config.host, port, ...(grpc ? { grpcPort: grpc.port } : {}), models, loaded, stop };
 }
 
 function listen(server: Server, host: string, port: number): Promise<void> {

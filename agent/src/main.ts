@@ -70,9 +70,10 @@ async function main(): Promise<void> {
     process.stderr.write(`inferscope-agent: ${err instanceof ConfigError ? err.message : err.stack}\n`);
     process.exit(err instanceof ConfigError ? 2 : 1);
   });
-  const line: ListeningEvent = { event: 'listening', host: agent.host, port: agent.port, pid: process.pid };
+  const line: ListeningEvent = { event: 'listening', host: agent.host, port: agent.port, ...(agent.grpcPort !== undefined ? { grpc_port: agent.grpcPort } : {}), pid: process.pid };
   process.stdout.write(`${JSON.stringify(line)}\n`);
-  logger.info('listening', { url: `http://${agent.host.includes(':') ? `[${agent.host}]` : agent.host}:${agent.port}`, version: AGENT_VERSION });
+  const host = agent.host.includes(':') ? `[${agent.host}]` : agent.host;
+  logger.info('listening', { url: `http://${host}:${agent.port}`, ...(agent.grpcPort !== undefined ? { grpc: `${host}:${agent.grpcPort}` } : {}), version: AGENT_VERSION });
 
   let stopping = false;
   const shutdown = (signal: NodeJS.Signals) => {

@@ -85,7 +85,7 @@ export function agentSuite(): void {
       await readyAgent(api);
       const ext = vscode.extensions.getExtension('inferscope.inferscope')!;
       const token = 'remote-test-token-0123456789';
-      const remote = spawn(process.execPath, [join(ext.extensionPath, 'dist', 'agent', 'main.js'), '--port', '0', '--exit-on-stdin-close'], {
+      const remote = spawn(process.execPath, [join(ext.extensionPath, 'dist', 'agent', 'main.js'), '--port', '0', '--grpc-port', '0', '--exit-on-stdin-close'], {
         env: { ...process.env, INFERSCOPE_TOKEN: token, ELECTRON_RUN_AS_NODE: '1' },
         stdio: ['pipe', 'pipe', 'pipe'],
       });

@@ -16,6 +16,8 @@ export const BUNDLED_MODELS = join(ROOT, 'models');
 export interface AgentProcess {
   proc: ChildProcess;
   port: number;
+  /** Undefined when the agent serves no gRPC. */
+  grpcPort?: number;
   url: string;
   stdout(): string;
   stderr(): string;
@@ -35,7 +37,8 @@ export interface StartOptions {
 const TEST_STATE_HOME = mkdtempSync(join(tmpdir(), 'inferscope-state-'));
 
 export async function startAgent(opts: StartOptions = {}): Promise<AgentProcess> {
-  const proc = spawn(process.execPath, [AGENT_MAIN, '--port', '0', ...(opts.args ?? [])], {
+  // gRPC on a free port unless the test names one: agents of one test file run side by side.
+  const proc = spawn(process.execPath, [AGENT_MAIN, '--port', '0', '--grpc-port', '0', ...(opts.args ?? [])], {
     env: { ...process.env, INFERSCOPE_TOKEN: '', XDG_STATE_HOME: TEST_STATE_HOME, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -68,6 +71,7 @@ export async function startAgent(opts: StartOptions = {}): Promise<AgentProcess>
   const agent: AgentProcess = {
     proc,
     port: listening.port,
+    ...(listening.grpc_port !== undefined ? { grpcPort: listening.grpc_port } : {}),
     url: `http://127.0.0.1:${listening.port}`,
     stdout: () => out,
     stderr: () => err,
@@ -85,7 +89,8 @@ export async function startAgent(opts: StartOptions = {}): Promise<AgentProcess>
 
 /** Runs the agent to completion (for flag errors) and returns its exit code and output. */
 export async function runAgentToExit(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const proc = spawn(process.execPath, [AGENT_MAIN, ...args], { env: { ...process.env, INFERSCOPE_TOKEN: '', XDG_STATE_HOME: TEST_STATE_HOME, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const grpc = args.includes('--grpc-port') ? [] : ['--grpc-port', '0'];
+  const proc = spawn(process.execPath, [AGENT_MAIN, ...grpc, ...args], { env: { ...process.env, INFERSCOPE_TOKEN: '', XDG_STATE_HOME: TEST_STATE_HOME, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   proc.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));

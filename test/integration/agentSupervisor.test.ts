@@ -154,7 +154,7 @@ test('readiness has a deadline and cancellation; the half-started process is kil
 });
 
 test('--exit-on-stdin-close: an agent whose supervisor vanished drains and exits', async () => {
-  const proc = spawn(process.execPath, [AGENT_MAIN, '--port', '0', '--exit-on-stdin-close'], { env: { ...env, INFERSCOPE_TOKEN: '' }, stdio: ['pipe', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [AGENT_MAIN, '--port', '0', '--grpc-port', '0', '--exit-on-stdin-close'], { env: { ...env, INFERSCOPE_TOKEN: '' }, stdio: ['pipe', 'pipe', 'pipe'] });
   let out = '';
   proc.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
   await waitFor(async () => out.includes('"listening"'), 20_000);

@@ -169,7 +169,7 @@ test('the agent command line: token only in the environment, VS Code runtime as 
   const base = { nodePath: '', modelRepository: '/repo', port: 0, logLevel: 'info' as const, enableFaults: true, configFile: '/s.json' };
   const spec = agentCommandLine('/ext', base, 'secret-token-123456', { PATH: '/bin' }, '/vscode/electron');
   assert.equal(spec.command, '/vscode/electron');
-  assert.deepEqual(spec.args, ['/ext/dist/agent/main.js', '--port', '0', '--log-level', 'info', '--exit-on-stdin-close', '--models', '/repo', '--enable-faults', '--config', '/s.json']);
+  assert.deepEqual(spec.args, ['/ext/dist/agent/main.js', '--port', '0', '--grpc-port', '0', '--log-level', 'info', '--exit-on-stdin-close', '--models', '/repo', '--enable-faults', '--config', '/s.json']);
   assert.equal(spec.env.INFERSCOPE_TOKEN, 'secret-token-123456');
   assert.equal(spec.env.ELECTRON_RUN_AS_NODE, '1');
   assert.ok(!spec.args.some((a) => a.includes('secret')));

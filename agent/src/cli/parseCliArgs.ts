@@ -13,6 +13,7 @@ Flags:
   --models DIR        model repository (default: the bundled demo models)
   --host HOST         address to bind (default 127.0.0.1; non-loopback needs INFERSCOPE_TOKEN)
   --port N            port (default 8000; 0 picks a free one)
+  --grpc-port N|off   gRPC port (default 8001; 0 picks a free one; off: no gRPC)
   --config FILE       JSON file with settings (flags win over it)
   --log-level LEVEL   ${LOG_LEVELS.join(' | ')} (default info)
   --enable-faults     allow fault injection through /api/v1/faults (demos and tests)
@@ -45,6 +46,7 @@ export function parseCliArgs(argv: string[]): CliCommand {
         models: { type: 'string' },
         host: { type: 'string' },
         port: { type: 'string' },
+        'grpc-port': { type: 'string' },
         config: { type: 'string' },
         'log-level': { type: 'string' },
         'enable-faults': { type: 'boolean' },
@@ -69,6 +71,11 @@ export function parseCliArgs(argv: string[]): CliCommand {
     const port = Number(v.port);
     if (!/^\d+$/.test(v.port) || port > 65535) throw new ConfigError(`--port ${v.port}: expected a port from 0 to 65535`);
     overrides.port = port;
+  }
+  if (v['grpc-port'] !== undefined) {
+    const g = v['grpc-port'];
+    if (g !== 'off' && (!/^\d+$/.test(g) || Number(g) > 65535)) throw new ConfigError(`--grpc-port ${g}: expected a port from 0 to 65535, or off`);
+    overrides.grpc_port = g === 'off' ? 'off' : Number(g);
   }
   if (v['log-level'] !== undefined) {
     if (!(LOG_LEVELS as readonly string[]).includes(v['log-level'])) {

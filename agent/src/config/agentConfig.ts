@@ -15,6 +15,8 @@ export const agentConfigSchema = z
     models: z.string().min(1, 'expected a folder path'),
     host: z.string().min(1, 'expected a host name or IP address'),
     port: z.int().min(0, 'expected a port from 0 to 65535').max(65535, 'expected a port from 0 to 65535'),
+    /** The gRPC port (Triton's 8001); 0 picks a free one; "off" serves no gRPC. */
+    grpc_port: z.union([z.int().min(0).max(65535), z.literal('off')], 'expected a port from 0 to 65535, or "off"'),
     log_level: z.enum(LOG_LEVELS, `expected one of ${LOG_LEVELS.join(', ')}`),
     enable_faults: z.boolean(),
     /** Largest request body accepted (413 beyond). */
@@ -81,6 +83,7 @@ export function defaultAgentConfig(bundledModels: string): AgentConfig {
     models: bundledModels,
     host: '127.0.0.1',
     port: 8000,
+    grpc_port: 8001,
     log_level: 'info',
     enable_faults: false,
     body_limit_bytes: 8 * 1024 * 1024,

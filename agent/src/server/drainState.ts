@@ -1,10 +1,11 @@
 // Tracks requests in flight so that a graceful stop can wait for exactly those to finish.
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ServerResponse, type IncomingMessage } from 'node:http';
 import { ShuttingDownError } from '../errors.js';
 import { isHealthPath } from './security.js';
 
 export class DrainState {
-  private readonly responses = new Set<ServerResponse>();
+  /** HTTP responses, and gRPC calls (any object that stands for one request). */
+  private readonly responses = new Set<object>();
   private draining = false;
   private idleWaiters: (() => void)[] = [];
 
@@ -20,13 +21,13 @@ export class DrainState {
   drain(): Promise<void> {
     this.draining = true;
     // Answers still to come close their connection, so no client reuses it after the drain.
-    for (const res of this.responses) if (!res.headersSent) res.shouldKeepAlive = false;
+    for (const res of this.responses) if (isResponse(res) && !res.headersSent) res.shouldKeepAlive = false;
     if (this.responses.size === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
   /** Stops tracking a response (a long-lived stream must not hold up the drain). */
-  detach(res: ServerResponse): void {
+  detach(res: object): void {
     if (this.responses.delete(res) && this.responses.size === 0) for (const w of this.idleWaiters.splice(0)) w();
   }
 
@@ -42,8 +43,12 @@ export class DrainState {
   }
 
   /** admit() without the 'close' listener: the caller calls detach() when the response closes. */
-  track(res: ServerResponse, path: string): void {
+  track(res: object, path: string): void {
     if (this.draining && !isHealthPath(path)) throw new ShuttingDownError('the agent is shutting down and takes no new requests');
     this.responses.add(res);
   }
+}
+
+function isResponse(r: object): r is ServerResponse {
+  return r instanceof ServerResponse;
 }

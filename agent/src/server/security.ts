@@ -30,18 +30,27 @@ export function isHealthPath(path: string): boolean {
   return path.length > 11 && path.slice(0, 11).toLowerCase() === '/v2/health/';
 }
 
-/** Every route except /v2/health/* needs `Authorization: Bearer <token>` when a token is set. */
-export function tokenCheck(token: string | undefined): RequestCheck {
-  if (!token) return () => {};
+/**
+ * Checks an `Authorization` value against the token (for HTTP headers and gRPC metadata alike):
+ * throws UnauthorizedError unless it is `Bearer <token>`.
+ */
+export function bearerVerifier(token: string): (authorization: string | undefined) => void {
   const expected = createHash('sha256').update(token).digest();
-  return (req, path) => {
-    if (isHealthPath(path)) return;
-    const header = req.headers.authorization ?? '';
-    const match = /^Bearer (.+)$/i.exec(header);
+  return (authorization) => {
+    const match = /^Bearer (.+)$/i.exec(authorization ?? '');
     if (!match) throw new UnauthorizedError('missing bearer token: send "Authorization: Bearer <token>"');
     // Compare digests: constant time, and equal lengths whatever the caller sent.
     const given = createHash('sha256').update(match[1]!).digest();
     if (!timingSafeEqual(given, expected)) throw new UnauthorizedError('wrong bearer token');
+  };
+}
+
+/** Every route except /v2/health/* needs `Authorization: Bearer <token>` when a token is set. */
+export function tokenCheck(token: string | undefined): RequestCheck {
+  if (!token) return () => {};
+  const verify = bearerVerifier(token);
+  return (req, path) => {
+    if (!isHealthPath(path)) verify(req.headers.authorization);
   };
 }
 

@@ -16,7 +16,7 @@ export interface LocalAgentSettings {
 }
 
 export function agentCommandLine(extensionPath: string, s: LocalAgentSettings, token: string, baseEnv: NodeJS.ProcessEnv, execPath: string): LaunchSpec {
-  const args = [join(extensionPath, 'dist', 'agent', 'main.js'), '--port', String(s.port), '--log-level', s.logLevel, '--exit-on-stdin-close'];
+  const args = [join(extensionPath, 'dist', 'agent', 'main.js'), '--port', String(s.port), '--grpc-port', '0', '--log-level', s.logLevel, '--exit-on-stdin-close'];
   if (s.modelRepository) args.push('--models', s.modelRepository);
   if (s.enableFaults) args.push('--enable-faults');
   if (s.configFile) args.push('--config', s.configFile);
