@@ -44,8 +44,8 @@ export async function startGrpcServer(deps: AppDeps, opts: GrpcServerOptions): P
     ModelInfer: async (req: ModelInferRequest, call) => {
       const { payload, raw } = toInferPayload(req);
       // The call's deadline is the request's: it lowers the queue deadline like `timeout` does.
-      const deadline = call.getDeadline();
-      const left = deadline instanceof Date ? deadline.getTime() - Date.now() : deadline;
+      const deadline = call.getDeadline(); // a Date, or ms since the epoch (Infinity: none)
+      const left = (deadline instanceof Date ? deadline.getTime() : deadline) - Date.now();
       if (Number.isFinite(left)) {
         const params = (payload.body as { parameters: Record<string, unknown> }).parameters;
         const us = Math.max(1, Math.floor(left * 1000));
