@@ -4,7 +4,7 @@
 // share batches. Knows nothing of HTTP/1; errors become statuses in grpcErrors.ts.
 import { Metadata, Server, ServerCredentials, status as Status, type ServerUnaryCall, type sendUnaryData, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { Cancellation } from '../batching/cancellation.js';
-import { ShuttingDownError } from '../errors.js';
+import { InvalidInputError, ShuttingDownError } from '../errors.js';
 import type { AppDeps } from '../server/appDeps.js';
 import { EXTENSIONS } from '../server/routes/v2Routes.js';
 import { bearerVerifier } from '../server/security.js';
@@ -12,6 +12,8 @@ import { toGrpcError } from './grpcErrors.js';
 import { fromBuiltResponse, toInferPayload, type ModelInferRequest } from './inferMessages.js';
 import { loadInferenceService } from './protoFiles.js';
 import { tritonHandlers } from './tritonHandlers.js';
+
+const MALFORMED = Symbol('malformed message');
 
 /** Health RPCs answer without a token, as /v2/health/* does (load balancers send none). */
 const OPEN_RPCS = new Set(['ServerLive', 'ServerReady', 'ModelReady']);
@@ -59,6 +61,19 @@ export async function startGrpcServer(deps: AppDeps, opts: GrpcServerOptions): P
     ...tritonHandlers(deps),
   };
 
+  // A message that is not valid protobuf would be grpc-js's INTERNAL error; it is the client's
+  // mistake (INVALID_ARGUMENT, as Triton answers), so decoding failures reach the handler as such.
+  for (const method of Object.values(service)) {
+    const decode = method.requestDeserialize;
+    method.requestDeserialize = (bytes: Buffer) => {
+      try {
+        return decode(bytes);
+      } catch (err) {
+        return { [MALFORMED]: (err as Error).message };
+      }
+    };
+  }
+
   const implementation: UntypedServiceImplementation = {};
   for (const name of Object.keys(service)) {
     const handler = handlers[name];
@@ -73,6 +88,8 @@ export async function startGrpcServer(deps: AppDeps, opts: GrpcServerOptions): P
       };
       try {
         if (verify && !OPEN_RPCS.has(name)) verify(first(call.metadata.get('authorization')));
+        const malformed = (call.request as { [MALFORMED]?: string } | undefined)?.[MALFORMED];
+        if (malformed !== undefined) throw new InvalidInputError(`the ${name} message is not valid protobuf (${malformed})`);
         if (drain.isDraining && !OPEN_RPCS.has(name)) throw new ShuttingDownError('the agent is shutting down and takes no new requests');
         drain.track(ticket, '/v2/health/'); // counted for the drain; admission was decided above
       } catch (err) {
