@@ -4,8 +4,9 @@
 import { Router, type Request } from 'express';
 import { z } from 'zod';
 import { describeZodIssues } from '../../config/zodIssues.js';
-import { ConflictError, InvalidInputError } from '../../errors.js';
+import { InvalidInputError } from '../../errors.js';
 import { applyLogSettings, logSettingsOf } from '../../log/logSettings.js';
+import { ModelControl } from '../../models/modelControl.js';
 import { tritonModelConfig } from '../../protocol/tritonModelConfig.js';
 import type { AppDeps } from '../appDeps.js';
 import type { BodyLimits } from '../bodyReader.js';
@@ -13,7 +14,8 @@ import { jsonBody } from '../jsonBody.js';
 
 type ModelParams = { model: string; version?: string };
 
-// Triton requires every load/unload parameter to be a JSON scalar; `config` is a JSON text.
+// Triton requires every load/unload parameter to be a JSON scalar; which ones are taken is
+// ModelControl's call.
 const loadSchema = z
   .object({ parameters: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional() })
   .strict()
@@ -29,7 +31,8 @@ export function tritonRoutes(deps: AppDeps, limits: BodyLimits): Router {
   const r = Router();
   const { models } = deps;
   const body = jsonBody(limits, 'any');
-  const runningCanary = (model: string) => deps.canaries.list().find((c) => c.state === 'running' && c.model === model);
+  // Load and unload rules (parameters, canaries) shared with the gRPC door.
+  const control = new ModelControl(models, deps.canaries);
 
   // ---- statistics ----
   r.get('/v2/models/stats', (_req, res) => {
@@ -50,32 +53,17 @@ export function tritonRoutes(deps: AppDeps, limits: BodyLimits): Router {
   // Every model version with its state. {"ready": true} filters.
   r.post('/v2/repository/index', body, (req, res) => {
     const onlyReady = typeof req.body === 'object' && req.body !== null && (req.body as { ready?: unknown }).ready === true;
-    const entries = models.index();
-    res.json(onlyReady ? entries.filter((e) => e.state === 'READY') : entries);
+    res.json(control.index(onlyReady));
   });
 
   r.post<'/v2/repository/models/:model/load', ModelParams>('/v2/repository/models/:model/load', body, async (req, res) => {
-    const { model } = req.params;
-    const params = loadParameters(req);
-    const files = Object.keys(params).filter((k) => k.startsWith('file:'));
-    if (files.length) throw new InvalidInputError(`model files in the request (${files.join(', ')}) are not supported; put them in the repository folder and load again`);
-    const unknown = Object.keys(params).filter((k) => k !== 'config');
-    if (unknown.length) throw new InvalidInputError(`unknown load parameter${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; Inferscope takes 'config'`);
-    if (params.config !== undefined && typeof params.config !== 'string') throw new InvalidInputError(`parameter 'config' must be the config.json text, as a string`);
-    const canary = runningCanary(model);
-    await models.load(model, {
-      ...(params.config !== undefined ? { configText: params.config as string } : {}),
-      ...(canary ? { keepVersions: [canary.baseline, canary.candidate] } : {}),
-    });
+    await control.load(req.params.model, loadParameters(req));
     res.status(200).end();
   });
 
   r.post<'/v2/repository/models/:model/unload', ModelParams>('/v2/repository/models/:model/unload', body, async (req, res) => {
-    const { model } = req.params;
-    loadParameters(req); // unload_dependents: a model has no dependents here
-    const canary = runningCanary(model);
-    if (canary) throw new ConflictError(`canary ${canary.id} is running on ${model}; abort it (DELETE /api/v1/canaries/${canary.id}) before unloading`);
-    await models.unload(model);
+    loadParameters(req); // validated, then unused: unload_dependents means nothing here (no dependents)
+    await control.unload(req.params.model);
     res.status(200).end();
   });
 
