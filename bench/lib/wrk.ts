@@ -53,8 +53,8 @@ export function wrk(url: string, script: string, seconds: number, connections: n
   return { rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(text)?.[1] ?? NaN), p50ms: pct('50'), p99ms: pct('99'), errors: non2xx + socketErrors };
 }
 
-/** Starts `node args…` (or `prefix… node args…`) and resolves with the port of its first stdout line. */
-export async function startChild(args: string[], opts: { prefix?: string[] } = {}): Promise<{ proc: ChildProcess; port: number }> {
+/** Starts `node args…` (or `prefix… node args…`) and resolves with the ports of its first stdout line. */
+export async function startChild(args: string[], opts: { prefix?: string[] } = {}): Promise<{ proc: ChildProcess; port: number; grpcPort?: number }> {
   const [cmd, ...rest] = [...(opts.prefix ?? []), process.execPath, ...args];
   const proc = spawn(cmd!, rest, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, INFERSCOPE_TOKEN: '' } });
   let out = '';
@@ -63,7 +63,8 @@ export async function startChild(args: string[], opts: { prefix?: string[] } = {
     out += chunk as string;
     if (out.includes('\n')) break;
   }
-  return { proc, port: (JSON.parse(out.split('\n')[0]!) as { port: number }).port };
+  const line = JSON.parse(out.split('\n')[0]!) as { port: number; grpc_port?: number };
+  return { proc, port: line.port, ...(line.grpc_port !== undefined ? { grpcPort: line.grpc_port } : {}) };
 }
 
 export async function stop(proc: ChildProcess): Promise<void> {

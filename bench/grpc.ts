@@ -1,0 +1,129 @@
+// npm run bench:grpc — the gRPC endpoint against the agent's REST JSON and REST binary figures,
+// measured in the same run, each load from its own C process (wrk for REST, 64 connections;
+// h2load for gRPC, 64 calls in flight on one connection, raw contents as tritonclient sends by
+// default), one digit per call on digits/2; then 64 rows per call, gRPC and REST binary, against
+// the in-process limit (back-to-back runs of 64 rows on the model's instance pool: no HTTP, no
+// queue). Every gRPC call is checked to have succeeded (the agent's success counter).
+// Goals (issue 18): gRPC ≥ 1.5 × REST JSON req/s; at 64 rows per call ≥ 0.8 × the in-process items/s.
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { InstancePool } from '../agent/src/inference/instancePool.js';
+import { silentLogger } from '../agent/src/log/logger.js';
+import protobuf from 'protobufjs';
+import { closedLoop } from './lib/closedLoop.js';
+import { grpcFrame, h2load, requireH2load, type H2Result } from './lib/h2load.js';
+import { median, requireWrk, startChild, stop, waitReady, wrk, wrkScript, type WrkResult } from './lib/wrk.js';
+
+const { values } = parseArgs({ options: { seconds: { type: 'string', default: '10' }, rounds: { type: 'string', default: '3' }, connections: { type: 'string', default: '64' } } });
+const seconds = Number(values.seconds);
+const rounds = Number(values.rounds);
+const connections = Number(values.connections);
+const root = resolve(__dirname, '..');
+const work = mkdtempSync(join(tmpdir(), 'inferscope-bench-grpc-'));
+requireWrk('bench:grpc');
+requireH2load('bench:grpc');
+
+const jsonBody = readFileSync(join(root, 'models', 'digits', 'examples', 'digit-7.json'));
+const pixels = (JSON.parse(jsonBody.toString()) as { inputs: { data: number[] }[] }).inputs[0]!.data;
+const header = '{"inputs":[{"name":"pixels","shape":[1,784],"datatype":"FP32","parameters":{"binary_data_size":3136}}],"parameters":{"binary_data_output":true}}';
+const jsonScript = wrkScript(work, 'json', jsonBody, { 'Content-Type': 'application/json' });
+const binaryScript = wrkScript(work, 'binary', Buffer.concat([Buffer.from(header), Buffer.from(Float32Array.from(pixels).buffer)]), { 'Inference-Header-Content-Length': String(header.length) });
+
+const inferRequest = new protobuf.Root().loadSync(join(root, 'agent', 'proto', 'inference.proto'), { keepCase: true }).lookupType('inference.ModelInferRequest');
+function grpcBody(rows: number): Buffer {
+  const data = Float32Array.from(Array.from({ length: rows }, () => pixels).flat());
+  const message = { model_name: 'digits', model_version: '2', inputs: [{ name: 'pixels', datatype: 'FP32', shape: [rows, 784] }], raw_input_contents: [Buffer.from(data.buffer)] };
+  return grpcFrame(inferRequest.encode(inferRequest.fromObject(message)).finish());
+}
+function restBinary(rows: number): string {
+  const head = `{"inputs":[{"name":"pixels","shape":[${rows},784],"datatype":"FP32","parameters":{"binary_data_size":${rows * 3136}}}],"parameters":{"binary_data_output":true}}`;
+  const data = Float32Array.from(Array.from({ length: rows }, () => pixels).flat());
+  return wrkScript(work, `binary${rows}`, Buffer.concat([Buffer.from(head), Buffer.from(data.buffer)]), { 'Inference-Header-Content-Length': String(head.length) });
+}
+
+/** Back-to-back runs of 64 rows on the model's pool (1 instance, as configured): what no server can beat. */
+async function inProcessLimit(rows: number): Promise<number> {
+  const { pool } = await InstancePool.start({
+    workerFile: join(root, 'dist', 'agent', 'inferenceWorker.js'),
+    init: { modelPath: join(root, 'models', 'digits', '2', 'model.onnx'), executionProviders: ['cpu'], intraOpThreads: 1 },
+    count: 1,
+    label: 'digits/2',
+    logger: silentLogger,
+  });
+  const data = new Float32Array(rows * 784);
+  for (let r = 0; r < rows; r++) data.set(pixels, r * 784);
+  try {
+    // Two in flight, as the batcher keeps a full batch queued behind the running one.
+    const result = await closedLoop({
+      concurrency: 2,
+      seconds,
+      warmupSeconds: 1,
+      call: () => pool.run({ pixels: { type: 'float32', dims: [rows, 784], data: data.slice() } }, ['probs']).then(() => rows),
+    });
+    return result.items / result.seconds;
+  } finally {
+    await pool.close();
+  }
+}
+
+async function successes(httpPort: number): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
+  return Number(/inferscope_inference_requests_total\{model="digits",version="2",outcome="success"\} (\d+)/.exec(text)?.[1] ?? 0);
+}
+
+async function main(): Promise<void> {
+  console.log(`${rounds} rounds of ${seconds} s; REST: wrk -t1 -c${connections}; gRPC: h2load, ${connections} calls in flight on one connection; ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), node ${process.version}`);
+  const agent = await startChild([join(root, 'dist', 'agent', 'main.js'), '--port', '0', '--grpc-port', '0', '--log-level', 'warn']);
+  const url = `http://127.0.0.1:${agent.port}/v2/models/digits/versions/2/infer`;
+  const grpcUrl = `http://127.0.0.1:${agent.grpcPort}/inference.GRPCInferenceService/ModelInfer`;
+  await waitReady(`http://127.0.0.1:${agent.port}/v2/health/ready`);
+  const one = grpcBody(1);
+  const sixtyFour = grpcBody(64);
+  const binary64 = restBinary(64);
+  wrk(url, jsonScript, 2, connections);
+  h2load(work, grpcUrl, one, 2, connections);
+  const results: Record<'json' | 'binary' | 'grpc' | 'binary64' | 'grpc64', (WrkResult | H2Result)[]> = { json: [], binary: [], grpc: [], binary64: [], grpc64: [] };
+  let grpcCalls = 0;
+  let grpcOk = 0;
+  for (let r = 0; r < rounds; r++) {
+    results.json.push(wrk(url, jsonScript, seconds, connections));
+    results.binary.push(wrk(url, binaryScript, seconds, connections));
+    const before = await successes(agent.port);
+    const g = h2load(work, grpcUrl, one, seconds, connections);
+    const g64 = h2load(work, grpcUrl, sixtyFour, seconds, 4);
+    grpcOk += (await successes(agent.port)) - before;
+    grpcCalls += g.calls + g64.calls;
+    results.grpc.push(g);
+    results.grpc64.push(g64);
+    results.binary64.push(wrk(url, binary64, seconds, 4));
+    console.log(`round ${r + 1}: REST JSON ${results.json[r]!.rps.toFixed(0)}, REST binary ${results.binary[r]!.rps.toFixed(0)}, gRPC ${g.rps.toFixed(0)} req/s; 64 rows: gRPC ${(g64.rps * 64).toFixed(0)}, REST binary ${(results.binary64[r]!.rps * 64).toFixed(0)} rows/s`);
+  }
+  await stop(agent.proc);
+  const limit = await inProcessLimit(64);
+
+  const pick = (k: keyof typeof results, scale = 1) => {
+    const rs = results[k];
+    return { value: median(rs.map((x) => x.rps)) * scale, p50ms: median(rs.map((x) => x.p50ms)), p99ms: median(rs.map((x) => x.p99ms)), errors: rs.reduce((n, x) => n + x.errors, 0) };
+  };
+  const [json, binary, grpc, binaryRows, grpcRows] = [pick('json'), pick('binary'), pick('grpc'), pick('binary64', 64), pick('grpc64', 64)];
+  const row = (name: string, r: { value: number; p50ms: number; p99ms: number; errors: number }, unit: string) =>
+    `${name.padEnd(38)}${r.value.toFixed(0).padStart(9)} ${unit.padEnd(7)}${r.p50ms.toFixed(2).padStart(9)}${r.p99ms.toFixed(2).padStart(9)}${String(r.errors).padStart(8)}`;
+  console.log(`\n${'target (median of rounds)'.padEnd(38)}${'rate'.padStart(9)} ${''.padEnd(7)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}  errors`);
+  console.log(row('REST JSON, 1 digit', json, 'req/s'));
+  console.log(row('REST binary, 1 digit', binary, 'req/s'));
+  console.log(row('gRPC raw, 1 digit', grpc, 'req/s'));
+  console.log(row('REST binary, 64 rows, 4 at a time', binaryRows, 'rows/s'));
+  console.log(row('gRPC raw, 64 rows, 4 at a time', grpcRows, 'rows/s'));
+  console.log(`${'in process, 64 rows back to back'.padEnd(38)}${limit.toFixed(0).padStart(9)} rows/s`);
+  console.log(`\ngRPC calls that succeeded: ${grpcOk} of ${grpcCalls} (the agent's success counter; goal: all)`);
+  console.log(`gRPC / REST JSON:          ${(grpc.value / json.value).toFixed(2)}  (goal ≥ 1.50)`);
+  console.log(`gRPC / REST binary:        ${(grpc.value / binary.value).toFixed(2)}`);
+  console.log(`gRPC 64 rows / in process: ${(grpcRows.value / limit).toFixed(2)}  (goal ≥ 0.80); REST binary 64 rows / in process: ${(binaryRows.value / limit).toFixed(2)}`);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
