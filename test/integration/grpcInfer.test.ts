@@ -190,6 +190,9 @@ test('errors are status codes with the REST message: unknown model, shapes, size
   const big = await grpc.failure('ModelInfer', digitRequest(Array.from({ length: 400 }, () => 1)));
   assert.equal(big.code, Status.RESOURCE_EXHAUSTED);
   assert.deepEqual(await grpc.call('ServerLive', {}), { live: true }, 'the agent keeps serving');
+  const metrics = (await request<string>(`${agent.url}/metrics`, { headers: auth })).body;
+  assert.match(metrics, /inferscope_grpc_calls_total\{rpc="ModelInfer",code="NOT_FOUND"\} 2\n/);
+  assert.match(metrics, /inferscope_grpc_calls_total\{rpc="ModelInfer",code="OK"\} [1-9]/);
 });
 
 const fault = (version: string, body: object | null) =>

@@ -85,6 +85,7 @@ export async function startGrpcServer(deps: AppDeps, opts: GrpcServerOptions): P
         const e = toGrpcError(err);
         if (e.internal) logger.error('gRPC call failed', { rpc: name, error: (err as Error)?.stack ?? String(err) });
         else logger.debug('gRPC call rejected', { rpc: name, code: Status[e.code], error: e.details });
+        deps.metrics.onGrpc(name, Status[e.code]!);
         callback({ code: e.code, details: e.details, metadata: new Metadata() });
       };
       try {
@@ -99,7 +100,10 @@ export async function startGrpcServer(deps: AppDeps, opts: GrpcServerOptions): P
       Promise.resolve()
         .then(() => handler(call.request, call))
         .then(
-          (answer) => callback(null, answer),
+          (answer) => {
+            deps.metrics.onGrpc(name, 'OK');
+            callback(null, answer);
+          },
           (err: unknown) => fail(err),
         )
         .finally(() => drain.detach(ticket));

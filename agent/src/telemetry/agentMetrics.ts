@@ -45,6 +45,7 @@ export class AgentMetrics {
   private readonly requests: HotCounter;
   private readonly duration: HotHistogram;
   private readonly http: HotCounter;
+  private readonly grpc: HotCounter;
   private readonly modelState: Gauge<'model' | 'version' | 'state'>;
   private readonly queueDuration: HotHistogram;
   private readonly computeDuration: HotHistogram;
@@ -95,6 +96,7 @@ export class AgentMetrics {
     this.requests = new HotCounter('inferscope_inference_requests_total', 'Inference requests that reached a model version, by outcome (success or the error kind).', ['model', 'version', 'outcome'], this.registry);
     this.duration = new HotHistogram('inferscope_inference_request_duration_seconds', 'Time from receiving an inference request to its answer, successful requests only.', ['model', 'version'], LATENCY_BUCKETS, this.registry);
     this.http = new HotCounter('inferscope_http_requests_total', 'HTTP requests by method, route pattern and status code.', ['method', 'route', 'code'], this.registry);
+    this.grpc = new HotCounter('inferscope_grpc_calls_total', 'gRPC calls by method and status code (the gRPC form of inferscope_http_requests_total).', ['rpc', 'code'], this.registry);
     const mv = ['model', 'version'] as const;
     const registers = [this.registry];
     this.queueDuration = new HotHistogram('inferscope_queue_duration_seconds', 'Time a request waited in its version\'s queue before its batch was dispatched.', ['model', 'version'], LATENCY_BUCKETS, this.registry);
@@ -361,6 +363,10 @@ export class AgentMetrics {
 
   onHttp(method: string, route: string, code: number): void {
     this.handle(`h\0${method}\0${route}\0${code}`, () => this.http.series(method, route, String(code))).inc();
+  }
+
+  onGrpc(rpc: string, code: string): void {
+    this.handle(`g\0${rpc}\0${code}`, () => this.grpc.series(rpc, code)).inc();
   }
 
   onModelState(model: string, version: string, state: VersionState): void {
