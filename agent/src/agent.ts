@@ -216,8 +216,9 @@ export async function startAgent(config: AgentConfig, logger: LevelledLogger, wo
       ]);
       clearTimeout(timer);
       server.closeAllConnections();
-      grpc?.force();
-      await grpcClosed;
+      // gRPC answers still being written finish (tryShutdown ends once their sessions close);
+      // only a drain that ran out of time cuts them.
+      if (grpc && (timedOut || !(await within(grpcClosed!, deadline - Date.now())))) grpc.force();
       // A model still loading (a model file that never ends) must not hold the exit past the
       // drain timeout: its worker threads end with the process.
       const loadWait = await Promise.race([loaded.then(() => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), Math.max(0, deadline - Date.now())).unref())]);
@@ -237,6 +238,18 @@ export async function startAgent(config: AgentConfig, logger: LevelledLogger, wo
     })());
 
   return { host: config.host, port, ...(grpc ? { grpcPort: grpc.port } : {}), models, loaded, stop };
+}
+
+/** Whether `p` settles within `ms`. */
+function within(p: Promise<unknown>, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), Math.max(0, ms));
+    timer.unref();
+    void p.then(() => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
 }
 
 function listen(server: Server, host: string, port: number): Promise<void> {

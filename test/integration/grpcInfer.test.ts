@@ -270,3 +270,16 @@ test('a canary judges traffic that comes over gRPC', async () => {
   assert.ok(c.checks.every((k) => k.samples.candidate > 0 && k.samples.baseline + k.samples.candidate > 0));
   assert.deepEqual([...versions].sort(), ['1', '3'], 'the split applied to gRPC calls');
 });
+
+test('SIGTERM drains gRPC calls in flight: they finish; a new call is UNAVAILABLE; the agent exits 0 (last: it stops the agent)', async () => {
+  assert.equal((await fault('1', { latency_ms: 500 })).status, 200);
+  const inFlight = grpc.call('ModelInfer', digitRequest([5], { model_version: '1' }));
+  await new Promise((r) => setTimeout(r, 150));
+  const exit = agent.stop('SIGTERM');
+  await new Promise((r) => setTimeout(r, 100));
+  const refused = await grpc.failure('ModelInfer', digitRequest([5], { model_version: '1' }));
+  assert.ok(refused.code === Status.UNAVAILABLE, `${refused.code} ${refused.details}`);
+  const answer = await inFlight;
+  assert.equal(argmax(floatsOf(answer.raw_output_contents[0])), 5);
+  assert.equal(await exit, 0);
+});
