@@ -15,6 +15,11 @@ export function agentSuite(): void {
       assert.match(api.statusBar.text, /Inferscope: ready/);
       const ep = api.services.agent.endpoint()!;
       assert.match(ep.url, /^http:\/\/127\.0\.0\.1:\d+$/);
+      // Launched with --grpc-port 0: the ready state carries the free port the agent picked.
+      const ready = api.services.agent.state;
+      assert.ok(ready.kind === 'ready' && ready.url === ep.url, JSON.stringify(ready));
+      assert.match(ready.grpcAddress ?? '', /^127\.0\.0\.1:\d+$/);
+      assert.notEqual(ready.grpcAddress!.split(':')[1], new URL(ep.url).port);
       // The token is required: the control API refuses a request without it.
       assert.equal((await fetch(`${ep.url}/api/v1/status`)).status, 401);
       const status = await api.services.client.status();
@@ -110,6 +115,15 @@ export function agentSuite(): void {
         assert.equal(status.agent.pid, remote.pid);
         await waitFor('tree shows the remote models', () => api.models.current.some((m) => m.name === 'digits'));
         assert.match(api.statusBar.text, /ready/);
+        // The extension knows a remote agent's URL, not its gRPC port: Copy gRPC Address says so.
+        const ready = api.services.agent.state;
+        assert.ok(ready.kind === 'ready' && ready.grpcAddress === undefined, JSON.stringify(ready));
+        await vscode.env.clipboard.writeText('unchanged');
+        assert.equal(await vscode.commands.executeCommand('inferscope.copyGrpcAddress'), undefined);
+        assert.equal(await vscode.env.clipboard.readText(), 'unchanged');
+        assert.equal(await vscode.commands.executeCommand('inferscope.copyAgentUrl'), url);
+        assert.equal(await vscode.env.clipboard.readText(), url);
+        await waitFor('tooltip says the remote gRPC address is unknown', () => /gRPC address unknown for a remote agent/.test(api.statusBar.tooltip.replace(/\\(.)/g, '$1')), 10_000);
         // A wrong token is refused with a clear message, and the extension keeps working.
         assert.equal(await vscode.commands.executeCommand('inferscope.connectRemoteAgent', { url, token: 'wrong-token-0123456789' }), false);
         const failed = api.services.agent.state;

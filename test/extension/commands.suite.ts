@@ -1,7 +1,9 @@
 // The commands against the real agent: every contributed command is registered, breakers forced
 // open reach the tree and the status bar, test traffic is counted by the agent, the metrics text
-// opens, a canary reaches a decision and its report opens, and commands answer when the agent is down.
+// opens, a canary reaches a decision and its report opens, Copy gRPC Address / Copy Agent URL copy
+// addresses the agent answers on, and commands answer when the agent is down.
 import * as assert from 'node:assert/strict';
+import { connect as http2Connect } from 'node:http2';
 import * as vscode from 'vscode';
 import type { BreakerStatus, Canary } from '../../common/api.js';
 import type { LoadSummary } from '../../extension/src/traffic/loadGenerator.js';
@@ -63,6 +65,37 @@ export function commandsSuite(): void {
       assert.ok(vscode.window.activeTextEditor?.document.uri.scheme === 'inferscope');
     });
 
+    test('Copy gRPC Address copies 127.0.0.1:<port> of the running agent, which answers gRPC there; Copy Agent URL copies the HTTP URL', async () => {
+      const api = await extensionApi();
+      await readyAgent(api);
+      const state = api.services.agent.state;
+      assert.ok(state.kind === 'ready', state.kind);
+
+      const copied = await vscode.commands.executeCommand<string>('inferscope.copyGrpcAddress');
+      const clip = await vscode.env.clipboard.readText();
+      assert.equal(clip, copied);
+      assert.equal(clip, state.grpcAddress);
+      const m = /^127\.0\.0\.1:(\d+)$/.exec(clip);
+      assert.ok(m, `clipboard: ${clip}`);
+      const grpcPort = Number(m[1]);
+      const httpPort = Number(new URL(state.url).port);
+      assert.ok(Number.isInteger(grpcPort) && grpcPort > 0 && grpcPort <= 65535, String(grpcPort));
+      assert.notEqual(grpcPort, httpPort);
+      // The address is the agent's gRPC server: ServerLive (open, no token) answers live = true.
+      const live = await grpcUnary(clip, 'ServerLive');
+      assert.equal(live.status, '0');
+      assert.deepEqual([...live.message], [0, 0, 0, 0, 2, 0x08, 0x01]); // uncompressed, 2 bytes: field 1 (live) = true
+      // The status bar tooltip shows it beside the HTTP URL.
+      const tooltip = () => unescapeMarkdown(api.statusBar.tooltip);
+      await waitFor('tooltip shows the gRPC address beside the URL', () => tooltip().includes(`Serving at ${state.url} and gRPC at ${clip} (pid ${state.pid})`), 10_000);
+      assert.ok(tooltip().includes('(command:inferscope.copyGrpcAddress)'), tooltip());
+
+      const url = await vscode.commands.executeCommand<string>('inferscope.copyAgentUrl');
+      assert.equal(url, state.url);
+      assert.equal(await vscode.env.clipboard.readText(), state.url);
+      assert.equal((await fetch(`${url}/v2/health/ready`)).status, 200);
+    });
+
     test('Evaluate Canary reaches a decision under test traffic, and the report opens', async () => {
       const api = await extensionApi();
       await readyAgent(api);
@@ -109,9 +142,40 @@ export function commandsSuite(): void {
       await vscode.commands.executeCommand('inferscope.stopAgent');
       assert.equal(await vscode.commands.executeCommand('inferscope.sendTestTraffic', { model: 'digits', requests: 1 }), undefined);
       assert.equal(await vscode.commands.executeCommand('inferscope.resetBreaker', { model: 'digits', version: '1' }), undefined);
+      // Nothing to copy: an information message, no error, and the clipboard is left alone.
+      await vscode.env.clipboard.writeText('unchanged');
+      assert.equal(await vscode.commands.executeCommand('inferscope.copyGrpcAddress'), undefined);
+      assert.equal(await vscode.commands.executeCommand('inferscope.copyAgentUrl'), undefined);
+      assert.equal(await vscode.env.clipboard.readText(), 'unchanged');
       assert.equal(api.services.agent.state.kind, 'stopped');
       await vscode.commands.executeCommand('inferscope.startAgent');
       await readyAgent(api);
     });
+  });
+}
+
+/** The status bar tooltip's markdown with its backslash escapes removed. */
+function unescapeMarkdown(md: string): string {
+  return md.replace(/\\(.)/g, '$1');
+}
+
+/** One unary gRPC call with an empty request over plain HTTP/2 (no client library): grpc-status and the response's framed bytes. */
+function grpcUnary(address: string, rpc: string): Promise<{ status: string | undefined; message: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const session = http2Connect(`http://${address}`);
+    session.once('error', reject);
+    const req = session.request({ ':method': 'POST', ':path': `/inference.GRPCInferenceService/${rpc}`, 'content-type': 'application/grpc', te: 'trailers' });
+    let status: string | undefined;
+    const chunks: Buffer[] = [];
+    req.setTimeout(10_000, () => req.close());
+    req.on('response', (headers) => (status ??= headers['grpc-status'] as string | undefined)); // a trailers-only answer
+    req.on('trailers', (trailers) => (status = trailers['grpc-status'] as string | undefined));
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('error', reject);
+    req.on('close', () => {
+      session.close();
+      resolve({ status, message: Buffer.concat(chunks) });
+    });
+    req.end(Buffer.from([0, 0, 0, 0, 0])); // not compressed, 0 bytes: an empty ServerLiveRequest
   });
 }

@@ -1,11 +1,13 @@
 // The extension's pure parts, under plain Node: the SSE parser, the status bar's text for each
 // state, the Models tree rows, the canary report, the load generator, the webview's HTML/CSP and
-// the agent command line.
+// the agent command line, the agent's addresses from its listening line and what Copy … answers.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { AgentStatus, Canary, CanarySummary } from '../../common/api.js';
 import { SseParser, type SseEvent } from '../../common/sseParser.js';
+import { connectHost, copyAnswer, describeAddresses, GRPC_UNKNOWN_REMOTE, listeningAddresses } from '../../extension/src/agent/agentAddress.js';
 import { agentCommandLine } from '../../extension/src/agent/agentCommandLine.js';
+import { parseListening } from '../../extension/src/agent/agentLaunch.js';
 import { CrashBudget, restartDelayMs } from '../../extension/src/agent/crashBudget.js';
 import { canaryReport, checkLine } from '../../extension/src/canary/canaryReport.js';
 import { RequestRate } from '../../extension/src/live/requestRate.js';
@@ -60,6 +62,71 @@ test('the status bar says each state, with colours for degraded and down', () =>
   assert.equal(crashed.severity, 'error');
   assert.equal(crashed.summary, 'exited (SIGKILL) Restarting in 1.0 s.');
   assert.equal(statusBarView({ kind: 'failed', message: 'gave up' }, undefined, undefined, undefined).text, '$(error) Inferscope: down');
+});
+
+test('the ready tooltip shows the gRPC address beside the HTTP URL; a remote agent\'s gRPC address is unknown', () => {
+  const local = statusBarView({ kind: 'ready', url: 'http://127.0.0.1:8000', grpcAddress: '127.0.0.1:40123', pid: 9 }, undefined, status('closed'), undefined);
+  assert.equal(local.summary, 'Serving at http://127.0.0.1:8000 and gRPC at 127.0.0.1:40123 (pid 9).');
+  const noGrpc = statusBarView({ kind: 'ready', url: 'http://127.0.0.1:8000', pid: 9 }, undefined, status('closed'), undefined);
+  assert.equal(noGrpc.summary, 'Serving at http://127.0.0.1:8000, no gRPC (pid 9).');
+  const remote = statusBarView({ kind: 'ready', url: 'https://agents.example:443', pid: 9 }, 'https://agents.example:443', status('closed'), undefined);
+  assert.equal(remote.summary, `Serving at https://agents.example:443 (remote; ${GRPC_UNKNOWN_REMOTE}).`);
+});
+
+test('the listening line gives the HTTP URL and the gRPC address, reachable from this machine', () => {
+  assert.equal(connectHost('127.0.0.1'), '127.0.0.1');
+  assert.equal(connectHost('0.0.0.0'), '127.0.0.1');
+  assert.equal(connectHost('::'), '[::1]');
+  assert.equal(connectHost('::1'), '[::1]');
+  assert.equal(connectHost('fe80::2'), '[fe80::2]');
+  assert.equal(connectHost('localhost'), 'localhost');
+
+  const line = parseListening('{"event":"listening","host":"127.0.0.1","port":8000,"grpc_port":8001,"pid":1234}');
+  assert.deepEqual(line, { event: 'listening', host: '127.0.0.1', port: 8000, grpc_port: 8001, pid: 1234 });
+  assert.deepEqual(listeningAddresses(line!), { url: 'http://127.0.0.1:8000', grpcAddress: '127.0.0.1:8001' });
+  assert.deepEqual(listeningAddresses({ event: 'listening', host: '0.0.0.0', port: 8000, grpc_port: 8001, pid: 1 }), { url: 'http://127.0.0.1:8000', grpcAddress: '127.0.0.1:8001' });
+  assert.deepEqual(listeningAddresses({ event: 'listening', host: '::1', port: 8000, grpc_port: 8001, pid: 1 }), { url: 'http://[::1]:8000', grpcAddress: '[::1]:8001' });
+  // gRPC off: no grpc_port, no address.
+  const off = parseListening('{"event":"listening","host":"127.0.0.1","port":8000,"pid":1234}');
+  assert.deepEqual(listeningAddresses(off!), { url: 'http://127.0.0.1:8000' });
+  // A grpc_port that is no port is dropped; the HTTP side still counts.
+  for (const bad of ['"8001"', '0', '-1', '70000', '1.5', 'null']) {
+    const parsed = parseListening(`{"event":"listening","host":"127.0.0.1","port":8000,"grpc_port":${bad},"pid":1}`);
+    assert.ok(parsed && !('grpc_port' in parsed), bad);
+    assert.deepEqual(listeningAddresses(parsed), { url: 'http://127.0.0.1:8000' });
+  }
+  assert.equal(parseListening('{"level":"info","msg":"listening"}'), undefined);
+  assert.equal(parseListening('not json'), undefined);
+  assert.equal(parseListening('null'), undefined);
+
+  assert.equal(describeAddresses({ url: 'http://127.0.0.1:8000', grpcAddress: '127.0.0.1:8001' }), 'http://127.0.0.1:8000, gRPC 127.0.0.1:8001');
+  assert.equal(describeAddresses({ url: 'http://127.0.0.1:8000' }), 'http://127.0.0.1:8000, no gRPC');
+});
+
+test('Copy Agent URL / Copy gRPC Address: what is copied, and what is said when there is nothing to copy', () => {
+  const ready = { kind: 'ready', url: 'http://127.0.0.1:8000', grpcAddress: '127.0.0.1:40123', pid: 9 } as const;
+  assert.deepEqual(copyAnswer('grpc', ready, false), { kind: 'copy', text: '127.0.0.1:40123', message: 'Inferscope: copied the gRPC address 127.0.0.1:40123' });
+  assert.deepEqual(copyAnswer('url', ready, false), { kind: 'copy', text: 'http://127.0.0.1:8000', message: 'Inferscope: copied the agent URL http://127.0.0.1:8000' });
+
+  const remote = { kind: 'ready', url: 'https://agents.example', pid: 9 } as const;
+  assert.equal(copyAnswer('url', remote, true).kind, 'copy');
+  const unknown = copyAnswer('grpc', remote, true);
+  assert.equal(unknown.kind, 'none');
+  assert.match(unknown.message, /gRPC address unknown for a remote agent/);
+  assert.ok(unknown.kind === 'none' && !unknown.offerStart);
+  const off = copyAnswer('grpc', { kind: 'ready', url: 'http://127.0.0.1:8000', pid: 9 }, false);
+  assert.ok(off.kind === 'none' && /serves no gRPC/.test(off.message) && !off.offerStart);
+
+  for (const target of ['url', 'grpc'] as const) {
+    const stopped = copyAnswer(target, { kind: 'stopped' }, false);
+    assert.ok(stopped.kind === 'none' && stopped.offerStart && /the agent is not running/.test(stopped.message), JSON.stringify(stopped));
+    const failed = copyAnswer(target, { kind: 'failed', message: 'gave up' }, true);
+    assert.ok(failed.kind === 'none' && failed.offerStart && /not connected to the remote agent/.test(failed.message), JSON.stringify(failed));
+    const crashed = copyAnswer(target, { kind: 'crashed', message: 'x', restartInMs: 1000 }, false);
+    assert.ok(crashed.kind === 'none' && crashed.offerStart);
+    const starting = copyAnswer(target, { kind: 'starting', attempt: 1 }, false);
+    assert.ok(starting.kind === 'none' && !starting.offerStart && /still starting/.test(starting.message), JSON.stringify(starting));
+  }
 });
 
 test('RequestRate counts served requests per second and forgets a restarted agent', () => {
@@ -176,7 +243,7 @@ test('the agent command line: token only in the environment, VS Code runtime as 
   const own = agentCommandLine('/ext', { ...base, nodePath: '/usr/bin/node', modelRepository: '', enableFaults: false, configFile: undefined as unknown as string }, 't', { ELECTRON_RUN_AS_NODE: '1' }, '/e');
   assert.equal(own.command, '/usr/bin/node');
   assert.equal(own.env.ELECTRON_RUN_AS_NODE, undefined);
-  assert.deepEqual(own.args.slice(5), ['--exit-on-stdin-close']);
+  assert.deepEqual(own.args.slice(7), ['--exit-on-stdin-close']);
 });
 
 test('the crash budget forgives 4 crashes in 3 minutes, not 5; old crashes age out; backoff doubles to 8 s', () => {

@@ -3,6 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { ListeningEvent } from '../../../common/api.js';
 import { AgentStartError } from '../errors.js';
+import { listeningAddresses } from './agentAddress.js';
 
 export interface LaunchSpec {
   command: string;
@@ -28,6 +29,8 @@ export interface Exit {
 export interface RunningAgent {
   pid: number;
   url: string;
+  /** `127.0.0.1:40123`, from the listening line's `grpc_port`; undefined when the agent serves no gRPC. */
+  grpcAddress?: string;
   exited: Promise<Exit>;
   hasExited(): boolean;
   /** SIGTERM (the agent drains), then SIGKILL to the whole process group after `graceMs`. */
@@ -86,8 +89,9 @@ export async function launchAgent(spec: LaunchSpec, opts: LaunchOptions): Promis
   const deadline = Date.now() + opts.readyTimeoutMs;
   try {
     const line = await race(listening, exited, opts, deadline, describe);
-    const host = line.host.includes(':') ? `[${line.host}]` : line.host === '0.0.0.0' ? '127.0.0.1' : line.host;
-    running.url = `http://${host}:${line.port}`;
+    const addresses = listeningAddresses(line);
+    running.url = addresses.url;
+    if (addresses.grpcAddress) running.grpcAddress = addresses.grpcAddress;
     for (;;) {
       const ready = await race(checkReady(running.url, spec.token), exited, opts, deadline, describe);
       if (ready) return running;
@@ -154,7 +158,11 @@ function readLines(proc: ChildProcess, tail: string[], onLine: LaunchOptions['on
 export function parseListening(line: string): ListeningEvent | undefined {
   try {
     const v = JSON.parse(line) as Partial<ListeningEvent>;
-    if (v && v.event === 'listening' && typeof v.port === 'number' && typeof v.host === 'string') return v as ListeningEvent;
+    if (!v || v.event !== 'listening' || typeof v.port !== 'number' || typeof v.host !== 'string') return undefined;
+    // A gRPC port that is not a port is as good as none: the HTTP side still works.
+    const event = { ...v } as ListeningEvent;
+    if (event.grpc_port !== undefined && !(Number.isInteger(event.grpc_port) && event.grpc_port > 0 && event.grpc_port <= 65535)) delete event.grpc_port;
+    return event;
   } catch {
     // a log line, not the listening line
   }

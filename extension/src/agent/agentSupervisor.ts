@@ -4,13 +4,15 @@
 import { randomBytes } from 'node:crypto';
 import { AgentStartError } from '../errors.js';
 import { CrashBudget, restartDelayMs } from './crashBudget.js';
+import { describeAddresses } from './agentAddress.js';
 import { launchAgent, type LaunchSpec, type RunningAgent } from './agentLaunch.js';
 import { Emitter } from '../emitter.js';
 
 export type AgentState =
   | { kind: 'stopped' }
   | { kind: 'starting'; attempt: number }
-  | { kind: 'ready'; url: string; pid: number }
+  /** `grpcAddress`: `127.0.0.1:40123`, absent when the agent serves no gRPC (and for a remote agent, whose gRPC port the extension does not know). */
+  | { kind: 'ready'; url: string; grpcAddress?: string; pid: number }
   /** Exited unexpectedly; a restart is scheduled. */
   | { kind: 'crashed'; message: string; restartInMs: number }
   /** Could not start, or crashed too often: nothing more happens until the user starts it. */
@@ -143,7 +145,7 @@ export class AgentSupervisor {
         throw new AgentStartError('the agent was stopped while it started', true);
       }
       this.current = { agent, token };
-      this.setState({ kind: 'ready', url: agent.url, pid: agent.pid });
+      this.setState({ kind: 'ready', url: agent.url, ...(agent.grpcAddress ? { grpcAddress: agent.grpcAddress } : {}), pid: agent.pid });
       void agent.exited.then((exit) => {
         if (generation !== this.generation || this.current?.agent !== agent) return;
         this.current = undefined;
@@ -179,7 +181,8 @@ export class AgentSupervisor {
 
   private setState(state: AgentState): void {
     this._state = state;
-    this.opts.log?.(`agent state: ${state.kind}${'message' in state ? ` (${state.message.split('\n')[0]})` : ''}`);
+    const detail = 'message' in state ? state.message.split('\n')[0] : state.kind === 'ready' ? describeAddresses(state) : undefined;
+    this.opts.log?.(`agent state: ${state.kind}${detail ? ` (${detail})` : ''}`);
     this.changed.fire(state);
   }
 }

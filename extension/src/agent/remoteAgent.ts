@@ -50,6 +50,8 @@ export class RemoteAgent {
       const body = (await status.json()) as { agent: { pid: number } };
       if (generation !== this.generation) throw new AgentStartError('the connection was superseded', true);
       this.endpointValue = { url, token };
+      // No grpcAddress: the extension does not know a remote agent's gRPC port (the status route
+      // does not say it, and a load balancer in front may not carry gRPC at all).
       this.setState({ kind: 'ready', url, pid: body.agent.pid });
     } catch (err) {
       if (generation !== this.generation || signal?.aborted) {

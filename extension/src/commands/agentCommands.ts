@@ -1,6 +1,7 @@
-// Start, Stop, Restart, Show Log, Open Metrics, Connect to Remote Agent.
+// Start, Stop, Restart, Show Log, Open Metrics, Connect to Remote Agent, Copy Agent URL, Copy gRPC Address.
 import * as vscode from 'vscode';
 import type { Services } from '../services.js';
+import { copyAnswer, type CopyTarget } from '../agent/agentAddress.js';
 import { SECTION } from '../settings.js';
 import { AgentDocuments } from '../views/agentDocuments.js';
 import { guarded, requireAgent } from './guard.js';
@@ -17,6 +18,26 @@ export function isPlainHttpOffMachine(url: string): boolean {
 
 export function tokenSecretKey(url: string): string {
   return `inferscope.agent.token:${url.replace(/\/+$/, '')}`;
+}
+
+/**
+ * Copies the agent's URL or gRPC address and says so; with nothing to copy (agent down, gRPC address
+ * unknown) it says that instead: information, not an error. Resolves with the copied text (tests).
+ */
+async function copyAddress(s: Services, target: CopyTarget): Promise<string | undefined> {
+  const remote = s.agent.mode.kind === 'remote';
+  const answer = copyAnswer(target, s.agent.state, remote);
+  if (answer.kind === 'none') {
+    // Not awaited: a notification resolves only when dismissed.
+    const start = remote ? 'Connect' : 'Start Agent';
+    void vscode.window.showInformationMessage(answer.message, ...(answer.offerStart ? [start] : [])).then((pick) => {
+      if (pick) void s.startAgent();
+    });
+    return undefined;
+  }
+  await vscode.env.clipboard.writeText(answer.text);
+  void vscode.window.showInformationMessage(answer.message);
+  return answer.text;
 }
 
 export function registerAgentCommands(s: Services, docs: AgentDocuments): vscode.Disposable[] {
@@ -40,6 +61,8 @@ export function registerAgentCommands(s: Services, docs: AgentDocuments): vscode
     reg('inferscope.showAgentLog', () => s.agentLog.show(true)),
     reg('inferscope.showExtensionLog', () => s.log.show(true)),
     reg('inferscope.focus', () => vscode.commands.executeCommand('inferscope.models.focus')),
+    reg('inferscope.copyAgentUrl', guarded(s, 'Copy Agent URL', () => copyAddress(s, 'url'))),
+    reg('inferscope.copyGrpcAddress', guarded(s, 'Copy gRPC Address', () => copyAddress(s, 'grpc'))),
     reg(
       'inferscope.openMetrics',
       guarded(s, 'Open Metrics', async () => {

@@ -25,6 +25,12 @@ export class AgentStatusBar implements vscode.Disposable {
     return this.item.text;
   }
 
+  /** The tooltip's markdown (tests read it). */
+  get tooltip(): string {
+    const tip = this.item.tooltip;
+    return typeof tip === 'string' ? tip : (tip?.value ?? '');
+  }
+
   get backgroundColor(): string | undefined {
     return (this.item.backgroundColor as vscode.ThemeColor | undefined)?.id;
   }
@@ -41,8 +47,14 @@ export class AgentStatusBar implements vscode.Disposable {
       `[$(debug-restart) Restart](command:inferscope.restartAgent)`,
       running ? '[$(debug-stop) Stop](command:inferscope.stopAgent)' : '[$(play) Start](command:inferscope.startAgent)',
     ];
-    const tip = new vscode.MarkdownString(`**Inferscope agent**\n\n${escape(view.summary)}\n\n${actions.join(' &nbsp; ')}`, true);
-    tip.isTrusted = { enabledCommands: ['inferscope.showAgentLog', 'inferscope.restartAgent', 'inferscope.stopAgent', 'inferscope.startAgent'] };
+    // Beside the addresses: copy them (the gRPC one only when it is known).
+    const state = this.agent.state;
+    const copies =
+      state.kind === 'ready'
+        ? ['[$(copy) Copy URL](command:inferscope.copyAgentUrl)', ...(state.grpcAddress ? ['[$(copy) Copy gRPC Address](command:inferscope.copyGrpcAddress)'] : [])]
+        : [];
+    const tip = new vscode.MarkdownString(`**Inferscope agent**\n\n${escape(view.summary)}${copies.length ? `\n\n${copies.join(' &nbsp; ')}` : ''}\n\n${actions.join(' &nbsp; ')}`, true);
+    tip.isTrusted = { enabledCommands: ['inferscope.showAgentLog', 'inferscope.restartAgent', 'inferscope.stopAgent', 'inferscope.startAgent', 'inferscope.copyAgentUrl', 'inferscope.copyGrpcAddress'] };
     this.item.tooltip = tip;
   }
 

@@ -1,6 +1,7 @@
 // What the status bar item says for an agent state and the latest snapshot. Pure (no `vscode`), so
 // every state's text is tested under plain Node.
 import type { AgentStatus } from '../../../common/api.js';
+import { GRPC_UNKNOWN_REMOTE } from '../agent/agentAddress.js';
 import type { AgentState } from '../agent/agentSupervisor.js';
 
 export type Severity = 'normal' | 'warning' | 'error';
@@ -40,9 +41,15 @@ export function statusBarView(state: AgentState, remote: string | undefined, lat
       if (open.length > 0) {
         return { text: `$(warning) Inferscope: degraded${rate}`, severity: 'warning', summary: `Circuit breaker open: ${open.join(', ')}.${where}` };
       }
-      return { text: `$(pulse) Inferscope: ready${rate}`, severity: 'normal', summary: `Serving at ${state.url}${remote ? ' (remote)' : ` (pid ${state.pid})`}.` };
+      return { text: `$(pulse) Inferscope: ready${rate}`, severity: 'normal', summary: servingSummary(state, remote !== undefined) };
     }
   }
+}
+
+/** The ready tooltip's first line: the HTTP URL with the gRPC address beside it. */
+export function servingSummary(state: { url: string; grpcAddress?: string; pid: number }, remote: boolean): string {
+  const grpc = state.grpcAddress ? ` and gRPC at ${state.grpcAddress}` : remote ? '' : ', no gRPC';
+  return `Serving at ${state.url}${grpc} (${remote ? `remote${state.grpcAddress ? '' : `; ${GRPC_UNKNOWN_REMOTE}`}` : `pid ${state.pid}`}).`;
 }
 
 export function formatRate(rps: number): string {
