@@ -19,10 +19,21 @@ test('stdout carries exactly one JSON listening line; logs go to stderr', async 
   const lines = agent.stdout().trim().split('\n');
   assert.equal(lines.length, 1);
   const event = JSON.parse(lines[0]!);
-  assert.deepEqual(Object.keys(event).sort(), ['event', 'host', 'pid', 'port']);
+  assert.deepEqual(Object.keys(event).sort(), ['event', 'grpc_port', 'host', 'pid', 'port']);
   assert.deepEqual([event.event, event.host, event.pid], ['listening', '127.0.0.1', agent.proc.pid]);
-  assert.ok(event.port > 0);
-  assert.match(agent.stderr(), /INFO  listening url=http:\/\/127\.0\.0\.1:\d+/);
+  assert.ok(event.port > 0 && event.grpc_port > 0 && event.grpc_port !== event.port);
+  assert.match(agent.stderr(), /INFO  listening url=http:\/\/127\.0\.0\.1:\d+ grpc=127\.0\.0\.1:\d+/);
+});
+
+test('--grpc-port off serves no gRPC and says nothing of it; a bad value is a flag error', async () => {
+  const agent = await startAgent({ args: ['--grpc-port', 'off'] });
+  await agent.stop();
+  const event = JSON.parse(agent.stdout().trim().split('\n')[0]!);
+  assert.equal(event.grpc_port, undefined);
+  assert.doesNotMatch(agent.stderr(), /grpc=/);
+  const bad = await runAgentToExit(['--grpc-port', 'eighty']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--grpc-port eighty: expected a port from 0 to 65535, or off/);
 });
 
 test('--config sets values and flags win over it', async () => {
@@ -66,6 +77,17 @@ test('a port in use is named', async () => {
   blocker.close();
   assert.equal(r.code, 2);
   assert.match(r.stderr, new RegExp(`--port ${port}: already in use on 127\\.0\\.0\\.1`));
+});
+
+test('a gRPC port in use is named, and the agent does not half-start', async () => {
+  const blocker = createServer();
+  await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
+  const port = (blocker.address() as { port: number }).port;
+  const r = await runAgentToExit(['--port', '0', '--grpc-port', String(port)]);
+  blocker.close();
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, new RegExp(`--grpc-port ${port}: already in use on 127\\.0\\.0\\.1; pick another port \\(0 = any free one, off = no gRPC\\)`));
+  assert.equal(r.stdout, '', 'no listening line');
 });
 
 test('--help and --version', async () => {
