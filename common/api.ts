@@ -167,7 +167,10 @@ export interface AgentStatus {
     pid: number;
     uptime_s: number;
     address: string;
+    /** Every model loaded (strict, as /v2/health/ready). */
     ready: boolean;
+    /** No model is loading any more: each loaded or failed. `loaded && !ready`: serving, degraded. */
+    loaded: boolean;
     draining: boolean;
     model_repository: string;
   };

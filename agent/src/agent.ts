@@ -122,6 +122,7 @@ export async function startAgent(config: AgentConfig, logger: LevelledLogger, wo
       uptime_s: Math.round((Date.now() - startedAt) / 1000),
       address,
       ready: models.ready,
+      loaded: models.settled,
       draining: drain.isDraining,
       model_repository: config.models,
     },

@@ -3,6 +3,8 @@
 // crash bound stops restarts, and a remote agent started by the test is used the same way.
 import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { copyFileSync, cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { alive, extensionApi, readyAgent, waitFor } from './hostHelpers.js';
@@ -65,6 +67,40 @@ export function agentSuite(): void {
       sub.dispose();
       assert.notEqual(api.services.agent.pid, pid);
       await waitFor('tree shows digits again', () => api.models.current.some((m) => m.name === 'digits' && m.versions.length === 2));
+    });
+
+    test('a repository with one broken model starts at once, degraded: the good model serves, the broken one is shown with its reason', async () => {
+      const api = await extensionApi();
+      const models = join(vscode.extensions.getExtension('inferscope.inferscope')!.extensionPath, 'models');
+      const repo = mkdtempSync(join(tmpdir(), 'inferscope-degraded-'));
+      cpSync(join(models, 'digits'), join(repo, 'digits'), { recursive: true });
+      mkdirSync(join(repo, 'typo', '1'), { recursive: true });
+      copyFileSync(join(models, 'digits', '1', 'model.onnx'), join(repo, 'typo', '1', 'model.onnx'));
+      writeFileSync(join(repo, 'typo', 'config.json'), JSON.stringify({ max_batch_sise: 8 }));
+      const settings = vscode.workspace.getConfiguration('inferscope');
+      await settings.update('agent.modelRepository', repo, vscode.ConfigurationTarget.Global);
+      try {
+        const started = Date.now();
+        // Before: the agent never became ready (/v2/health/ready stays 503) and the start failed after 60 s.
+        assert.equal(await vscode.commands.executeCommand('inferscope.restartAgent'), true);
+        assert.ok(Date.now() - started < 20_000, `ready after ${Date.now() - started} ms`);
+        assert.equal(api.services.agent.state.kind, 'ready');
+        await waitFor('the tree shows the broken model with its reason', () => api.models.current.some((m) => m.name === 'typo' && m.error && /max_batch_sise/.test(m.tooltip)));
+        await waitFor('the status bar says degraded, and why', () => /Inferscope: degraded/.test(api.statusBar.text) && /Not serving: typo/.test(api.statusBar.tooltip));
+        assert.equal(api.statusBar.backgroundColor, 'statusBarItem.warningBackground');
+        const { url, token } = api.services.agent.endpoint()!;
+        const answer = await fetch(`${url}/v2/models/digits/infer`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ inputs: [{ name: 'pixels', shape: [1, 784], datatype: 'FP32', data: new Array(784).fill(0) }] }),
+        });
+        assert.equal(answer.status, 200, 'the good model serves');
+      } finally {
+        await settings.update('agent.modelRepository', undefined, vscode.ConfigurationTarget.Global);
+        await vscode.commands.executeCommand('inferscope.restartAgent');
+        await readyAgent(api);
+        rmSync(repo, { recursive: true, force: true });
+      }
     });
 
     test('after 5 crashes in 3 minutes the agent is not restarted, and Start brings it back', async () => {

@@ -33,10 +33,13 @@ after(async () => {
   rmSync(repo, { recursive: true, force: true });
 });
 
-test('readiness is 503 while a model failed, liveness is 200', async () => {
+test('readiness is 503 while a model failed (strict, as Triton), liveness is 200; the status says loading is over', async () => {
   assert.deepEqual((await request(`${agent.url}/v2/health/ready`)).body, { ready: false });
   assert.equal((await request(`${agent.url}/v2/health/ready`)).status, 503);
   assert.equal((await request(`${agent.url}/v2/health/live`)).status, 200);
+  // What a supervisor (the extension) waits for: every model settled, the good ones serving.
+  const { agent: info } = (await request<AgentStatus>(`${agent.url}/api/v1/status`)).body;
+  assert.deepEqual([info.ready, info.loaded], [false, true]);
 });
 
 test('the repository index reports each failure with its reason', async () => {

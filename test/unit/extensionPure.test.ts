@@ -32,11 +32,18 @@ test('SseParser handles chunks split anywhere, CRLF, comments, multi-line data a
   }
 });
 
+/** status() without its failed version 3: nothing to report. */
+function healthy(): AgentStatus {
+  const s = status('closed');
+  s.models[0]!.versions = s.models[0]!.versions.filter((v) => v.state !== 'failed');
+  return s;
+}
+
 function status(breaker: 'closed' | 'open', canaries: CanarySummary[] = []): AgentStatus {
   const b = { state: breaker, forced: breaker === 'open', consecutive_failures: 0, window: { calls: 4, failures: 1, slow: 0, failure_rate: 0.25, slow_rate: 0 }, trips: breaker === 'open' ? 1 : 0, opened_at: breaker === 'open' ? 1_700_000_000_000 : null, next_trial_at: null, last_reason: breaker === 'open' ? 'opened by hand' : null, totals: { successes: 10, failures: 2, slow: 0, rejected: 3 } };
   const batching = { max_batch_size: 64, queue_depth: 0, in_flight_batches: 0, recent_batch_sizes: [] };
   return {
-    agent: { name: 'inferscope', version: '0.1.0', pid: 42, uptime_s: 5, address: 'http://127.0.0.1:8000', ready: true, draining: false, model_repository: '/m' },
+    agent: { name: 'inferscope', version: '0.1.0', pid: 42, uptime_s: 5, address: 'http://127.0.0.1:8000', ready: true, loaded: true, draining: false, model_repository: '/m' },
     models: [{ name: 'digits', default_version: '1', versions: [
       { version: '1', state: 'ready', execution_provider: 'cpu', instances: 1, is_default: true, batching, breaker: b },
       { version: '2', state: 'ready', execution_provider: 'cuda', instances: 1, is_default: false, batching, breaker: { ...b, state: 'closed', forced: false, totals: { ...b.totals } } },
@@ -52,12 +59,20 @@ test('the status bar says each state, with colours for degraded and down', () =>
   assert.equal(statusBarView({ kind: 'stopped' }, undefined, undefined, undefined).text, '$(circle-slash) Inferscope: stopped');
   assert.match(statusBarView({ kind: 'starting', attempt: 1 }, undefined, undefined, undefined).text, /loading~spin.*starting/);
   assert.match(statusBarView({ kind: 'starting', attempt: 1 }, 'http://h:1', undefined, undefined).text, /connecting/);
-  const ready = statusBarView({ kind: 'ready', url: 'http://127.0.0.1:1', pid: 9 }, undefined, status('closed'), 12.345);
+  const ready = statusBarView({ kind: 'ready', url: 'http://127.0.0.1:1', pid: 9 }, undefined, healthy(), 12.345);
   assert.equal(ready.text, '$(pulse) Inferscope: ready · 12.3 req/s');
   assert.equal(ready.severity, 'normal');
   const degraded = statusBarView({ kind: 'ready', url: 'u', pid: 9 }, undefined, status('open'), undefined);
   assert.equal(degraded.severity, 'warning');
   assert.match(degraded.summary, /Circuit breaker open: digits\/1/);
+  // A model that failed to load: the agent serves the others, degraded, and says which and why.
+  const withFailure = healthy();
+  withFailure.models.push({ name: 'typo', error: "config.json: unknown field 'max_batch_sise'\nmore", versions: [] });
+  withFailure.models[0]!.versions.push({ ...withFailure.models[0]!.versions[0]!, version: '3', state: 'failed', reason: 'model.onnx is not an ONNX model' });
+  const failed = statusBarView({ kind: 'ready', url: 'u', pid: 9 }, undefined, withFailure, undefined);
+  assert.equal(failed.text, '$(warning) Inferscope: degraded');
+  assert.equal(failed.severity, 'warning');
+  assert.equal(failed.summary, "Not serving: digits/3 (model.onnx is not an ONNX model); typo (config.json: unknown field 'max_batch_sise').");
   const crashed = statusBarView({ kind: 'crashed', message: 'exited (SIGKILL)\nstderr…', restartInMs: 1000 }, undefined, undefined, undefined);
   assert.equal(crashed.severity, 'error');
   assert.equal(crashed.summary, 'exited (SIGKILL) Restarting in 1.0 s.');
@@ -65,11 +80,11 @@ test('the status bar says each state, with colours for degraded and down', () =>
 });
 
 test('the ready tooltip shows the gRPC address beside the HTTP URL; a remote agent\'s gRPC address is unknown', () => {
-  const local = statusBarView({ kind: 'ready', url: 'http://127.0.0.1:8000', grpcAddress: '127.0.0.1:40123', pid: 9 }, undefined, status('closed'), undefined);
+  const local = statusBarView({ kind: 'ready', url: 'http://127.0.0.1:8000', grpcAddress: '127.0.0.1:40123', pid: 9 }, undefined, healthy(), undefined);
   assert.equal(local.summary, 'Serving at http://127.0.0.1:8000 and gRPC at 127.0.0.1:40123 (pid 9).');
-  const noGrpc = statusBarView({ kind: 'ready', url: 'http://127.0.0.1:8000', pid: 9 }, undefined, status('closed'), undefined);
+  const noGrpc = statusBarView({ kind: 'ready', url: 'http://127.0.0.1:8000', pid: 9 }, undefined, healthy(), undefined);
   assert.equal(noGrpc.summary, 'Serving at http://127.0.0.1:8000, no gRPC (pid 9).');
-  const remote = statusBarView({ kind: 'ready', url: 'https://agents.example:443', pid: 9 }, 'https://agents.example:443', status('closed'), undefined);
+  const remote = statusBarView({ kind: 'ready', url: 'https://agents.example:443', pid: 9 }, 'https://agents.example:443', healthy(), undefined);
   assert.equal(remote.summary, `Serving at https://agents.example:443 (remote; ${GRPC_UNKNOWN_REMOTE}).`);
 });
 

@@ -77,7 +77,7 @@ test('SeriesWindow stays bounded, aligns late series with nulls, drops series th
 function status(pid: number, uptime: number, hits: number, misses: number): AgentStatus {
   const breaker = { state: 'closed', forced: false, consecutive_failures: 0, window: { calls: 0, failures: 0, slow: 0, failure_rate: 0, slow_rate: 0 }, trips: 0, opened_at: null, next_trial_at: null, last_reason: null, totals: { successes: 0, failures: 0, slow: 0, rejected: 0 } } as const;
   return {
-    agent: { name: 'inferscope', version: '0.1.0', pid, uptime_s: uptime, address: '', ready: true, draining: false, model_repository: '' },
+    agent: { name: 'inferscope', version: '0.1.0', pid, uptime_s: uptime, address: '', ready: true, loaded: true, draining: false, model_repository: '' },
     models: [{ name: 'm', default_version: '1', versions: [{ version: '1', state: 'ready', instances: 1, is_default: true, batching: { max_batch_size: 8, queue_depth: 3, in_flight_batches: 0, recent_batch_sizes: [] }, breaker }] }],
     canaries: [],
     gpus: { detected: true, message: '1 GPU', devices: [{ index: 0, uuid: 'u', name: 'G', utilization: 0.5, memory_used_bytes: 100, memory_total_bytes: 200 }], sampled_at: 0, errors: 0, last_error: null },

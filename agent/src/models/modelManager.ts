@@ -145,6 +145,13 @@ export class ModelManager extends EventEmitter<{
     this.loading = false;
   }
 
+  /** True once no model or version is loading: each has loaded or failed (the start-up load is over). */
+  get settled(): boolean {
+    if (this.loading) return false;
+    for (const m of this.models.values()) for (const v of m.versions.values()) if (v.state === 'loading') return false;
+    return true;
+  }
+
   /** True once loading finished and every model that should load has loaded (unloaded ones aside). */
   get ready(): boolean {
     if (this.loading) return false;

@@ -1,5 +1,6 @@
 // Launches one agent process and waits until it serves: the JSON `listening` line on stdout, then
-// 200 from /v2/health/ready. Knows nothing of restarts (the supervisor's job) or of VS Code.
+// 200 from /v2/health/ready (or, with some models failed, the end of the start-up load). Knows
+// nothing of restarts (the supervisor's job) or of VS Code.
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { ListeningEvent } from '../../../common/api.js';
 import { AgentStartError } from '../errors.js';
@@ -169,11 +170,24 @@ export function parseListening(line: string): ListeningEvent | undefined {
   return undefined;
 }
 
+/**
+ * Ready to use: every model loaded (/v2/health/ready, strict as Triton's), or the start-up load is
+ * over with some models failed (`agent.loaded` in the status): the others serve, and the views
+ * show the failed ones with their reasons, instead of waiting out the start timeout for a
+ * readiness that a typo in one config.json will never give.
+ */
 async function checkReady(url: string, token: string): Promise<boolean> {
+  const headers = { authorization: `Bearer ${token}` };
   try {
-    const res = await fetch(`${url}/v2/health/ready`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(2000) });
+    const res = await fetch(`${url}/v2/health/ready`, { headers, signal: AbortSignal.timeout(2000) });
     await res.body?.cancel();
-    return res.status === 200;
+    if (res.status === 200) return true;
+    const status = await fetch(`${url}/api/v1/status`, { headers, signal: AbortSignal.timeout(2000) });
+    if (status.status !== 200) {
+      await status.body?.cancel();
+      return false;
+    }
+    return ((await status.json()) as { agent?: { loaded?: boolean } }).agent?.loaded === true;
   } catch {
     return false;
   }

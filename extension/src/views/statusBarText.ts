@@ -20,6 +20,18 @@ export function openBreakers(s: AgentStatus | undefined): string[] {
   return open;
 }
 
+/** Models and versions that failed to load, each with the first line of its reason. */
+export function failedModels(s: AgentStatus | undefined): string[] {
+  if (!s) return [];
+  const failed: string[] = [];
+  const reason = (r: string | undefined) => (r ? ` (${firstLine(r).slice(0, 160)})` : '');
+  for (const m of s.models) {
+    if (m.error && !m.versions.some((v) => v.state === 'ready')) failed.push(`${m.name}${reason(m.error)}`);
+    else for (const v of m.versions) if (v.state === 'failed') failed.push(`${m.name}/${v.version}${reason(v.reason)}`);
+  }
+  return failed;
+}
+
 export function statusBarView(state: AgentState, remote: string | undefined, latest: AgentStatus | undefined, rps: number | undefined): StatusBarView {
   const where = remote ? ` (${remote})` : '';
   switch (state.kind) {
@@ -38,8 +50,10 @@ export function statusBarView(state: AgentState, remote: string | undefined, lat
     case 'ready': {
       const open = openBreakers(latest);
       const rate = rps === undefined ? '' : ` · ${formatRate(rps)} req/s`;
-      if (open.length > 0) {
-        return { text: `$(warning) Inferscope: degraded${rate}`, severity: 'warning', summary: `Circuit breaker open: ${open.join(', ')}.${where}` };
+      const failed = failedModels(latest);
+      if (open.length > 0 || failed.length > 0) {
+        const why = [...(failed.length ? [`Not serving: ${failed.join('; ')}.`] : []), ...(open.length ? [`Circuit breaker open: ${open.join(', ')}.`] : [])];
+        return { text: `$(warning) Inferscope: degraded${rate}`, severity: 'warning', summary: `${why.join(' ')}${where}` };
       }
       return { text: `$(pulse) Inferscope: ready${rate}`, severity: 'normal', summary: servingSummary(state, remote !== undefined) };
     }
