@@ -1,4 +1,5 @@
 // The webview chart module's scaling: nice ticks, y domains, pixel mapping, high-DPI backing size.
+import { upTo } from '../../extension/src/live/panelMetrics.js';
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { backingSize, formatBytes, formatNumber, formatTick, linearScale, niceTicks, yDomain } from '../../webview/src/charts/scale.js';
@@ -21,7 +22,9 @@ test('yDomain starts at 0, ignores gaps, rounds the top up to a tick, and has a 
   assert.deepEqual(yDomain([null, 3, 7.2, null]), [0, 7.5]);
   assert.deepEqual(yDomain([null, null]), [0, 1]);
   assert.deepEqual(yDomain([-2, 4]), [-2, 4]);
-  assert.deepEqual(yDomain([0, 0]), [0, 1e-9]);
+  // Only zeros (an idle model): 0..1, whose ticks read 0, 0.5, 1 — not 5e-10 and 1e-9 (issue 19).
+  assert.deepEqual(yDomain([0, 0]), [0, 1]);
+  assert.deepEqual(yDomain([0, 0.0004]), [0, 0.0004], 'small values keep their own scale');
 });
 
 test('linearScale maps domain to range, inverted ranges included (canvas y grows down)', () => {
@@ -45,4 +48,13 @@ test('backingSize scales the canvas for high-DPI screens (bounded), formatting h
   assert.equal(windowMs([0, 10_000]), 60_000);
   assert.equal(windowMs([0, 100_000]), 120_000);
   assert.equal(windowMs([0, 3_600_000]), 300_000);
+});
+
+test('batch-size bars stop at the bucket that holds max_batch_size, and never carry +Inf (JSON would make it null)', () => {
+  const buckets = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, Infinity].map((le, i) => ({ le, count: i }));
+  assert.deepEqual(upTo(buckets, 64).map((b) => b.le), [1, 2, 4, 8, 16, 32, 64]);
+  assert.deepEqual(upTo(buckets, 100).map((b) => b.le), [1, 2, 4, 8, 16, 32, 64, 128]);
+  assert.deepEqual(upTo(buckets, 0).map((b) => b.le), [1], 'a model without batching runs batches of one');
+  assert.deepEqual(upTo(buckets, 4096).map((b) => b.le), [1, 2, 4, 8, 16, 32, 64, 128, 256, 512]);
+  assert.ok(!JSON.stringify(upTo(buckets, 4096)).includes('null'));
 });

@@ -72,8 +72,19 @@ export function batchSizeDistribution(status: AgentStatus, scrape: Scrape): Reco
   for (const m of status.models) {
     for (const v of m.versions) {
       const buckets = bucketsOf(scrape, 'inferscope_batch_size', { model: m.name, version: v.version });
-      if (buckets.length > 0) out[`${m.name}/${v.version}`] = bucketCounts(buckets);
+      if (buckets.length > 0) out[`${m.name}/${v.version}`] = upTo(bucketCounts(buckets), v.batching.max_batch_size);
     }
   }
   return out;
+}
+
+/**
+ * The buckets a version's batches can fall in: up to the first bound at or above its
+ * max_batch_size (0: every batch is one request), without +Inf, which JSON (the webview's
+ * messages) cannot carry and which is empty below the largest bound.
+ */
+export function upTo(buckets: Bucket[], maxBatchSize: number): Bucket[] {
+  const cap = Math.max(1, maxBatchSize);
+  const last = buckets.findIndex((b) => b.le >= cap);
+  return buckets.slice(0, last < 0 ? buckets.length : last + 1).filter((b) => Number.isFinite(b.le));
 }

@@ -42,7 +42,8 @@ export function yDomain(values: Iterable<number | null>, minMax = 1e-9): [number
     if (v > hi) hi = v;
     if (v < lo) lo = v;
   }
-  if (hi === -Infinity) return [0, 1];
+  // Nothing yet, or only zeros: a plain 0..1 axis (not ticks at 5e-10 and 1e-9).
+  if (hi === -Infinity || (hi <= 0 && lo === 0)) return [0, 1];
   hi = Math.max(hi, minMax);
   // Round the top up to the next tick, so the highest line sits under a labelled grid line.
   const ticks = niceTicks(lo, hi, Y_TICKS);

@@ -44,7 +44,8 @@ export function batchingSection(): Section {
         }
       }
       for (const [k, chart] of bars) {
-        const buckets = (ctx.state.batchSizes[k] ?? []).filter((b) => b.le !== Infinity);
+        // +Inf arrives as null (JSON has no Infinity): never a bar.
+        const buckets = (ctx.state.batchSizes[k] ?? []).filter((b) => typeof b.le === 'number' && Number.isFinite(b.le));
         chart.update({ labels: buckets.map((b) => `≤${b.le}`), values: buckets.map((b) => b.count) });
         chart.canvas.setAttribute('aria-label', `Batch sizes of ${k}: ${buckets.map((b) => `≤${b.le}: ${b.count}`).join(', ')}`);
       }
