@@ -57,6 +57,23 @@ export function commandsSuite(): void {
       assert.equal((await served()) - before, 120);
     });
 
+    test('Stop Agent during test traffic ends the load at once and says so (no 100,000 failures, no inflated rate)', async () => {
+      const api = await extensionApi();
+      await readyAgent(api);
+      const served = async () => (await api.services.client.status()).models.find((m) => m.name === 'digits')!.versions.reduce((n, v) => n + (v.breaker?.totals.successes ?? 0), 0);
+      const before = await served();
+      const traffic = vscode.commands.executeCommand<LoadSummary>('inferscope.sendTestTraffic', { model: 'digits', requests: 100_000, concurrency: 4 });
+      await waitFor('the load is under way', async () => (await served()) >= before + 100, 20_000);
+      assert.equal(await vscode.commands.executeCommand('inferscope.stopAgent'), true);
+      const summary = await traffic;
+      assert.ok(summary);
+      assert.equal(summary.stoppedBecause, 'the agent stopped');
+      assert.ok(summary.completed < 100_000 && summary.failed < 50, `${summary.completed} completed, ${summary.failed} failed`);
+      assert.ok(summary.throughput <= summary.succeeded / summary.durationS + 1e-9);
+      assert.equal(await vscode.commands.executeCommand('inferscope.startAgent'), true);
+      await readyAgent(api);
+    });
+
     test('Open Metrics opens the Prometheus text', async () => {
       const api = await extensionApi();
       await readyAgent(api);

@@ -231,6 +231,33 @@ test('runLoad keeps at most `concurrency` requests in flight, counts errors by m
   assert.equal(nearestRank([1, 2, 3, 4], 0.99), 4);
 });
 
+test('test traffic stopped by the agent going away says so, counts only what was sent, and rates only successes', async () => {
+  // A fake clock: each request takes 10 ms while the agent runs; after it stops, failures come at once.
+  let t = 0;
+  const abort = new AbortController();
+  const summary = await runLoad({
+    requests: 100_000,
+    concurrency: 1,
+    now: () => t,
+    signal: abort.signal,
+    send: async (i) => {
+      if (i < 20) {
+        t += 10;
+        return;
+      }
+      if (i === 25) abort.abort('the agent stopped');
+      throw new Error('The Inferscope agent is not running.');
+    },
+  });
+  assert.equal(summary.stoppedBecause, 'the agent stopped');
+  assert.ok(summary.completed < 30, `${summary.completed} completed, not 100,000`);
+  assert.equal(summary.succeeded, 20);
+  assert.equal(summary.throughput, 100, '20 successes in 0.2 s; instant failures do not inflate it');
+  const text = formatSummary('digits', summary);
+  assert.match(text, /^Stopped \(the agent stopped\) after 2\d\/100000 requests to digits: 100 req\/s, p50 10\.0 ms, p99 10\.0 ms, \d failed \(The Inferscope agent is not running\)\.$/);
+  assert.doesNotMatch(text, /\.\)/, 'no doubled full stop');
+});
+
 test('randomBody shapes inputs from metadata (variable dims as 1)', () => {
   const body = randomBody({ name: 'm', versions: ['1'], platform: 'onnxruntime_onnx', inputs: [{ name: 'x', datatype: 'FP32', shape: [-1, 3] }, { name: 'k', datatype: 'INT64', shape: [-1] }], outputs: [] }, () => 0.7);
   assert.deepEqual(body.inputs.map((i) => [i.name, i.shape, i.data]), [['x', [1, 3], [0.7, 0.7, 0.7]], ['k', [1], [1]]]);

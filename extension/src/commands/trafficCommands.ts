@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 import type { InferRequest, ModelMetadata } from '../../../common/api.js';
 import type { Services } from '../services.js';
 import { readSettings } from '../settings.js';
+import { AgentNotRunningError } from '../errors.js';
 import { formatSummary, runLoad, type LoadSummary } from '../traffic/loadGenerator.js';
 import { exampleBodies, randomBody } from '../traffic/testInputs.js';
 import { guarded, requireAgent } from './guard.js';
@@ -38,13 +39,23 @@ export function registerTrafficCommands(s: Services): vscode.Disposable[] {
       async (progress, cancel) => {
         const abort = new AbortController();
         cancel.onCancellationRequested(() => abort.abort());
+        // An agent that goes away ends the load at once: every further request would fail.
+        const watch = s.agent.onDidChangeState((state) => {
+          if (state.kind !== 'ready') abort.abort(state.kind === 'stopped' ? 'the agent stopped' : 'the agent went down');
+        });
         let reported = 0;
         return runLoad({
           requests,
           concurrency,
           signal: abort.signal,
           send: async (i, signal) => {
-            await s.client.infer(model!, bodies[i % bodies.length]!, signal);
+            try {
+              await s.client.infer(model!, bodies[i % bodies.length]!, signal);
+            } catch (err) {
+              // The agent is being stopped (its state changes only once the process has exited).
+              if (err instanceof AgentNotRunningError) abort.abort('the agent stopped');
+              throw err;
+            }
           },
           onProgress: (done, total) => {
             // At most 100 updates, whatever N is.
@@ -54,7 +65,7 @@ export function registerTrafficCommands(s: Services): vscode.Disposable[] {
               reported = pct;
             }
           },
-        });
+        }).finally(() => watch.dispose());
       },
     );
     const text = formatSummary(model!, summary);

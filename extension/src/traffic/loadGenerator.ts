@@ -18,7 +18,10 @@ export interface LoadSummary {
   succeeded: number;
   failed: number;
   cancelled: boolean;
+  /** Why the load stopped early, when not by the user (e.g. "the agent stopped"): the abort's reason. */
+  stoppedBecause?: string;
   durationS: number;
+  /** Successful requests per second (failures answered at once would inflate a rate of all). */
   throughput: number;
   latencyMs: { p50: number; p90: number; p99: number; max: number } | null;
   /** Error message → count, most frequent first. */
@@ -63,8 +66,9 @@ export async function runLoad(opts: LoadOptions): Promise<LoadSummary> {
     succeeded: latencies.length,
     failed,
     cancelled: abort.signal.aborted,
+    ...(typeof opts.signal?.reason === 'string' ? { stoppedBecause: opts.signal.reason } : {}),
     durationS,
-    throughput: durationS > 0 ? completed / durationS : 0,
+    throughput: durationS > 0 ? latencies.length / durationS : 0,
     latencyMs: latencies.length ? { p50: nearestRank(latencies, 0.5), p90: nearestRank(latencies, 0.9), p99: nearestRank(latencies, 0.99), max: latencies[latencies.length - 1]! } : null,
     errors: [...errors.entries()].sort((a, b) => b[1] - a[1]),
   };
@@ -72,6 +76,9 @@ export async function runLoad(opts: LoadOptions): Promise<LoadSummary> {
 
 export function formatSummary(model: string, s: LoadSummary): string {
   const lat = s.latencyMs ? `p50 ${s.latencyMs.p50.toFixed(1)} ms, p99 ${s.latencyMs.p99.toFixed(1)} ms` : 'no successful requests';
-  const errs = s.failed ? `, ${s.failed} failed (${s.errors[0]![0]}${s.errors.length > 1 ? ', …' : ''})` : ', no errors';
-  return `${s.cancelled ? 'Cancelled after' : 'Sent'} ${s.completed}/${s.requested} requests to ${model}: ${s.throughput.toFixed(0)} req/s, ${lat}${errs}.`;
+  // Messages are sentences; inside parentheses their full stop would double the summary's.
+  const first = s.errors[0]?.[0].replace(/\.+$/, '');
+  const errs = s.failed ? `, ${s.failed} failed (${first}${s.errors.length > 1 ? ', …' : ''})` : ', no errors';
+  const how = s.stoppedBecause ? `Stopped (${s.stoppedBecause}) after` : s.cancelled ? 'Cancelled after' : 'Sent';
+  return `${how} ${s.completed}/${s.requested} requests to ${model}: ${s.throughput.toFixed(0)} req/s, ${lat}${errs}.`;
 }
