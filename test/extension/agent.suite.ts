@@ -121,6 +121,17 @@ export function agentSuite(): void {
       await readyAgent(api);
     });
 
+    test('a wrong remote URL is checked first: the local agent keeps running (issue 19)', async () => {
+      const api = await extensionApi();
+      const pid = await readyAgent(api);
+      // Port 9 (discard): nothing listens there.
+      assert.equal(await vscode.commands.executeCommand('inferscope.connectRemoteAgent', { url: 'http://127.0.0.1:9', token: '' }), false);
+      assert.equal(api.services.agent.mode.kind, 'local');
+      assert.equal(api.services.agent.state.kind, 'ready');
+      assert.equal(api.services.agent.pid, pid, 'the same local agent, never stopped');
+      assert.equal(vscode.workspace.getConfiguration('inferscope').get('agent.url'), '', 'the setting is unchanged');
+    });
+
     test('connects to a remote agent started by the test, then back to the local one', async () => {
       const api = await extensionApi();
       await readyAgent(api);
@@ -160,10 +171,11 @@ export function agentSuite(): void {
         assert.equal(await vscode.commands.executeCommand('inferscope.copyAgentUrl'), url);
         assert.equal(await vscode.env.clipboard.readText(), url);
         await waitFor('tooltip says the remote gRPC address is unknown', () => /gRPC address unknown for a remote agent/.test(api.statusBar.tooltip.replace(/\\(.)/g, '$1')), 10_000);
-        // A wrong token is refused with a clear message, and the extension keeps working.
+        // A wrong token is refused before anything switches: the agent in use is kept.
         assert.equal(await vscode.commands.executeCommand('inferscope.connectRemoteAgent', { url, token: 'wrong-token-0123456789' }), false);
-        const failed = api.services.agent.state;
-        assert.ok(failed.kind === 'failed' && /refused the token/.test(failed.message), JSON.stringify(failed));
+        assert.equal(api.services.agent.state.kind, 'ready');
+        assert.equal(api.services.agent.mode.kind, 'remote');
+        assert.equal((await api.services.client.status()).agent.pid, remote.pid, 'still the remote agent, with its good token');
       } finally {
         assert.equal(await vscode.commands.executeCommand('inferscope.connectRemoteAgent', { url: '' }), true);
         remote.kill('SIGTERM');

@@ -1,7 +1,8 @@
 // An agent that is already running elsewhere (another machine, replicas behind a load balancer):
-// "start" connects (checks /v2/health/ready with the token), "stop" disconnects. Same state shape
+// "start" connects (checks the status route with the token), "stop" disconnects. Same state shape
 // as the supervisor, so views and commands do not care which one they talk to.
 import { AgentStartError } from '../errors.js';
+import { ProbeError, probeAgent } from './remoteProbe.js';
 import type { AgentState, Endpoint } from './agentSupervisor.js';
 import { Emitter } from '../emitter.js';
 
@@ -41,13 +42,11 @@ export class RemoteAgent {
     const timeout = AbortSignal.timeout(this.timeoutMs);
     const both = signal ? AbortSignal.any([signal, timeout]) : timeout;
     try {
-      const ready = await fetch(`${url}/v2/health/ready`, { signal: both });
-      if (ready.status !== 200) throw new Error(`${url}/v2/health/ready answered ${ready.status}`);
-      // The health routes are open; the status route proves the token.
-      const status = await fetch(`${url}/api/v1/status`, { headers: { authorization: `Bearer ${token}` }, signal: both });
-      if (status.status === 401) throw new Error(`${url} refused the token (401): set it with "Inferscope: Connect to Remote Agent…"`);
-      if (!status.ok) throw new Error(`${url}/api/v1/status answered ${status.status}`);
-      const body = (await status.json()) as { agent: { pid: number } };
+      // The status route proves the token and that this is an Inferscope agent; an agent whose
+      // start-up load is over serves, even if one of its models failed (degraded).
+      const probed = await probeAgent(url, token, both);
+      if (!probed.loaded) throw new Error(`${url} is still loading its models; retry shortly`);
+      const body = { agent: { pid: probed.pid } };
       if (generation !== this.generation) throw new AgentStartError('the connection was superseded', true);
       this.endpointValue = { url, token };
       // No grpcAddress: the extension does not know a remote agent's gRPC port (the status route
@@ -58,7 +57,7 @@ export class RemoteAgent {
         if (generation === this.generation) this.setState({ kind: 'stopped' });
         throw err instanceof AgentStartError ? err : new AgentStartError('connecting was cancelled', true);
       }
-      const message = `cannot reach the agent at ${url}: ${(err as Error).message}`;
+      const message = err instanceof ProbeError ? err.message : `cannot reach the agent at ${url}: ${(err as Error).message}`;
       this.setState({ kind: 'failed', message });
       throw new AgentStartError(message);
     }

@@ -1,5 +1,6 @@
 // Start, Stop, Restart, Show Log, Open Metrics, Connect to Remote Agent, Copy Agent URL, Copy gRPC Address.
 import * as vscode from 'vscode';
+import { probeAgent } from '../agent/remoteProbe.js';
 import type { Services } from '../services.js';
 import { copyAnswer, type CopyTarget } from '../agent/agentAddress.js';
 import { SECTION } from '../settings.js';
@@ -106,6 +107,21 @@ export function registerAgentCommands(s: Services, docs: AgentDocuments): vscode
         url = url.trim().replace(/\/+$/, '');
         if (url && token && isPlainHttpOffMachine(url)) {
           void vscode.window.showWarningMessage(`Inferscope: ${url} is plain HTTP off this machine: the token travels unencrypted. Put the agent behind HTTPS (a TLS-terminating proxy) for anything but a trusted network.`);
+        }
+        if (url) {
+          // Check first: a wrong URL or token must not take down the agent in use.
+          const problem = await probeAgent(url, token ?? (await s.context.secrets.get(tokenSecretKey(url))) ?? '', AbortSignal.timeout(5000)).then(
+            (probed) => (probed.loaded ? undefined : `${url} is still loading its models; retry shortly`),
+            (err: Error) => err.message,
+          );
+          if (problem) {
+            s.log.warn(`Connect to Remote Agent: ${problem}; the agent in use is kept`);
+            void vscode.window.showErrorMessage(`Inferscope: cannot use ${url}: ${problem}. The agent in use is kept.`, 'Retry', 'Use Local Agent').then((pick) => {
+              if (pick === 'Retry') void vscode.commands.executeCommand('inferscope.connectRemoteAgent', { url, ...(token !== undefined ? { token } : {}) });
+              if (pick === 'Use Local Agent') void vscode.commands.executeCommand('inferscope.connectRemoteAgent', { url: '' });
+            });
+            return false;
+          }
         }
         if (url && token !== undefined) await s.context.secrets.store(tokenSecretKey(url), token);
         const unchanged = url === config.get<string>('agent.url', '').trim().replace(/\/+$/, '');
