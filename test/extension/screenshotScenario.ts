@@ -1,17 +1,23 @@
 // The scenario `npm run screenshot` plays inside the workbench: live traffic, an open breaker and
 // a canary in progress, in a dark and a light theme. At each moment it asks the runner (which
-// owns the browser page) for a screenshot and waits until the PNG exists.
-import { existsSync } from 'node:fs';
+// owns the browser page) for a screenshot and waits until the PNG has been written anew.
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { extensionApi, readyAgent, waitFor } from './hostHelpers.js';
 
 const OUT = process.env.INFERSCOPE_SCREENSHOT_DIR ?? '';
 
+/** When a file was last written (0: it does not exist). */
+const writtenAt = (file: string) => (existsSync(file) ? statSync(file).mtimeMs : 0);
+
 async function shot(name: string): Promise<void> {
   const file = join(OUT, `${name}.png`);
+  // The PNG of an earlier run is already there: wait for this one, or the next step of the
+  // scenario (a breaker reset, say) would be in the picture.
+  const before = writtenAt(file);
   console.log(`inferscope-screenshot ${file}`);
-  await waitFor(`screenshot ${file}`, () => existsSync(file), 30_000);
+  await waitFor(`screenshot ${file}`, () => writtenAt(file) > before, 30_000);
 }
 
 async function theme(name: string): Promise<void> {
