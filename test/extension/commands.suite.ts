@@ -3,7 +3,10 @@
 // opens, a canary reaches a decision and its report opens, Copy gRPC Address / Copy Agent URL copy
 // addresses the agent answers on, and commands answer when the agent is down.
 import * as assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect as http2Connect } from 'node:http2';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import * as vscode from 'vscode';
 import type { BreakerStatus, Canary } from '../../common/api.js';
 import type { LoadSummary } from '../../extension/src/traffic/loadGenerator.js';
@@ -72,6 +75,24 @@ export function commandsSuite(): void {
       assert.ok(summary.throughput <= summary.succeeded / summary.durationS + 1e-9);
       assert.equal(await vscode.commands.executeCommand('inferscope.startAgent'), true);
       await readyAgent(api);
+    });
+
+    test('a model config.json is validated as you type: a typo is underlined with the agent\'s schema', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'inferscope-schema-'));
+      const file = join(dir, 'models', 'typo', 'config.json');
+      mkdirSync(dirname(file), { recursive: true });
+      writeFileSync(file, '{\n  "max_batch_sise": 8,\n  "instance_count": 0\n}\n');
+      try {
+        const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(file));
+        await vscode.window.showTextDocument(doc);
+        await waitFor('schema diagnostics on config.json', () => vscode.languages.getDiagnostics(doc.uri).length >= 2, 30_000);
+        const messages = vscode.languages.getDiagnostics(doc.uri).map((d) => `${d.range.start.line}: ${d.message}`);
+        assert.ok(messages.some((m) => /^1: .*max_batch_sise.*not allowed/i.test(m)), messages.join(' | '));
+        assert.ok(messages.some((m) => /^2: .*(minimum|>= 1|greater)/i.test(m)), messages.join(' | '));
+        await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     });
 
     test('Open Metrics opens the Prometheus text', async () => {

@@ -26,27 +26,43 @@ const dynamicBatchingSchema = z
 
 export const modelConfigSchema = z
   .object({
-    name: z.string().optional(),
-    platform: z.literal('onnxruntime_onnx', 'expected "onnxruntime_onnx"').default('onnxruntime_onnx'),
+    name: z.string().optional().describe('The model name; if given, it must be the folder name.'),
+    platform: z.literal('onnxruntime_onnx', 'expected "onnxruntime_onnx"').default('onnxruntime_onnx').describe('Inferscope serves ONNX models with ONNX Runtime.'),
     // Bounded: warm-up and batches are sized by it (1e9 took a warm-up to 7.4 GB and crashed it).
-    max_batch_size: nonNegativeInt.max(MAX_BATCH_SIZE, `expected an integer from 0 to ${MAX_BATCH_SIZE}`).default(0),
-    instance_count: z.int().min(1, 'expected an integer from 1 to 64').max(64, 'expected an integer from 1 to 64').default(1),
+    max_batch_size: nonNegativeInt
+      .max(MAX_BATCH_SIZE, `expected an integer from 0 to ${MAX_BATCH_SIZE}`)
+      .default(0)
+      .describe('Most rows in one batch (the first dimension of every input and output is the batch); 0: the model has no batch dimension and every request runs alone.'),
+    instance_count: z.int().min(1, 'expected an integer from 1 to 64').max(64, 'expected an integer from 1 to 64').default(1).describe('Inference instances (worker threads, each with its own session) per version.'),
     /** A single run (batch) taking longer ends its worker, which is replaced; 0 = no limit. */
-    run_timeout_ms: z.int().min(0, 'expected milliseconds from 0 to 3600000').max(3_600_000, 'expected milliseconds from 0 to 3600000').default(60_000),
-    intra_op_threads: z.int().min(0, 'expected 0 (ONNX Runtime default) or more').max(256).default(1),
+    run_timeout_ms: z.int().min(0, 'expected milliseconds from 0 to 3600000').max(3_600_000, 'expected milliseconds from 0 to 3600000').default(60_000).describe('A batch running longer ends its instance, which is replaced; 0: no limit.'),
+    intra_op_threads: z.int().min(0, 'expected 0 (ONNX Runtime default) or more').max(256).default(1).describe("ONNX Runtime's threads inside one operator, per instance; 0: its default."),
     execution_providers: z
       .array(z.enum(EXECUTION_PROVIDERS, `expected one of ${EXECUTION_PROVIDERS.join(', ')}`))
       .min(1, 'expected at least one execution provider')
-      .default(['cpu']),
-    default_version: z.string().regex(/^[0-9]+$/, 'expected a version folder name like "1"').optional(),
-    labels: z.array(z.string()).optional(),
-    dynamic_batching: dynamicBatchingSchema.optional(),
-    breaker: breakerSettingsSchema.optional(),
-    features: featureSettingsSchema.optional(),
+      .default(['cpu'])
+      .describe('Tried in order; the first that loads the model wins (the fallback is logged).'),
+    default_version: z.string().regex(/^[0-9]+$/, 'expected a version folder name like "1"').optional().describe('The version unversioned requests go to; default: the highest.'),
+    labels: z.array(z.string()).optional().describe("Class names, in the order of the output's last dimension (classification and the prediction metrics use them)."),
+    dynamic_batching: dynamicBatchingSchema.optional().describe("The dynamic batcher (Triton's dynamic_batching)."),
+    breaker: breakerSettingsSchema.optional().describe('The circuit breaker of each version.'),
+    features: featureSettingsSchema.optional().describe('Entity inference: where feature vectors come from, and their cache.'),
   })
   .strict();
 
 export type ModelConfig = z.infer<typeof modelConfigSchema>;
+
+/**
+ * The JSON schema of config.json, for editors (the extension contributes it: typos are underlined
+ * as you type). Written to resources/model-config.schema.json by `npm run schema`; a test keeps
+ * the file equal to this.
+ */
+export function modelConfigJsonSchema(): Record<string, unknown> {
+  return {
+    ...z.toJSONSchema(modelConfigSchema, { io: 'input', target: 'draft-7' }),
+    title: 'Inferscope model configuration (models/<name>/config.json)',
+  };
+}
 
 /** Parses a config.json's text; errors name the file and the field. */
 export function parseModelConfig(text: string, file: string, folderName: string, defaults: ModelDefaults = {}): ModelConfig {
