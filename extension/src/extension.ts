@@ -16,6 +16,7 @@ import { registerTrafficCommands } from './commands/trafficCommands.js';
 import { LiveData } from './live/liveData.js';
 import type { Services } from './services.js';
 import { RESTART_KEYS, readSettings } from './settings.js';
+import { ConfigDiagnostics } from './views/configDiagnostics.js';
 import { AgentDocuments, SCHEME } from './views/agentDocuments.js';
 import { METRICS_VIEW, MetricsViewProvider } from './views/metricsView.js';
 import { ModelsTreeProvider } from './views/modelsTree.js';
@@ -100,6 +101,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Infers
   const metrics = new MetricsViewProvider(services);
   const tree = vscode.window.createTreeView('inferscope.models', { treeDataProvider: models, showCollapseAll: true });
   context.subscriptions.push(
+    new ConfigDiagnostics(live, agent),
     docs,
     vscode.workspace.registerTextDocumentContentProvider(SCHEME, docs),
     statusBar,

@@ -88,6 +88,9 @@ export function agentSuite(): void {
         await waitFor('the tree shows the broken model with its reason', () => api.models.current.some((m) => m.name === 'typo' && m.error && /max_batch_sise/.test(m.tooltip)));
         await waitFor('the status bar says degraded, and why', () => /Inferscope: degraded/.test(api.statusBar.text) && /Not serving: typo/.test(api.statusBar.tooltip));
         assert.equal(api.statusBar.backgroundColor, 'statusBarItem.warningBackground');
+        // The Problems panel points at the field the agent refused.
+        const typoConfig = vscode.Uri.file(join(repo, 'typo', 'config.json'));
+        await waitFor('a problem on typo/config.json', () => vscode.languages.getDiagnostics(typoConfig).some((d) => /unknown field 'max_batch_sise'/.test(d.message) && d.source === 'Inferscope agent'));
         const { url, token } = api.services.agent.endpoint()!;
         const answer = await fetch(`${url}/v2/models/digits/infer`, {
           method: 'POST',
@@ -97,6 +100,7 @@ export function agentSuite(): void {
         assert.equal(answer.status, 200, 'the good model serves');
       } finally {
         await settings.update('agent.modelRepository', undefined, vscode.ConfigurationTarget.Global);
+        await vscode.commands.executeCommand('workbench.action.closeAllEditors');
         await vscode.commands.executeCommand('inferscope.restartAgent');
         await readyAgent(api);
         rmSync(repo, { recursive: true, force: true });

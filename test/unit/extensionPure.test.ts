@@ -16,6 +16,7 @@ import { formatSummary, runLoad } from '../../extension/src/traffic/loadGenerato
 import { randomBody } from '../../extension/src/traffic/testInputs.js';
 import { modelRows, trafficWeights } from '../../extension/src/views/modelRows.js';
 import { panelHtml } from '../../extension/src/views/panelHtml.js';
+import { configProblems } from '../../extension/src/views/configProblems.js';
 import { statusBarView } from '../../extension/src/views/statusBarText.js';
 
 test('SseParser handles chunks split anywhere, CRLF, comments, multi-line data and ids', () => {
@@ -298,4 +299,25 @@ test('the crash budget forgives 4 crashes in 3 minutes, not 5; old crashes age o
   assert.equal(budget.recent, 0);
   assert.equal(budget.record(), true);
   assert.deepEqual([1, 2, 3, 4, 5, 6, 9].map(restartDelayMs), [500, 1000, 2000, 4000, 8000, 8000, 8000]);
+});
+
+test('a refused config.json becomes a problem on the line of the field the agent names', () => {
+  const s = status('closed');
+  s.agent.model_repository = '/repo';
+  s.models.push(
+    { name: 'typo', error: "typo/config.json: unknown field 'max_batch_sise'", versions: [] },
+    { name: 'deep', error: "deep/config.json: field 'dynamic_batching.max_queue_delay_ms': expected milliseconds from 0 to 60000", versions: [] },
+    { name: 'gone', error: "gone/config.json: not valid JSON (Unexpected token)", versions: [] },
+    { name: 'onnx', error: 'no execution provider could load /repo/onnx/1/model.onnx', versions: [] },
+  );
+  const files: Record<string, string> = {
+    '/repo/typo/config.json': '{\n  "name": "typo",\n  "max_batch_sise": 8\n}\n',
+    '/repo/deep/config.json': '{\n  "dynamic_batching": {\n    "max_queue_delay_ms": -1\n  }\n}\n',
+    '/repo/gone/config.json': '{ oops',
+  };
+  assert.deepEqual(configProblems(s, (f) => files[f]), [
+    { file: '/repo/typo/config.json', line: 2, message: "unknown field 'max_batch_sise'" },
+    { file: '/repo/deep/config.json', line: 2, message: "field 'dynamic_batching.max_queue_delay_ms': expected milliseconds from 0 to 60000" },
+    { file: '/repo/gone/config.json', line: 0, message: 'not valid JSON (Unexpected token)' },
+  ]);
 });
