@@ -93,7 +93,7 @@ export async function startGrpcServer(deps: AppDeps, opts: GrpcServerOptions): P
         const malformed = (call.request as { [MALFORMED]?: string } | undefined)?.[MALFORMED];
         if (malformed !== undefined) throw new InvalidInputError(`the ${name} message is not valid protobuf (${malformed})`);
         if (drain.isDraining && !OPEN_RPCS.has(name)) throw new ShuttingDownError('the agent is shutting down and takes no new requests');
-        drain.track(ticket, '/v2/health/'); // counted for the drain; admission was decided above
+        drain.hold(ticket);
       } catch (err) {
         return fail(err);
       }

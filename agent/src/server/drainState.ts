@@ -42,6 +42,11 @@ export class DrainState {
     res.once('close', () => this.detach(res));
   }
 
+  /** Counts a request the caller admitted itself (a gRPC call); detach() ends it. */
+  hold(ticket: object): void {
+    this.responses.add(ticket);
+  }
+
   /** admit() without the 'close' listener: the caller calls detach() when the response closes. */
   track(res: object, path: string): void {
     if (this.draining && !isHealthPath(path)) throw new ShuttingDownError('the agent is shutting down and takes no new requests');
