@@ -1,22 +1,8 @@
-// The one place where the agent's errors become gRPC statuses, as Triton maps its own: the same
-// human message as the REST answer, the code a gRPC client branches on.
+// gRPC statuses for the agent's errors, as Triton maps its own. The error → HTTP status mapping
+// (server/httpErrors.ts) stays the one place that classifies errors; this only names the gRPC
+// code for each HTTP answer, so the two protocols can never disagree. Same message as REST.
 import { status as Status } from '@grpc/grpc-js';
-import {
-  AgentError,
-  BodiesBusyError,
-  CancelledError,
-  ConflictError,
-  DeadlineExceededError,
-  EntityNotFoundError,
-  ForbiddenError,
-  InvalidInputError,
-  ModelLoadError,
-  NotFoundError,
-  OutputTooLargeError,
-  PayloadTooLargeError,
-  UnauthorizedError,
-  UnavailableError,
-} from '../errors.js';
+import { toHttpError } from '../server/httpErrors.js';
 
 export interface GrpcError {
   code: Status;
@@ -25,19 +11,23 @@ export interface GrpcError {
   internal: boolean;
 }
 
-export function toGrpcError(err: unknown): GrpcError {
-  const of = (code: Status, details: string): GrpcError => ({ code, details, internal: code === Status.INTERNAL });
-  if (!(err instanceof AgentError)) return of(Status.INTERNAL, 'internal error in the agent; see its log');
-  if (err instanceof InvalidInputError || err instanceof ModelLoadError || err instanceof OutputTooLargeError) return of(Status.INVALID_ARGUMENT, err.message);
-  if (err instanceof NotFoundError || err instanceof EntityNotFoundError) return of(Status.NOT_FOUND, err.message);
-  if (err instanceof UnauthorizedError) return of(Status.UNAUTHENTICATED, err.message);
-  if (err instanceof ForbiddenError) return of(Status.PERMISSION_DENIED, err.message);
-  if (err instanceof PayloadTooLargeError || err instanceof BodiesBusyError) return of(Status.RESOURCE_EXHAUSTED, err.message);
-  if (err instanceof ConflictError) return of(Status.FAILED_PRECONDITION, err.message);
+const CODES: Record<number, Status> = {
+  400: Status.INVALID_ARGUMENT,
+  401: Status.UNAUTHENTICATED,
+  403: Status.PERMISSION_DENIED,
+  404: Status.NOT_FOUND,
+  408: Status.DEADLINE_EXCEEDED,
+  409: Status.FAILED_PRECONDITION,
+  413: Status.RESOURCE_EXHAUSTED,
+  415: Status.INVALID_ARGUMENT,
+  // nginx's "client closed request".
+  499: Status.CANCELLED,
   // Queue full, open breaker, not ready, draining, feature source down: retry later.
-  if (err instanceof UnavailableError) return of(Status.UNAVAILABLE, err.message);
-  if (err instanceof DeadlineExceededError) return of(Status.DEADLINE_EXCEEDED, err.message);
-  if (err instanceof CancelledError) return of(Status.CANCELLED, err.message);
-  // Model failures, crashed workers, bad feature data.
-  return of(Status.INTERNAL, err.message);
+  503: Status.UNAVAILABLE,
+  504: Status.DEADLINE_EXCEEDED,
+};
+
+export function toGrpcError(err: unknown): GrpcError {
+  const e = toHttpError(err);
+  return { code: CODES[e.status] ?? Status.INTERNAL, details: e.message, internal: e.internal };
 }

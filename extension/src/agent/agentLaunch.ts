@@ -1,8 +1,9 @@
 // Launches one agent process and waits until it serves: the JSON `listening` line on stdout, then
-// 200 from /v2/health/ready (or, with some models failed, the end of the start-up load). Knows
-// nothing of restarts (the supervisor's job) or of VS Code.
+// the end of its start-up load (the status route). Knows nothing of restarts (the supervisor's
+// job) or of VS Code.
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { ListeningEvent } from '../../../common/api.js';
+import { probeAgent } from './remoteProbe.js';
 import { AgentStartError } from '../errors.js';
 import { listeningAddresses } from './agentAddress.js';
 
@@ -171,26 +172,16 @@ export function parseListening(line: string): ListeningEvent | undefined {
 }
 
 /**
- * Ready to use: every model loaded (/v2/health/ready, strict as Triton's), or the start-up load is
- * over with some models failed (`agent.loaded` in the status): the others serve, and the views
- * show the failed ones with their reasons, instead of waiting out the start timeout for a
- * readiness that a typo in one config.json will never give.
+ * Ready to use once the start-up load is over (`agent.loaded`): every model loaded, or some failed
+ * and the others serve (degraded; the views show the failed ones with their reasons), instead of
+ * waiting out the start timeout for a strict readiness (/v2/health/ready) that a typo in one
+ * config.json will never give.
  */
-async function checkReady(url: string, token: string): Promise<boolean> {
-  const headers = { authorization: `Bearer ${token}` };
-  try {
-    const res = await fetch(`${url}/v2/health/ready`, { headers, signal: AbortSignal.timeout(2000) });
-    await res.body?.cancel();
-    if (res.status === 200) return true;
-    const status = await fetch(`${url}/api/v1/status`, { headers, signal: AbortSignal.timeout(2000) });
-    if (status.status !== 200) {
-      await status.body?.cancel();
-      return false;
-    }
-    return ((await status.json()) as { agent?: { loaded?: boolean } }).agent?.loaded === true;
-  } catch {
-    return false;
-  }
+function checkReady(url: string, token: string): Promise<boolean> {
+  return probeAgent(url, token, AbortSignal.timeout(2000)).then(
+    (agent) => agent.loaded,
+    () => false,
+  );
 }
 
 async function stopProcess(proc: ChildProcess, exited: Promise<Exit>, hasExited: () => boolean, graceMs: number): Promise<Exit> {

@@ -1,6 +1,7 @@
-// Checks that a URL is an Inferscope agent that takes this token, before anything is switched to
-// it, and says in words what failed: refused, no answer, unknown host, the token, or something that
-// is not an Inferscope agent. No VS Code imports (tested under plain Node).
+// Checks that a URL is an Inferscope agent that takes this token (before a remote agent is switched
+// to, and while a launched one starts), and says in words what failed: refused, no answer, unknown
+// host, the token, or something that is not an Inferscope agent. No VS Code imports (tested under
+// plain Node).
 
 export interface ProbedAgent {
   pid: number;
