@@ -3,7 +3,9 @@
 // h2load for gRPC, 64 calls in flight on one connection, raw contents as tritonclient sends by
 // default), one digit per call on digits/2; then 64 rows per call, gRPC and REST binary, against
 // the in-process limit (back-to-back runs of 64 rows on the model's instance pool: no HTTP, no
-// queue). Every gRPC call is checked to have succeeded (the agent's success counter).
+// queue). Every gRPC call is checked to have succeeded (the agent's success counter). Beside each
+// rate, the agent's CPU time per call (all its threads, from /proc): the server's own cost, which
+// the load generator on the same cores does not blur.
 // Goals (issue 18): gRPC ≥ 1.5 × REST JSON req/s; at 64 rows per call ≥ 0.8 × the in-process items/s.
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -13,6 +15,7 @@ import { InstancePool } from '../agent/src/inference/instancePool.js';
 import { silentLogger } from '../agent/src/log/logger.js';
 import protobuf from 'protobufjs';
 import { closedLoop } from './lib/closedLoop.js';
+import { cpuSeconds } from './lib/procCpu.js';
 import { grpcFrame, h2load, requireH2load, type H2Result } from './lib/h2load.js';
 import { median, requireWrk, startChild, stop, waitReady, wrk, wrkScript, type WrkResult } from './lib/wrk.js';
 
@@ -84,20 +87,28 @@ async function main(): Promise<void> {
   const binary64 = restBinary(64);
   wrk(url, jsonScript, 2, connections);
   h2load(work, grpcUrl, one, 2, connections);
-  const results: Record<'json' | 'binary' | 'grpc' | 'binary64' | 'grpc64', (WrkResult | H2Result)[]> = { json: [], binary: [], grpc: [], binary64: [], grpc64: [] };
+  type Run = (WrkResult | H2Result) & { cpuUs: number };
+  const results: Record<'json' | 'binary' | 'grpc' | 'binary64' | 'grpc64', Run[]> = { json: [], binary: [], grpc: [], binary64: [], grpc64: [] };
+  const pid = agent.proc.pid!;
+  /** One load run, with the agent's CPU µs per call over it. */
+  const measured = (load: () => WrkResult | H2Result): Run => {
+    const cpu0 = cpuSeconds(pid);
+    const r = load();
+    return { ...r, cpuUs: ((cpuSeconds(pid) - cpu0) * 1e6) / (r.rps * seconds) };
+  };
   let grpcCalls = 0;
   let grpcOk = 0;
   for (let r = 0; r < rounds; r++) {
-    results.json.push(wrk(url, jsonScript, seconds, connections));
-    results.binary.push(wrk(url, binaryScript, seconds, connections));
+    results.json.push(measured(() => wrk(url, jsonScript, seconds, connections)));
+    results.binary.push(measured(() => wrk(url, binaryScript, seconds, connections)));
     const before = await successes(agent.port);
-    const g = h2load(work, grpcUrl, one, seconds, connections);
-    const g64 = h2load(work, grpcUrl, sixtyFour, seconds, 4);
+    const g = measured(() => h2load(work, grpcUrl, one, seconds, connections));
+    const g64 = measured(() => h2load(work, grpcUrl, sixtyFour, seconds, 4));
     grpcOk += (await successes(agent.port)) - before;
-    grpcCalls += g.calls + g64.calls;
+    grpcCalls += (g as H2Result).calls + (g64 as H2Result).calls;
     results.grpc.push(g);
     results.grpc64.push(g64);
-    results.binary64.push(wrk(url, binary64, seconds, 4));
+    results.binary64.push(measured(() => wrk(url, binary64, seconds, 4)));
     console.log(`round ${r + 1}: REST JSON ${results.json[r]!.rps.toFixed(0)}, REST binary ${results.binary[r]!.rps.toFixed(0)}, gRPC ${g.rps.toFixed(0)} req/s; 64 rows: gRPC ${(g64.rps * 64).toFixed(0)}, REST binary ${(results.binary64[r]!.rps * 64).toFixed(0)} rows/s`);
   }
   await stop(agent.proc);
@@ -105,12 +116,12 @@ async function main(): Promise<void> {
 
   const pick = (k: keyof typeof results, scale = 1) => {
     const rs = results[k];
-    return { value: median(rs.map((x) => x.rps)) * scale, p50ms: median(rs.map((x) => x.p50ms)), p99ms: median(rs.map((x) => x.p99ms)), errors: rs.reduce((n, x) => n + x.errors, 0) };
+    return { value: median(rs.map((x) => x.rps)) * scale, p50ms: median(rs.map((x) => x.p50ms)), p99ms: median(rs.map((x) => x.p99ms)), cpuUs: median(rs.map((x) => x.cpuUs)), errors: rs.reduce((n, x) => n + x.errors, 0) };
   };
   const [json, binary, grpc, binaryRows, grpcRows] = [pick('json'), pick('binary'), pick('grpc'), pick('binary64', 64), pick('grpc64', 64)];
-  const row = (name: string, r: { value: number; p50ms: number; p99ms: number; errors: number }, unit: string) =>
-    `${name.padEnd(38)}${r.value.toFixed(0).padStart(9)} ${unit.padEnd(7)}${r.p50ms.toFixed(2).padStart(9)}${r.p99ms.toFixed(2).padStart(9)}${String(r.errors).padStart(8)}`;
-  console.log(`\n${'target (median of rounds)'.padEnd(38)}${'rate'.padStart(9)} ${''.padEnd(7)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}  errors`);
+  const row = (name: string, r: { value: number; p50ms: number; p99ms: number; cpuUs: number; errors: number }, unit: string) =>
+    `${name.padEnd(38)}${r.value.toFixed(0).padStart(9)} ${unit.padEnd(7)}${r.p50ms.toFixed(2).padStart(9)}${r.p99ms.toFixed(2).padStart(9)}${r.cpuUs.toFixed(0).padStart(12)}${String(r.errors).padStart(8)}`;
+  console.log(`\n${'target (median of rounds)'.padEnd(38)}${'rate'.padStart(9)} ${''.padEnd(7)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'agent µs/call'.padStart(14)}  errors`);
   console.log(row('REST JSON, 1 digit', json, 'req/s'));
   console.log(row('REST binary, 1 digit', binary, 'req/s'));
   console.log(row('gRPC raw, 1 digit', grpc, 'req/s'));
@@ -120,6 +131,7 @@ async function main(): Promise<void> {
   console.log(`\ngRPC successes counted by the agent: ${grpcOk}, calls h2load logged: ${grpcCalls} (calls still in flight when h2load stops are answered but not logged; goal: no fewer successes than calls)`);
   console.log(`gRPC / REST JSON:          ${(grpc.value / json.value).toFixed(2)}  (goal ≥ 1.50)`);
   console.log(`gRPC / REST binary:        ${(grpc.value / binary.value).toFixed(2)}`);
+  console.log(`agent CPU per call, gRPC / REST JSON: ${(grpc.cpuUs / json.cpuUs).toFixed(2)}; gRPC / REST binary: ${(grpc.cpuUs / binary.cpuUs).toFixed(2)}`);
   console.log(`gRPC 64 rows / in process: ${(grpcRows.value / limit).toFixed(2)}  (goal ≥ 0.80); REST binary 64 rows / in process: ${(binaryRows.value / limit).toFixed(2)}`);
 }
 

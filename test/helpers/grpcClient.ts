@@ -1,9 +1,14 @@
 // A gRPC client of inference.GRPCInferenceService built from the agent's .proto files alone, with
 // promise-returning calls that keep the status (code, details) of a failure.
 import { join } from 'node:path';
-import { credentials, Metadata, type Client, type ServiceError } from '@grpc/grpc-js';
-import { loadInferenceService } from '../../agent/src/grpc/protoFiles.js';
+import { credentials, makeGenericClientConstructor, Metadata, type Client, type ServiceClientConstructor, type ServiceError } from '@grpc/grpc-js';
+import { inferenceServiceDefinition } from '../../agent/src/grpc/protoFiles.js';
 import { ROOT } from './agentProcess.js';
+
+/** A stock @grpc/grpc-js client class for inference.GRPCInferenceService, from the .proto files. */
+export function inferenceClientClass(): ServiceClientConstructor {
+  return makeGenericClientConstructor(inferenceServiceDefinition(join(ROOT, 'agent', 'proto')), 'GRPCInferenceService');
+}
 
 export interface CallOptions {
   token?: string;
@@ -17,7 +22,7 @@ export class InferenceClient {
   readonly raw: Client & Record<string, Function>;
 
   constructor(port: number, private readonly token?: string) {
-    const Service = loadInferenceService(join(ROOT, 'agent', 'proto'));
+    const Service = inferenceClientClass();
     this.raw = new Service(`127.0.0.1:${port}`, credentials.createInsecure()) as Client & Record<string, Function>;
   }
 

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { Client, credentials, Metadata, status as Status, type ServiceError } from '@grpc/grpc-js';
 import type { RepositoryIndexEntry } from '../../common/api.js';
-import { loadInferenceService } from '../../agent/src/grpc/protoFiles.js';
+import { inferenceServiceDefinition } from '../../agent/src/grpc/protoFiles.js';
 import { ROOT, startAgent, type AgentProcess } from '../helpers/agentProcess.js';
 import { InferenceClient } from '../helpers/grpcClient.js';
 import { exampleRequest, request } from '../helpers/http.js';
@@ -48,7 +48,7 @@ const restOk = async (path: string, init: { method?: string; body?: unknown } = 
 
 /** An RPC's answer as bytes, undecoded: for decoding with Triton's field numbers. */
 function rawCall(rpc: string, req: object): Promise<Buffer> {
-  const method = loadInferenceService(join(ROOT, 'agent', 'proto')).service[rpc]!;
+  const method = inferenceServiceDefinition(join(ROOT, 'agent', 'proto'))[rpc]!;
   const client = new Client(`127.0.0.1:${agent.grpcPort}`, credentials.createInsecure());
   const metadata = new Metadata();
   metadata.set('authorization', auth.authorization);

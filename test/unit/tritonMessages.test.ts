@@ -9,14 +9,14 @@ import { test } from 'node:test';
 import { Root } from 'protobufjs';
 import type { Datatype } from '../../common/api.js';
 import type { DynamicBatcher } from '../../agent/src/batching/dynamicBatcher.js';
-import { loadInferenceService } from '../../agent/src/grpc/protoFiles.js';
+import { inferenceServiceDefinition } from '../../agent/src/grpc/protoFiles.js';
 import { TRITON_TYPE, tritonModelConfig } from '../../agent/src/protocol/tritonModelConfig.js';
 import { modelConfigSchema } from '../../agent/src/repository/modelConfig.js';
 import { InferenceStatistics } from '../../agent/src/telemetry/inferenceStatistics.js';
 import { assertMatchesTriton, assertSameAsJson, decodeWithTriton } from '../helpers/tritonSchema.js';
 
 const PROTO_DIR = resolve(__dirname, '..', '..', 'agent', 'proto');
-const service = loadInferenceService(PROTO_DIR).service;
+const service = inferenceServiceDefinition(PROTO_DIR);
 
 test("every message, field number, type and enum value in triton_extensions.proto is Triton's", () => {
   assertMatchesTriton(new Root().loadSync(join(PROTO_DIR, 'triton_extensions.proto'), { keepCase: true }));

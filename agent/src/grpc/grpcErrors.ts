@@ -1,17 +1,17 @@
 // gRPC statuses for the agent's errors, as Triton maps its own. The error → HTTP status mapping
 // (server/httpErrors.ts) stays the one place that classifies errors; this only names the gRPC
 // code for each HTTP answer, so the two protocols can never disagree. Same message as REST.
-import { status as Status } from '@grpc/grpc-js';
 import { toHttpError } from '../server/httpErrors.js';
+import { GrpcStatus as Status, type GrpcStatusCode } from './grpcStatus.js';
 
 export interface GrpcError {
-  code: Status;
+  code: GrpcStatusCode;
   details: string;
   /** Whether this is the agent's fault (logged as an error). */
   internal: boolean;
 }
 
-const CODES: Record<number, Status> = {
+const CODES: Record<number, GrpcStatusCode> = {
   400: Status.INVALID_ARGUMENT,
   401: Status.UNAUTHENTICATED,
   403: Status.PERMISSION_DENIED,

@@ -182,7 +182,8 @@ export function toInferPayload(req: ModelInferRequest): GrpcInfer {
     inputs,
     ...(outputs.length ? { outputs } : {}),
   };
-  return { payload: { body, binary: Buffer.concat(chunks) }, raw };
+  // One input (the common case) is passed as it is: Buffer.concat would copy it.
+  return { payload: { body, binary: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks) }, raw };
 }
 
 /** The REST path's answer (JSON part and binary outputs) as a ModelInferResponse. */

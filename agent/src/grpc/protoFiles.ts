@@ -1,12 +1,14 @@
-// Loads the service definition (agent/proto/*.proto) for the server, and for tests and benches
-// that need a client built from the same files. The bundle carries the files in dist/agent/proto.
+// Loads the service definition (agent/proto/*.proto): each method's path and its message codecs,
+// for the server, and for tests and benches that build a client from the same files. The bundle
+// carries the files in dist/agent/proto.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadPackageDefinition, type GrpcObject, type ServiceClientConstructor } from '@grpc/grpc-js';
-import { loadSync, type Options } from '@grpc/proto-loader';
+import { loadSync, type MethodDefinition, type Options, type ServiceDefinition } from '@grpc/proto-loader';
 
 /** How messages become JavaScript values: field names as in the .proto, 64-bit integers as strings. */
 export const PROTO_OPTIONS: Options = { keepCase: true, longs: String, enums: String, defaults: true, oneofs: true };
+
+export const SERVICE_NAME = 'inference.GRPCInferenceService';
 
 /** The folder holding inference.proto: next to the bundle, or in the source tree. */
 export function protoDir(): string {
@@ -16,8 +18,10 @@ export function protoDir(): string {
   return dir;
 }
 
-export function loadInferenceService(dir = protoDir()): ServiceClientConstructor {
+export type InferenceServiceDefinition = ServiceDefinition & Record<string, MethodDefinition<object, object>>;
+
+/** inference.GRPCInferenceService: its methods by name, with `requestDeserialize`/`responseSerialize`. */
+export function inferenceServiceDefinition(dir = protoDir()): InferenceServiceDefinition {
   const definition = loadSync('inference.proto', { ...PROTO_OPTIONS, includeDirs: [dir] });
-  const inference = loadPackageDefinition(definition).inference as GrpcObject;
-  return inference.GRPCInferenceService as ServiceClientConstructor;
+  return definition[SERVICE_NAME] as InferenceServiceDefinition;
 }
