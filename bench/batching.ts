@@ -63,7 +63,7 @@ function median(xs: number[]): number {
 async function main(): Promise<void> {
   const { pool } = await InstancePool.start({
     workerFile: join(root, 'dist', 'agent', 'inferenceWorker.js'),
-    init: { modelPath: join(modelDir, values.version!, 'model.onnx'), executionProviders: ['cpu'], intraOpThreads: config.intra_op_threads },
+    init: { modelPath: join(modelDir, values.version!, 'model.onnx'), provider: { name: 'cpu', options: {} }, intraOpThreads: config.intra_op_threads },
     count: instances,
     label: `digits/${values.version}`,
     logger: silentLogger,

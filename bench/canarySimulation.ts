@@ -2,9 +2,12 @@
 // behaviour (latencies measured on its worker instance, classes and top-1 scores of the held-out
 // digits), through the real CanaryController with an injected clock:
 //   A/A: 1,000 canaries of two identical versions → false-rollback rate (goal ≤ alpha)
-//   A/B: a candidate with +20% latency, or twice the error rate → share caught (goal ≥ 95%), and
+//   A/B: a candidate with +20 % or +5 % latency, or 2× or 1.5× the error rate → share caught, and
 //        after how many checks
-// and the classic checker's rules on the same A/A traffic, for its false-rollback rate.
+//   open-ended A/A: no planned number of checks, looked at 100 times (anytime only)
+// for both methods ("anytime", the default, and "bonferroni", the earlier rule) side by side, and
+// the classic checker's rules on the same traffic. Rates with 95 % Wilson intervals, mean checks
+// with 95 % normal intervals.
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Canary } from '../common/api.js';
@@ -24,7 +27,15 @@ import { FakeClock } from '../test/helpers/fakeClock.js';
 import { closedLoop } from './lib/closedLoop.js';
 import { classicCheck, type ClassicWindow } from './seed/classicCanaryChecker.js';
 
-const { values } = parseArgs({ options: { canaries: { type: 'string', default: '1000' }, rate: { type: 'string', default: '1000' } } });
+const { values } = parseArgs({
+  options: {
+    canaries: { type: 'string', default: '1000' },
+    rate: { type: 'string', default: '1000' },
+    /** Requests per check of the open-ended scenario (its steps are held for 100 checks). */
+    'open-rate': { type: 'string', default: '100' },
+    only: { type: 'string' },
+  },
+});
 const N = Number(values.canaries);
 const REQUESTS_PER_CHECK = Number(values.rate);
 const STEPS = [10, 25, 50, 100];
@@ -41,7 +52,7 @@ interface Behaviour {
 async function measure(): Promise<Behaviour> {
   const { pool } = await InstancePool.start({
     workerFile: join(root, 'dist', 'agent', 'inferenceWorker.js'),
-    init: { modelPath: join(root, 'models', 'digits', '2', 'model.onnx'), executionProviders: ['cpu'], intraOpThreads: 1 },
+    init: { modelPath: join(root, 'models', 'digits', '2', 'model.onnx'), provider: { name: 'cpu', options: {} }, intraOpThreads: 1 },
     count: 1,
     label: 'digits/2',
     logger: silentLogger,
@@ -89,15 +100,26 @@ interface Scenario {
   name: string;
   latencyFactor: number;
   candidateError: number;
+  /** Open-ended: no planned checks; stopped (aborted) after this many. */
+  openEndedChecks?: number;
 }
 
-function runInferscope(b: Behaviour, s: Scenario, seed: number): { state: string; checks: number; metric?: string } {
+interface Outcome {
+  state: string;
+  checks: number;
+  metric?: string;
+}
+
+function runInferscope(b: Behaviour, s: Scenario, seed: number, method: 'anytime' | 'bonferroni'): Outcome {
   const rnd = seededRandom(seed);
   const clock = new FakeClock();
   const controller = new CanaryController(fakeModels(), new MemoryPersistence(), clock, silentLogger, rnd);
-  const c = controller.start(canarySpecSchema.parse({ model: 'm', candidate: '2', steps: STEPS, checks_per_step: CHECKS_PER_STEP, interval_s: 30 }));
-  for (let guard = 0; guard < 200 && controller.get(c.id).state === 'running'; guard++) {
-    for (let i = 0; i < REQUESTS_PER_CHECK; i++) {
+  const open = s.openEndedChecks !== undefined;
+  const c = controller.start(canarySpecSchema.parse({ model: 'm', candidate: '2', steps: STEPS, checks_per_step: CHECKS_PER_STEP, interval_s: 30, method, open_ended: open }));
+  const perCheck = open ? Number(values['open-rate']) : REQUESTS_PER_CHECK;
+  const limit = s.openEndedChecks ?? 200;
+  for (let guard = 0; guard < limit && controller.get(c.id).state === 'running'; guard++) {
+    for (let i = 0; i < perCheck; i++) {
       const version = controller.route('m') ?? '1';
       const cand = version === '2';
       const p = b.predictions[Math.floor(rnd() * b.predictions.length)]!;
@@ -107,12 +129,13 @@ function runInferscope(b: Behaviour, s: Scenario, seed: number): { state: string
     }
     clock.advance(30_000);
   }
+  if (controller.get(c.id).state === 'running') controller.abort(c.id);
   const done = controller.get(c.id);
   controller.close();
   return { state: done.state, checks: done.checks.length, ...(done.reason && done.state === 'rolled_back' ? { metric: done.reason.split(':')[0]! } : {}) };
 }
 
-function runClassic(b: Behaviour, s: Scenario, seed: number): { state: string; checks: number; metric?: string } {
+function runClassic(b: Behaviour, s: Scenario, seed: number): Outcome {
   const rnd = seededRandom(seed);
   let checks = 0;
   for (const weight of STEPS) {
@@ -138,34 +161,60 @@ function runClassic(b: Behaviour, s: Scenario, seed: number): { state: string; c
   return { state: 'promoted', checks };
 }
 
+/** 95 % Wilson score interval of a proportion. */
+function wilson(k: number, n: number): [number, number] {
+  const z = 1.959964;
+  const p = k / n;
+  const centre = (p + (z * z) / (2 * n)) / (1 + (z * z) / n);
+  const half = (z * Math.sqrt((p * (1 - p)) / n + (z * z) / (4 * n * n))) / (1 + (z * z) / n);
+  return [Math.max(0, centre - half), Math.min(1, centre + half)];
+}
+
+const pc = (x: number) => `${(x * 100).toFixed(1)}`;
+
 async function main(): Promise<void> {
   const behaviour = await measure();
   const lat = [...behaviour.latencies].sort((a, b) => a - b);
   console.log(`measured ${lat.length} real latencies of digits/2 (p50 ${lat[Math.floor(lat.length / 2)]!.toFixed(2)} ms, p99 ${lat[Math.floor(lat.length * 0.99)]!.toFixed(2)} ms) and ${behaviour.predictions.length} real predictions`);
-  console.log(`${N} canaries per scenario; steps ${STEPS.join('→')}%, ${CHECKS_PER_STEP} checks per step, ${REQUESTS_PER_CHECK} requests per check, baseline error rate ${BASE_ERROR * 100}%; alpha 0.05\n`);
+  console.log(`${N} canaries per scenario; steps ${STEPS.join('→')}%, ${CHECKS_PER_STEP} checks per step, ${REQUESTS_PER_CHECK} requests per check, baseline error rate ${BASE_ERROR * 100}%; alpha 0.05`);
+  console.log(`open-ended: the same steps with no planned number of checks, ${values['open-rate']} requests per check, stopped after 100 checks\n`);
   const scenarios: Scenario[] = [
     { name: 'A/A (identical)', latencyFactor: 1, candidateError: BASE_ERROR },
     { name: 'A/B +20% latency', latencyFactor: 1.2, candidateError: BASE_ERROR },
     { name: 'A/B 2x error rate', latencyFactor: 1, candidateError: 2 * BASE_ERROR },
-  ];
-  console.log(`${'scenario'.padEnd(20)}${'checker'.padEnd(12)}${'rolled back'.padStart(12)}${'promoted'.padStart(10)}${'mean checks to rollback'.padStart(26)}`);
+    { name: 'A/B +5% latency', latencyFactor: 1.05, candidateError: BASE_ERROR },
+    { name: 'A/B 1.5x error rate', latencyFactor: 1, candidateError: 1.5 * BASE_ERROR },
+    { name: 'open-ended A/A', latencyFactor: 1, candidateError: BASE_ERROR, openEndedChecks: 100 },
+  ].filter((s) => !values.only || s.name.includes(values.only));
+  console.log(`${'scenario'.padEnd(22)}${'checker'.padEnd(12)}${'rolled back [95% CI]'.padStart(24)}${'promoted'.padStart(10)}${'mean checks to rollback [95% CI]'.padStart(34)}`);
   for (const s of scenarios) {
-    for (const [name, run] of [['inferscope', runInferscope], ['classic', runClassic]] as const) {
+    const checkers: [string, (b: Behaviour, s: Scenario, seed: number) => Outcome][] = [
+      ['anytime', (b, sc, seed) => runInferscope(b, sc, seed, 'anytime')],
+      ['bonferroni', (b, sc, seed) => runInferscope(b, sc, seed, 'bonferroni')],
+      ['classic', runClassic],
+    ];
+    for (const [name, run] of s.openEndedChecks ? checkers.slice(0, 1) : checkers) {
       let rolled = 0;
       let promoted = 0;
-      let checksToRollback = 0;
+      const checksToRollback: number[] = [];
       const by = new Map<string, number>();
+      const started = Date.now();
       for (let i = 0; i < N; i++) {
         const r = run(behaviour, s, 1000 + i);
         if (r.state === 'rolled_back') {
           rolled++;
-          checksToRollback += r.checks;
+          checksToRollback.push(r.checks);
           if (r.metric) by.set(r.metric, (by.get(r.metric) ?? 0) + 1);
         } else if (r.state === 'promoted') promoted++;
       }
-      const rate = rolled / N;
+      const [lo, hi] = wilson(rolled, N);
+      const mean = checksToRollback.reduce((a, x) => a + x, 0) / Math.max(1, rolled);
+      const sd = Math.sqrt(checksToRollback.reduce((a, x) => a + (x - mean) ** 2, 0) / Math.max(1, rolled - 1));
+      const half = rolled > 1 ? (1.959964 * sd) / Math.sqrt(rolled) : NaN;
       const why = [...by].map(([m, n]) => `${m} ${n}`).join(', ');
-      console.log(`${s.name.padEnd(20)}${name.padEnd(12)}${`${(rate * 100).toFixed(1)}%`.padStart(12)}${`${((promoted / N) * 100).toFixed(1)}%`.padStart(10)}${(rolled ? (checksToRollback / rolled).toFixed(1) : '-').padStart(26)}  ${why}`);
+      const rate = `${pc(rolled / N)}% [${pc(lo)}, ${pc(hi)}]`;
+      const checks = rolled ? `${mean.toFixed(1)} [${(mean - half).toFixed(1)}, ${(mean + half).toFixed(1)}]` : '-';
+      console.log(`${s.name.padEnd(22)}${name.padEnd(12)}${rate.padStart(24)}${`${pc(promoted / N)}%`.padStart(10)}${checks.padStart(34)}  ${why} (${((Date.now() - started) / 1000).toFixed(0)} s)`);
     }
   }
 }

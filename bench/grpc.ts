@@ -50,7 +50,7 @@ function restBinary(rows: number): string {
 async function inProcessLimit(rows: number): Promise<number> {
   const { pool } = await InstancePool.start({
     workerFile: join(root, 'dist', 'agent', 'inferenceWorker.js'),
-    init: { modelPath: join(root, 'models', 'digits', '2', 'model.onnx'), executionProviders: ['cpu'], intraOpThreads: 1 },
+    init: { modelPath: join(root, 'models', 'digits', '2', 'model.onnx'), provider: { name: 'cpu', options: {} }, intraOpThreads: 1 },
     count: 1,
     label: 'digits/2',
     logger: silentLogger,

@@ -8,7 +8,7 @@
 //     digit as 3,136 raw bytes, binary output).
 // Rounds alternate the targets so that a noisy neighbour hurts them alike; the median round counts.
 // Goals (issue 14): JSON ≥ 0.6 × limit; binary ≥ 1.5 × the agent's JSON; zero errors.
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -22,6 +22,8 @@ const { values } = parseArgs({
     // Another build's dist/agent/main.js (e.g. from `git worktree add ../before <commit>`), measured
     // on JSON in the same rounds: "no worse than before" in one run.
     compare: { type: 'string' },
+    // The same build with request records off (record_requests 0): what recording costs.
+    'records-off': { type: 'boolean', default: false },
   },
 });
 const root = resolve(__dirname, '..');
@@ -53,8 +55,19 @@ async function main(): Promise<void> {
   wrk(agentUrl, jsonScript, 3);
   wrk(agentUrl, binaryScript, 2);
 
-  const results: Record<'limit' | 'json' | 'binary' | 'before', WrkResult[]> = { limit: [], json: [], binary: [], before: [] };
+  const results: Record<'limit' | 'json' | 'binary' | 'before' | 'offJson' | 'offBinary', WrkResult[]> = { limit: [], json: [], binary: [], before: [], offJson: [], offBinary: [] };
+  const offConfig = join(work, 'records-off.json');
+  writeFileSync(offConfig, JSON.stringify({ record_requests: 0, record_failures: 0 }));
   for (let r = 0; r < rounds; r++) {
+    if (values['records-off']) {
+      const off = await startChild([join(root, 'dist', 'agent', 'main.js'), '--config', offConfig, '--port', '0', '--grpc-port', 'off', '--log-level', 'warn']);
+      const offUrl = `http://127.0.0.1:${off.port}/v2/models/digits/versions/2/infer`;
+      await waitReady(`http://127.0.0.1:${off.port}/v2/health/ready`);
+      wrk(offUrl, jsonScript, 3);
+      results.offJson.push(wrk(offUrl, jsonScript, seconds));
+      results.offBinary.push(wrk(offUrl, binaryScript, seconds));
+      await stop(off.proc);
+    }
     if (values.compare) {
       const before = await startChild([resolve(values.compare), '--port', '0', '--log-level', 'warn']);
       const beforeUrl = `http://127.0.0.1:${before.port}/v2/models/digits/versions/2/infer`;
@@ -87,6 +100,10 @@ async function main(): Promise<void> {
   console.log(row('agent, digits/2, JSON', json));
   console.log(row('agent, digits/2, binary (tritonclient default)', binary));
   if (values.compare) console.log(row(`before (${values.compare}), JSON`, pick('before')));
+  if (values['records-off']) {
+    console.log(row('agent, records off, JSON', pick('offJson')));
+    console.log(row('agent, records off, binary', pick('offBinary')));
+  }
   console.log(`\nagent RSS after the runs: ${memory.rss.toFixed(0)} MiB (peak ${memory.peak.toFixed(0)} MiB)`);
   const jsonRatio = json.rps / limit.rps;
   const binaryRatio = binary.rps / json.rps;
@@ -96,6 +113,10 @@ async function main(): Promise<void> {
   if (values.compare) {
     const before = pick('before');
     console.log(`JSON infer / before:  ${(json.rps / before.rps).toFixed(2)}; p99 ${json.p99ms.toFixed(1)} ms vs ${before.p99ms.toFixed(1)} ms before`);
+  }
+  if (values['records-off']) {
+    const cost = (on: number, off: number) => `${(((off - on) / off) * 100).toFixed(1)} %`;
+    console.log(`request records cost: JSON ${cost(json.rps, pick('offJson').rps)}, binary ${cost(binary.rps, pick('offBinary').rps)} of throughput  (goal ≤ 3 %)`);
   }
   console.log(`errors: ${json.errors + binary.errors}  (goal 0)`);
 }

@@ -114,8 +114,11 @@ export interface VersionStatus {
   state: VersionState;
   /** Why it failed to load, when state is 'failed'. */
   reason?: string;
-  /** The execution provider that loaded it ("cuda", "cpu"), once loaded. */
+  /** The execution provider that loaded it ("webgpu", "cpu"), once loaded. */
   execution_provider?: string;
+  /** Providers tried before it: "<provider>: <why it could not load the version>". */
+  provider_fallbacks?: string[];
+  /** CPU: instances running; a GPU provider: batches that may wait on the device at once (0: none running). */
   instances: number;
   is_default: boolean;
   batching: BatchingStatus;
@@ -197,8 +200,75 @@ export interface CacheStatus {
 }
 
 /** Discrete events on GET /api/v1/events (besides the `snapshot` event, an AgentStatus). */
+/**
+ * Why a batch left the queue when it did: `unbatched` (max_batch_size 0: every request alone),
+ * `instance_idle` (an instance was free and max_queue_delay_ms is 0), `max_queue_delay` (its
+ * oldest request had waited max_queue_delay_ms), `max_batch_size` (full), `preferred_size` (it
+ * reached the largest preferred_batch_size), `full_to_busy_instance` (a full batch handed early
+ * to an instance still running the previous one), `bisect` (half of a failed batch, run again to
+ * find the request at fault).
+ */
+export type ReleaseReason = 'unbatched' | 'instance_idle' | 'max_queue_delay' | 'max_batch_size' | 'preferred_size' | 'full_to_busy_instance' | 'bisect';
+
+/** Where a request's time went: ms from when the agent received it, each phase's end. */
+export interface RequestPhases {
+  body_read_ms?: number;
+  parsed_ms?: number;
+  features_ms?: number;
+  admitted_ms?: number;
+  enqueued_ms?: number;
+  dispatched_ms?: number;
+  compute_start_ms?: number;
+  compute_end_ms?: number;
+  responded_ms?: number;
+}
+
+/** One inference request, as the agent recorded it (GET /api/v1/requests). */
+export interface RequestRecord {
+  /** The agent's id for it (r…); the client's own `id`, when it sent one, is `client_id`. */
+  id: string;
+  client_id?: string;
+  protocol: 'rest' | 'grpc';
+  model: string;
+  version?: string;
+  /** The canary's traffic split chose the version (the request named none). */
+  canary_routed: boolean;
+  /** Epoch ms. */
+  received_at: number;
+  duration_ms: number;
+  phases: RequestPhases;
+  rows?: number;
+  /** Entity inference: how the request's ids were found. */
+  entities?: { count: number; hits: number; misses: number; stale: number; negative: number };
+  /** The version's breaker state when the request was admitted (or refused). */
+  breaker?: BreakerState;
+  batch_id?: string;
+  outcome: string;
+  /** HTTP status (REST) or the gRPC status code's name. */
+  status: number | string;
+  error?: string;
+}
+
+/** One batch, as the batcher released it (GET /api/v1/batches/{id}). */
+export interface BatchRecord {
+  id: string;
+  model: string;
+  version: string;
+  rows: number;
+  request_ids: string[];
+  reason: ReleaseReason;
+  /** Requests left waiting in the queue when it left. */
+  queue_depth: number;
+  /** Epoch ms when it was handed to an instance. */
+  dispatched_at: number;
+  /** Joining the inputs, the run, and splitting the outputs. */
+  compute_ms: number;
+  ok: boolean;
+}
+
 export type AgentEvent =
   | { type: 'breaker'; model: string; version: string; from: BreakerState; to: BreakerState; reason: string; at: number }
+  | { type: 'request'; request: RequestRecord; at: number }
   | { type: 'model'; model: string; version?: string; state: VersionState; reason?: string; at: number }
   | { type: 'agent'; state: 'draining'; at: number }
   /** A check or a decision: the canary without checks, and the new check if there is one. */
@@ -221,6 +291,43 @@ export interface CanaryMetricResult {
   p_value: number | null;
   verdict: Verdict;
   reason: string;
+  /** The ledger's row: what the verdict was decided on (absent on canaries from older agents, and for a metric whose source was unavailable). */
+  evidence?: CanaryEvidence;
+}
+
+/** How a canary keeps its false-rollback guarantee over repeated checks. */
+export type CanaryMethod = 'anytime' | 'bonferroni';
+
+/** One statistical test of a metric at one check. */
+export interface CanaryTestEvidence {
+  /** `relative`: candidate vs baseline; `limit`: vs an absolute limit; `shift`: rank test; `mix`: class mix. */
+  name: 'relative' | 'limit' | 'shift' | 'mix';
+  /** z, or χ² for `mix`. */
+  statistic: number;
+  /** anytime: the e-process's value (evidence against "no regression"; it fails at ≥ 1/alpha). bonferroni: null. */
+  e_value: number | null;
+  /** anytime: always-valid p = min(1, 1 / largest e so far); bonferroni: this look's fixed-sample p. */
+  p_value: number;
+  /** The level the test is judged at: its share of the canary's alpha (anytime), per look (bonferroni). */
+  alpha: number;
+  /** bonferroni: alpha used by this test's looks so far; anytime: null (looking uses none up). */
+  alpha_spent: number | null;
+}
+
+export interface CanaryEvidence {
+  /** Requests (error rate), successful requests (latency) or scored predictions each version contributed. */
+  n: { baseline: number; candidate: number };
+  /** `ok`: the tests judge; otherwise why they cannot. */
+  gate: 'ok' | 'too_few' | 'no_baseline' | 'not_classifier';
+  tests: CanaryTestEvidence[];
+  /** The effect estimate and its interval (anytime: an always-valid confidence sequence; bonferroni: 95 %). */
+  effect: { estimate: number; low: number | null; high: number | null; unit: string } | null;
+  /** The rule's other inputs: rates, p99s, P(slower), Cramér's V, … */
+  values: Record<string, number>;
+  /** The smallest regression this check could have caught; `sufficient`: at or below the smallest that counts. */
+  mde: { effect: number; unit: string; text: string; sufficient: boolean } | null;
+  /** Further checks at the current request rate until the smallest regression that counts is visible. */
+  eta: { checks: number | null; requests_per_s: number; text: string } | null;
 }
 
 export interface CanaryCheck {
@@ -267,8 +374,14 @@ export interface Canary {
   interval_s: number;
   checks_per_step: number;
   thresholds: CanaryThresholds;
-  /** Significance level each single test uses (alpha split over all planned tests). */
-  alpha_per_test: number;
+  /** bonferroni: the level each test uses at each look (alpha split over all planned tests and looks); anytime: null. */
+  alpha_per_test: number | null;
+  /** `anytime` (absent on canaries from older agents: `bonferroni`). */
+  method?: CanaryMethod;
+  /** No planned number of checks: each step is held until the evidence could see the smallest regression that counts. */
+  open_ended?: boolean;
+  /** The level of each test (`metric.test`): its share of alpha (anytime) or alpha per look (bonferroni). */
+  alpha_levels?: Record<string, number>;
   /** Where the samples come from. */
   source: { kind: 'in_process' } | { kind: 'prometheus'; url: string };
   started_at: string;
@@ -322,4 +435,65 @@ export interface CanaryRequest {
   interval_s?: number;
   checks_per_step?: number;
   thresholds?: Partial<CanaryThresholds>;
+  method?: CanaryMethod;
+  open_ended?: boolean;
+}
+
+/** GET /api/v1/canaries/{id}/ledger[?alpha=]: the recorded evidence, judged again at another alpha. */
+export interface CanaryRejudgement {
+  canary: string;
+  method: CanaryMethod;
+  alpha: number;
+  /** What the canary would have decided on the recorded evidence; `undecided`: the record ends first. */
+  decision: 'promote' | 'rollback' | 'undecided';
+  /** 1-based check at which it decides (null: undecided). */
+  at_check: number | null;
+  reason: string;
+  checks: { at: string; step: number; weight: number; decision: CheckDecision; metrics: { name: CanaryMetricName; verdict: Verdict; reason: string }[] }[];
+}
+
+// ---- model inspection (GET /api/v1/models/{m}/versions/{v}/inspect) ----
+
+/** What a version's model.onnx says about itself (top-level graph and its subgraphs). */
+export interface OnnxSummary {
+  ir_version: number;
+  producer_name: string;
+  producer_version: string;
+  domain: string;
+  model_version: number;
+  doc_string: string;
+  /** Operator sets imported; the default domain is named "ai.onnx". */
+  opsets: { domain: string; version: number }[];
+  graph_name: string;
+  node_count: number;
+  /** Nodes per operator type, most frequent first; custom domains prefix the type ("com.microsoft.FusedConv"). */
+  operators: Record<string, number>;
+  /** Elements of every initializer (weights, biases, constants folded in). */
+  parameters: number;
+  initializers: number;
+  /** Initializers whose data is in an external file. */
+  external_initializers: number;
+}
+
+export interface ModelInspection {
+  model: string;
+  version: string;
+  /** Relative to the model repository: "digits/1/model.onnx". */
+  file: string;
+  file_bytes: number;
+  onnx: OnnxSummary;
+  inputs: TensorMetadata[];
+  outputs: TensorMetadata[];
+  provider: string;
+  instances: number;
+  /** The version's effective configuration: config.json with every default filled in. */
+  config: {
+    max_batch_size: number;
+    instance_count: number;
+    execution_providers: string[];
+    dynamic_batching: Record<string, unknown> | null;
+    breaker: Record<string, unknown>;
+    run_timeout_ms: number;
+    intra_op_threads: number;
+  };
 }

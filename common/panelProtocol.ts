@@ -17,6 +17,8 @@ export const SERIES = {
   cacheHitRate: (model: string) => `hit|${model}`,
   gpuUtilization: (index: number) => `gpuutil|gpu${index}`,
   gpuMemoryBytes: (index: number) => `gpumem|gpu${index}`,
+  /** Share of wall time the version's batches kept their device busy (0..1 on a GPU provider). */
+  deviceBusy: (model: string, version: string) => `busy|${model}/${version}`,
 } as const;
 
 export type AgentPhase = 'stopped' | 'starting' | 'ready' | 'crashed' | 'failed';

@@ -1,5 +1,5 @@
 // Bundles the three targets with esbuild:
-//   dist/agent/main.js, inferenceWorker.js, parserWorker.js   Node, onnxruntime-node stays external (native)
+//   dist/agent/main.js, inferenceWorker.js, deviceWorker.js, parserWorker.js   Node, onnxruntime-node stays external (native)
 //   dist/extension/extension.js                          Node (extension host), `vscode` external
 //   dist/webview/main.js, panel.css                      browser (the webview)
 //   dist/test/extension/index.js                         the extension-host Mocha suites
@@ -24,7 +24,7 @@ const common = {
 const jobs = [
   build({
     ...common,
-    entryPoints: { main: 'agent/src/main.ts', inferenceWorker: 'agent/src/inference/inferenceWorker.ts', parserWorker: 'agent/src/protocol/parserWorker.ts' },
+    entryPoints: { main: 'agent/src/main.ts', inferenceWorker: 'agent/src/inference/inferenceWorker.ts', deviceWorker: 'agent/src/inference/deviceWorker.ts', parserWorker: 'agent/src/protocol/parserWorker.ts' },
     outdir: 'dist/agent',
     platform: 'node',
     target: 'node20',

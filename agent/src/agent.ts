@@ -5,6 +5,9 @@ import type { AgentStatus } from '../../common/api.js';
 import type { AgentConfig } from './config/agentConfig.js';
 import { ConfigError } from './errors.js';
 import type { LevelledLogger } from './log/logger.js';
+import { DeviceThreads } from './inference/deviceThread.js';
+import { RequestLog } from './tracing/requestLog.js';
+import { RequestRecorder } from './tracing/requestRecorder.js';
 import { ModelManager } from './models/modelManager.js';
 import { RepositoryPoller } from './models/repositoryPoller.js';
 import { startGrpcServer } from './grpc/grpcServer.js';
@@ -48,6 +51,8 @@ function classNamesOf(s: { config: { labels?: string[] }; outputs: { datatype: s
 /** The bundled thread entry points: inference instances, and the request parser. */
 export interface WorkerFiles {
   inference: string;
+  /** The device thread of a GPU provider. */
+  device: string;
   parser: string;
 }
 
@@ -55,10 +60,12 @@ export async function startAgent(config: AgentConfig, logger: LevelledLogger, wo
   const workerFile = workers.inference;
   const startedAt = Date.now();
   const faults = new FaultInjector();
+  const deviceThreads = new DeviceThreads(workers.device);
   const models = new ModelManager({
     repository: config.models,
     modelDefaults: config.model_defaults,
     workerFile,
+    deviceThreads,
     logger,
     faults,
     limits: { maxElementsPerInput: config.max_elements_per_input, maxElementsPerOutput: config.max_elements_per_output },
@@ -91,6 +98,7 @@ export async function startAgent(config: AgentConfig, logger: LevelledLogger, wo
   let address = `${config.host}:${config.port}`;
   // `status` is defined below; the hub calls it only once clients connect.
   const events = new SseHub(() => status());
+  const requests = new RequestLog(new RequestRecorder({ requests: config.record_requests, failures: config.record_failures, batches: config.record_requests, slowestMinutes: 60 }), (e) => events.publish(e));
   const gpu = new GpuSampler({ command: config.nvidia_smi, intervalMs: config.gpu_sample_interval_s * 1000, timeoutMs: 2000 });
   metrics.observeGpu(gpu);
   gpu.on('error', (message) => logger.warn('GPU sample skipped', { error: message }));
@@ -101,9 +109,11 @@ export async function startAgent(config: AgentConfig, logger: LevelledLogger, wo
     metrics.observeBatcher(s.model, s.version, s.batcher);
     statistics.observeBatcher(s.model, s.version, s.batcher);
     metrics.observeBreaker(s.model, s.version, s.breaker);
+    s.batcher.on('batch', (e) => requests.batch(s.model, s.version, e));
     s.breaker.on('transition', (t) => events.publish({ type: 'breaker', model: s.model, version: s.version, ...t }));
   });
   models.on('features', (model, cache) => metrics.observeFeatureCache(model, cache));
+  models.on('busy', (b) => metrics.onDeviceBusy(b.model, b.version, b.device, b.seconds));
   canaries.on('canary', (c, check) => {
     metrics.onCanary(c, check);
     // The new check only: an event's size must not grow with the canary's checks.
@@ -148,6 +158,7 @@ export async function startAgent(config: AgentConfig, logger: LevelledLogger, wo
     faults,
     faultsEnabled: config.enable_faults,
     canaries,
+    requests,
     logger,
     status,
   };
@@ -234,6 +245,7 @@ export async function startAgent(config: AgentConfig, logger: LevelledLogger, wo
       await store.close();
       gpu.stop();
       await Promise.all([models.close(), parser.close()]);
+      await deviceThreads.close();
       logger.info(timedOut ? 'drain timed out; connections closed' : 'drained', { requests: inFlight - (timedOut ? drain.inFlight : 0) });
       return { drained: inFlight, timedOut };
     })());

@@ -73,8 +73,9 @@ export async function stop(proc: ChildProcess): Promise<void> {
   await once(proc, 'exit');
 }
 
-export async function waitReady(url: string): Promise<void> {
-  for (let i = 0; i < 400; i++) {
+/** Polls `url` every 50 ms until it answers 200; `timeoutMs` (default 20 s) for slow warm-ups. */
+export async function waitReady(url: string, timeoutMs = 20_000): Promise<void> {
+  for (let i = 0; i < timeoutMs / 50; i++) {
     if ((await fetch(url).then((r) => r.status).catch(() => 0)) === 200) return;
     await new Promise((r) => setTimeout(r, 50));
   }

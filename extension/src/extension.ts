@@ -13,6 +13,11 @@ import { registerCanaryCommands } from './commands/canaryCommands.js';
 import { registerModelCommands } from './commands/modelCommands.js';
 import { report } from './commands/guard.js';
 import { registerTrafficCommands } from './commands/trafficCommands.js';
+import { registerCopyCommands } from './commands/copyCommands.js';
+import { INSPECT_SCHEME, InspectorDocuments } from './inspector/inspectorDocuments.js';
+import { REQUEST_FILES, RequestCodeLensProvider } from './requests/requestCodeLens.js';
+import { registerRequestCommands } from './requests/requestCommands.js';
+import { RESPONSE_SCHEME, ResponseDocuments } from './requests/responseDocuments.js';
 import { LiveData } from './live/liveData.js';
 import type { Services } from './services.js';
 import { RESTART_KEYS, readSettings } from './settings.js';
@@ -96,6 +101,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<Infers
   };
 
   const docs = new AgentDocuments(client);
+  const responses = new ResponseDocuments();
+  const inspector = new InspectorDocuments(services);
+  const requestLenses = new RequestCodeLensProvider(services);
   const statusBar = new AgentStatusBar(agent, live);
   const models = new ModelsTreeProvider(live);
   const metrics = new MetricsViewProvider(services);
@@ -135,6 +143,16 @@ export async function activate(context: vscode.ExtensionContext): Promise<Infers
     ...registerCanaryCommands(services, docs),
     ...registerTrafficCommands(services),
     ...registerModelCommands(services),
+    // Request files, copy curl/token, the model inspector (issue 19).
+    responses,
+    vscode.workspace.registerTextDocumentContentProvider(RESPONSE_SCHEME, responses),
+    inspector,
+    vscode.workspace.registerTextDocumentContentProvider(INSPECT_SCHEME, inspector),
+    inspector.register(),
+    requestLenses,
+    vscode.languages.registerCodeLensProvider(REQUEST_FILES, requestLenses),
+    ...registerRequestCommands(services, responses),
+    ...registerCopyCommands(services),
     vscode.workspace.onDidChangeConfiguration(async (e) => {
       if (e.affectsConfiguration('inferscope.agent.url')) {
         await services.applyConnectionSetting!();

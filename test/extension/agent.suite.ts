@@ -66,7 +66,7 @@ export function agentSuite(): void {
       await waitFor('crashed, then ready again', () => states.includes('crashed') && api.services.agent.state.kind === 'ready', 30_000);
       sub.dispose();
       assert.notEqual(api.services.agent.pid, pid);
-      await waitFor('tree shows digits again', () => api.models.current.some((m) => m.name === 'digits' && m.versions.length === 2));
+      await waitFor('tree shows digits again', () => api.models.current.some((m) => m.name === 'digits' && m.versions.length === 3));
     });
 
     test('a repository with one broken model starts at once, degraded: the good model serves, the broken one is shown with its reason', async () => {

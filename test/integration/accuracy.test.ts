@@ -19,7 +19,7 @@ after(async () => {
 
 const { heldOut } = loadMnist();
 
-for (const version of ['1', '2']) {
+for (const version of ['1', '2', '3']) {
   test(`digits/${version}: held-out accuracy over HTTP equals the recorded accuracy`, async () => {
     const recorded = JSON.parse(readFileSync(join(BUNDLED_MODELS, 'digits', version, 'training.json'), 'utf8')) as {
       held_out_accuracy: number;

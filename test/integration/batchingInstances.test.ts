@@ -16,7 +16,7 @@ const WORKER = join(ROOT, 'dist', 'agent', 'inferenceWorker.js');
 const fixturePool = (label: string, runTimeoutMs?: number) =>
   InstancePool.start({
     workerFile: join(ROOT, 'test', 'fixtures', 'crashingWorker.js'),
-    init: { modelPath: 'unused', executionProviders: ['cpu'], intraOpThreads: 1 },
+    init: { modelPath: 'unused', provider: { name: 'cpu', options: {} }, intraOpThreads: 1 },
     count: 1,
     label,
     logger: silentLogger,
@@ -28,7 +28,7 @@ const options = { label: 'digits/2', maxBatchSize: 64, maxQueueDelayMs: 0, prefe
 test('two instances of the real model run batches at the same time, and every request gets its own rows', async () => {
   const { pool } = await InstancePool.start({
     workerFile: WORKER,
-    init: { modelPath: join(BUNDLED_MODELS, 'digits', '2', 'model.onnx'), executionProviders: ['cpu'], intraOpThreads: 1 },
+    init: { modelPath: join(BUNDLED_MODELS, 'digits', '2', 'model.onnx'), provider: { name: 'cpu', options: {} }, intraOpThreads: 1 },
     count: 2,
     label: 'digits/2',
     logger: silentLogger,

@@ -210,7 +210,7 @@ test('7. statistics, model configuration, repository index, load and unload, log
   assert.deepEqual(wanted.filter((e) => !server.extensions.includes(e)), []);
   conforms(metadataModelResponse, await get('/v2/models/digits'), 'model metadata');
   const all = conforms(statisticsResponse, await get('/v2/models/stats'), 'statistics');
-  assert.deepEqual(all.model_stats.map((s) => `${s.name}/${s.version}`), ['digits/1', 'digits/2']);
+  assert.deepEqual(all.model_stats.map((s) => `${s.name}/${s.version}`), ['digits/1', 'digits/2', 'digits/3']);
   const one = conforms(statisticsResponse, await get('/v2/models/digits/versions/1/stats'), 'statistics of a version');
   assert.equal(one.model_stats.length, 1);
   assert.ok(one.model_stats[0]!.inference_stats.success.count >= 1);
@@ -221,13 +221,14 @@ test('7. statistics, model configuration, repository index, load and unload, log
   assert.deepEqual(conforms(repositoryIndexResponse, JSON.parse(index.body.toString()), 'index'), [
     { name: 'digits', version: '1', state: 'READY' },
     { name: 'digits', version: '2', state: 'READY' },
+    { name: 'digits', version: '3', state: 'READY' },
   ]);
   const load = await rawRequest(agent.port, gevent('POST /v2/repository/models/digits/load HTTP/1.1', [], '{}'));
   assert.equal(load.status, 200, load.body.toString());
   const unload = await rawRequest(agent.port, gevent('POST /v2/repository/models/digits/unload HTTP/1.1', [], '{"parameters":{"unload_dependents":false}}'));
   assert.equal(unload.status, 200, unload.body.toString());
   const gone = conforms(repositoryIndexResponse, JSON.parse((await rawRequest(agent.port, gevent('POST /v2/repository/index HTTP/1.1', []))).body.toString()), 'index');
-  assert.deepEqual(gone.map((e) => e.state), ['UNAVAILABLE', 'UNAVAILABLE']);
+  assert.deepEqual(gone.map((e) => e.state), ['UNAVAILABLE', 'UNAVAILABLE', 'UNAVAILABLE']);
   assert.match(gone[0]!.reason!, /unloaded/);
   const refused = await rawRequest(agent.port, gevent('POST /v2/models/digits/infer HTTP/1.1', [], JSON.stringify(exampleRequest(7))));
   assert.equal(refused.status, 404);

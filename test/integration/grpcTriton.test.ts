@@ -112,7 +112,7 @@ test('ModelStatistics after inferences over REST and gRPC: the REST numbers (cou
   assertSameAsJson(await grpc.call('ModelStatistics', { name: 'digits' }), await restOk('/v2/models/digits/stats'));
   const all = await grpc.call('ModelStatistics', {});
   assertSameAsJson(all, await restOk('/v2/models/stats'));
-  assert.deepEqual(all.model_stats.map((m: any) => `${m.name}/${m.version}`), ['digits/1', 'digits/2', 'spare/1', 'spare/2']);
+  assert.deepEqual(all.model_stats.map((m: any) => `${m.name}/${m.version}`), ['digits/1', 'digits/2', 'digits/3', 'spare/1', 'spare/2', 'spare/3']);
 
   const decoded = decodeWithTriton('ModelStatisticsResponse', await rawCall('ModelStatistics', { name: 'digits', version: '1' }));
   assert.deepEqual(assertSameAsJson(decoded, json), []);

@@ -76,7 +76,7 @@ test('a broken symlink as a model or version folder is skipped; the other models
   const agent = await startAgent({ args: ['--models', repo] });
   agents.push(agent);
   assert.equal((await request(`${agent.url}/v2/models/digits/infer`, { body: exampleRequest(4) })).status, 200);
-  assert.deepEqual((await request(`${agent.url}/v2/repository/index`, { method: 'POST' })).body.map((e: { version: string }) => e.version), ['1', '2']);
+  assert.deepEqual((await request(`${agent.url}/v2/repository/index`, { method: 'POST' })).body.map((e: { version: string }) => e.version), ['1', '2', '3']);
 });
 
 test('a model.onnx that is a FIFO is refused at load (it would block its thread, and the exit, forever); SIGTERM exits at once', async () => {

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { FaultInjector } from '../../agent/src/faults/faultInjector.js';
+import { DeviceThreads } from '../../agent/src/inference/deviceThread.js';
 import { silentLogger } from '../../agent/src/log/logger.js';
 import { ModelManager } from '../../agent/src/models/modelManager.js';
 import { ROOT, waitFor } from '../helpers/agentProcess.js';
@@ -26,6 +27,7 @@ test('a version whose instance dies in warm-up fails to load; one whose instance
   const manager = new ModelManager({
     repository: repo,
     workerFile: join(ROOT, 'test', 'fixtures', 'crashingWorker.js'),
+    deviceThreads: new DeviceThreads(join(ROOT, 'dist', 'agent', 'deviceWorker.js')),
     logger: silentLogger,
     faults: new FaultInjector(),
     limits: { maxElementsPerInput: 1 << 20, maxElementsPerOutput: 1 << 20 },

@@ -158,11 +158,11 @@ test('--repository-poll-s reloads a model whose files changed, adds a new versio
   const repo = digitsRepo();
   const agent = await startAgent({ args: ['--models', repo, '--repository-poll-s', '0.2'] });
   agents.push(agent);
-  cpSync(join(repo, 'digits', '2'), join(repo, 'digits', '3'), { recursive: true });
+  cpSync(join(repo, 'digits', '2'), join(repo, 'digits', '4'), { recursive: true });
   editConfig(repo, (c) => (c.max_batch_size = 32));
-  await waitFor(async () => (await index(agent)).length === 3, 15_000);
+  await waitFor(async () => (await index(agent)).length === 4, 15_000);
   await waitFor(async () => (await request(`${agent.url}/v2/models/digits/config`)).body.max_batch_size === 32, 15_000);
-  assert.equal((await request<InferResponse>(`${agent.url}/v2/models/digits/versions/3/infer`, { body: seven })).status, 200);
+  assert.equal((await request<InferResponse>(`${agent.url}/v2/models/digits/versions/4/infer`, { body: seven })).status, 200);
   const away = join(repo, '..', `${repo.split('/').pop()}-digits-away`);
   renameSync(join(repo, 'digits'), away);
   await waitFor(async () => (await index(agent)).every((e) => e.state === 'UNAVAILABLE'), 15_000);

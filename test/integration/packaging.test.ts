@@ -12,7 +12,7 @@ test('the package is an allowlist: bundles, models and one platform\'s runtime',
   const r = spawnSync(process.execPath, ['scripts/package.mjs', '--list', '--no-build'], { cwd: ROOT, encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   const files = r.stdout.split('\n').map((l) => l.trim()).filter(Boolean);
-  for (const f of ['package.json', 'README.md', 'dist/extension/extension.js', 'dist/agent/main.js', 'dist/agent/inferenceWorker.js', 'dist/agent/parserWorker.js', 'dist/agent/proto/inference.proto', 'dist/agent/proto/triton_extensions.proto', 'dist/webview/main.js', 'dist/webview/panel.css', 'models/digits/config.json', 'models/digits/1/model.onnx', 'models/digits/2/model.onnx', 'resources/inferscope.svg', 'node_modules/onnxruntime-common/dist/cjs/package.json']) {
+  for (const f of ['package.json', 'README.md', 'dist/extension/extension.js', 'dist/agent/main.js', 'dist/agent/inferenceWorker.js', 'dist/agent/parserWorker.js', 'dist/agent/proto/inference.proto', 'dist/agent/proto/triton_extensions.proto', 'dist/webview/main.js', 'dist/webview/panel.css', 'models/digits/config.json', 'models/digits/1/model.onnx', 'models/digits/2/model.onnx', 'models/digits/3/model.onnx', 'resources/inferscope.svg', 'node_modules/onnxruntime-common/dist/cjs/package.json']) {
     assert.ok(files.includes(f), `${f} is packaged`);
   }
   const binding = `node_modules/onnxruntime-node/bin/napi-v6/${process.platform}/${process.arch}/onnxruntime_binding.node`;

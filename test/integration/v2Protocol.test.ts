@@ -29,7 +29,7 @@ test('server metadata', async () => {
 test('model metadata, unversioned and versioned', async () => {
   const expected: ModelMetadata = {
     name: 'digits',
-    versions: ['1', '2'],
+    versions: ['1', '2', '3'],
     platform: 'onnxruntime_onnx',
     inputs: [{ name: 'pixels', datatype: 'FP32', shape: [-1, 784] }],
     outputs: [{ name: 'probs', datatype: 'FP32', shape: [-1, 10] }],
@@ -96,9 +96,10 @@ test('repository index lists every version with its state; {"ready":true} filter
   assert.deepEqual(all.body, [
     { name: 'digits', version: '1', state: 'READY' },
     { name: 'digits', version: '2', state: 'READY' },
+    { name: 'digits', version: '3', state: 'READY' },
   ]);
   const ready = await request(`${agent.url}/v2/repository/index`, { body: { ready: true } });
-  assert.equal(ready.body.length, 2);
+  assert.equal(ready.body.length, 3);
 });
 
 test('status API shows agent, models, versions and their execution provider', async () => {
@@ -112,6 +113,7 @@ test('status API shows agent, models, versions and their execution provider', as
   assert.deepEqual(digits.versions.map((v) => [v.version, v.state, v.execution_provider, v.instances, v.is_default]), [
     ['1', 'ready', 'cpu', 1, true],
     ['2', 'ready', 'cpu', 1, false],
+    ['3', 'ready', 'cpu', 1, false],
   ]);
   // No CUDA here: the configured ["cuda","cpu"] fell back, and the log says so.
   assert.match(agent.stderr(), /execution provider unavailable, falling back model=digits\/1 detail="cuda:/);

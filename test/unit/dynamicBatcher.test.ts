@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { DynamicBatcher, type BatchRunner, type BatcherOptions } from '../../agent/src/batching/dynamicBatcher.js';
+import { DynamicBatcher, type BatchRequest, type BatchRunner, type BatcherOptions } from '../../agent/src/batching/dynamicBatcher.js';
 import { CancelledError, DeadlineExceededError, ModelExecutionError, OutputTooLargeError, QueueFullError, WorkerCrashedError } from '../../agent/src/errors.js';
 import type { WireTensor } from '../../agent/src/inference/tensorTypes.js';
 import { FakeClock, flush } from '../helpers/fakeClock.js';
@@ -334,4 +334,88 @@ test('models without a batch dimension run each request alone', async () => {
   await flush();
   assert.equal(runner.calls.length, 3);
   assert.deepEqual(runner.calls.map((c) => Array.from(c.feeds.x!.data as Float32Array)), [[0, 0], [1, 1], [2, 2]]);
+});
+
+test('every batch says why it left: idle instance, delay expiry, max size, preferred size, early to a busy instance, unbatched, bisect', async () => {
+  const reasons = (b: DynamicBatcher) => {
+    const seen: { reason: string; rows: number; queueDepth: number; ids: string[] }[] = [];
+    b.on('batch', (e) => seen.push({ reason: e.reason, rows: e.rows, queueDepth: e.queueDepth, ids: e.requestIds }));
+    return seen;
+  };
+  const finishAll = async (runner: ManualRunner) => {
+    for (let i = 0; i < 10; i++) {
+      for (const c of runner.calls.splice(0)) c.finish();
+      await flush();
+    }
+  };
+  // Delay 0, idle instance: at once; then a full batch (max 2) handed early to the busy instance.
+  const a = setup({ maxBatchSize: 2 });
+  const seenA = reasons(a.batcher);
+  void a.batcher.submit({ ...rowsOf([0]), traceId: 'r1' });
+  await flush();
+  void a.batcher.submit({ ...rowsOf([1]), traceId: 'r2' });
+  void a.batcher.submit({ ...rowsOf([2]), traceId: 'r3' });
+  void a.batcher.submit({ ...rowsOf([3]), traceId: 'r4' });
+  await flush();
+  await finishAll(a.runner);
+  assert.deepEqual(seenA, [
+    { reason: 'instance_idle', rows: 1, queueDepth: 0, ids: ['r1'] },
+    { reason: 'full_to_busy_instance', rows: 2, queueDepth: 1, ids: ['r2', 'r3'] },
+    { reason: 'instance_idle', rows: 1, queueDepth: 0, ids: ['r4'] },
+  ]);
+
+  // A queue delay: a partial batch leaves when it expires; a full one at once.
+  const b = setup({ maxBatchSize: 3, maxQueueDelayMs: 5 });
+  const seenB = reasons(b.batcher);
+  void b.batcher.submit(rowsOf([0]));
+  await flush();
+  b.clock.advance(5);
+  await finishAll(b.runner); // the instance is idle again
+  for (const v of [1, 2, 3]) void b.batcher.submit(rowsOf([v]));
+  await flush();
+  await finishAll(b.runner);
+  assert.deepEqual(seenB.map((e) => [e.reason, e.rows]), [['max_queue_delay', 1], ['max_batch_size', 3]]);
+
+  // The largest preferred size reached: at once.
+  const c = setup({ maxBatchSize: 8, maxQueueDelayMs: 50, preferredBatchSizes: [2] });
+  const seenC = reasons(c.batcher);
+  for (const v of [1, 2]) void c.batcher.submit(rowsOf([v]));
+  await flush();
+  await finishAll(c.runner);
+  assert.deepEqual(seenC.map((e) => [e.reason, e.rows]), [['preferred_size', 2]]);
+
+  // No batch dimension.
+  const d = setup({ maxBatchSize: 0 });
+  const seenD = reasons(d.batcher);
+  void d.batcher.submit({ ...rowsOf([1]), rows: 0 });
+  await flush();
+  await finishAll(d.runner);
+  assert.deepEqual(seenD.map((e) => e.reason), ['unbatched']);
+});
+
+test('a bisected batch: the halves are batches of their own, reason bisect; each request learns its batch and when it ran', async () => {
+  const clock = new FakeClock();
+  const runner: BatchRunner = {
+    size: 1,
+    async run(feeds) {
+      const x = feeds.x!.data as Float32Array;
+      if (x.includes(-1)) throw new ModelExecutionError('m/1 failed to run: poisoned input');
+      return { y: { ...feeds.x!, data: x.slice() } };
+    },
+  };
+  const batcher = new DynamicBatcher(runner, { ...base }, clock);
+  const seen: { id: string; reason: string; ids: string[] }[] = [];
+  batcher.on('batch', (e) => seen.push({ id: e.id, reason: e.reason, ids: e.requestIds }));
+  const hold = batcher.submit({ ...rowsOf([0]), traceId: 'h' });
+  await flush();
+  const reqs: BatchRequest[] = [1, -1].map((v, i) => ({ ...rowsOf([v]), traceId: `q${i}` }));
+  const answers = reqs.map((r) => batcher.submit(r).catch(() => undefined));
+  await hold;
+  await Promise.all(answers);
+  assert.deepEqual(seen.map((e) => [e.reason, e.ids]), [['instance_idle', ['h']], ['instance_idle', ['q0', 'q1']], ['bisect', ['q0']], ['bisect', ['q1']]]);
+  assert.equal(new Set(seen.map((e) => e.id)).size, 4, 'each batch its own id');
+  // Each request is told the batch it finally ran in.
+  assert.equal(reqs[0]!.batchId, seen[2]!.id);
+  assert.equal(reqs[1]!.batchId, seen[3]!.id);
+  assert.ok(reqs[0]!.computeStartedAt! <= reqs[0]!.computeEndedAt!);
 });

@@ -170,7 +170,14 @@ test('Models rows: state, breaker icon and menu context, traffic weight (canary 
   assert.equal(v1!.description, 'ready · breaker open · 100% · cpu');
   assert.match(v1!.tooltip, /Breaker: open \(forced\), tripped 1 time/);
   assert.equal(v2!.description, 'ready · 0% · cuda');
+  assert.match(v2!.tooltip, /Execution provider: cuda \(on its device thread; up to 1 batch\(es\) waiting on the device\)/);
   assert.equal(v3!.icon.id, 'error');
+  // A version that fell back from its GPU provider says so, and why.
+  const fellBack = status('closed');
+  Object.assign(fellBack.models[0]!.versions[0]!, { provider_fallbacks: ['webgpu: Failed to get a WebGPU adapter: No supported adapters'] });
+  const [fb] = modelRows(fellBack)[0]!.versions;
+  assert.equal(fb!.description, 'ready · 100% · cpu (fallback)');
+  assert.match(fb!.tooltip, /Execution provider: cpu, 1 instance\(s\)\nNot on webgpu: Failed to get a WebGPU adapter: No supported adapters/);
   assert.equal(v3!.contextValue, 'version:breaker-none');
   const canary = { model: 'digits', baseline: '1', candidate: '2', state: 'running', weight: 25 } as CanarySummary;
   const weights = trafficWeights(status('closed').models[0]!, [canary]);

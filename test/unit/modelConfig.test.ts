@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ConfigError } from '../../agent/src/errors.js';
-import { parseModelConfig } from '../../agent/src/repository/modelConfig.js';
+import { parseModelConfig, providerNames, providerSpecs } from '../../agent/src/repository/modelConfig.js';
 import { modelDefaultsSchema } from '../../agent/src/repository/modelDefaults.js';
 
 const FILE = 'models/m/config.json';
@@ -26,7 +26,12 @@ const bad: [string, unknown, RegExp][] = [
   ['unknown nested field', { dynamic_batching: { max_delay: 1 } }, /unknown field 'dynamic_batching\.max_delay'/],
   ['negative batch size', { max_batch_size: -1 }, /field 'max_batch_size': expected a non-negative integer/],
   ['fractional instance count', { instance_count: 1.5 }, /field 'instance_count'/],
-  ['unknown provider', { execution_providers: ['rocm'] }, /field 'execution_providers\.0': expected one of cuda, tensorrt, webgpu, cpu/],
+  ['unknown provider', { execution_providers: ['rocm'] }, /field 'execution_providers\.0': expected one of webgpu, cuda, tensorrt, dml, coreml, cpu/],
+  ['unknown provider in an object', { execution_providers: [{ name: 'rocm' }] }, /field 'execution_providers\.0\.name': expected \{"name": one of webgpu, cuda, tensorrt, dml, coreml, cpu, "options": \{…\}\}/],
+  ['an option the provider does not have, by its name', { execution_providers: [{ name: 'webgpu', options: { deviceId: 0 } }, 'cpu'] }, /unknown field 'execution_providers\.0\.options\.deviceId'/],
+  ['a provider option of the wrong kind', { execution_providers: [{ name: 'webgpu', options: { preferredLayout: 'HWC' } }] }, /field 'execution_providers\.0\.options\.preferredLayout': .*"NCHW"\|"NHWC"/],
+  ["webgpu's validationMode 'disabled' (it can crash the process)", { execution_providers: [{ name: 'webgpu', options: { validationMode: 'disabled' } }] }, /execution_providers\.0\.options\.validationMode/],
+  ['a field beside name and options', { execution_providers: [{ name: 'cuda', device: 1 }] }, /unknown field 'execution_providers\.0\.device'/],
   ['empty providers', { execution_providers: [] }, /field 'execution_providers': expected at least one/],
   ['name differs from folder', { name: 'other' }, /field 'name': "other" must match the folder name "m"/],
   ['preferred size above max', { max_batch_size: 4, dynamic_batching: { preferred_batch_size: [8] } }, /preferred_batch_size': 8 exceeds max_batch_size 4/],
@@ -46,6 +51,19 @@ for (const [what, value, message] of bad) {
     });
   });
 }
+
+test('execution providers: names, or names with their session options, kept in order', () => {
+  const c = parse({ execution_providers: [{ name: 'webgpu', options: { preferredLayout: 'NHWC', storageBufferCacheMode: 'simple' } }, { name: 'cuda', options: { deviceId: 1 } }, 'dml', 'coreml', { name: 'cpu' }] });
+  assert.deepEqual(c.execution_providers, [{ name: 'webgpu', options: { preferredLayout: 'NHWC', storageBufferCacheMode: 'simple' } }, { name: 'cuda', options: { deviceId: 1 } }, 'dml', 'coreml', { name: 'cpu' }]);
+  assert.deepEqual(providerSpecs(c.execution_providers), [
+    { name: 'webgpu', options: { preferredLayout: 'NHWC', storageBufferCacheMode: 'simple' } },
+    { name: 'cuda', options: { deviceId: 1 } },
+    { name: 'dml', options: {} },
+    { name: 'coreml', options: {} },
+    { name: 'cpu', options: {} },
+  ]);
+  assert.deepEqual(providerNames(c.execution_providers), ['webgpu', 'cuda', 'dml', 'coreml', 'cpu']);
+});
 
 test('invalid JSON is reported with the file', () => {
   assert.throws(() => parseModelConfig('{ "max_batch_size": ', FILE, 'm'), /models\/m\/config\.json: not valid JSON/);

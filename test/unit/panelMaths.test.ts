@@ -97,6 +97,7 @@ function metrics(ok: number, bad: number, buckets: [number, number][], queue: [n
     `inferscope_compute_duration_seconds_count{${l}} ${compute[1]}`,
     `inferscope_batch_size_sum{${l}} ${rows}`,
     `inferscope_batch_size_count{${l}} ${execs}`,
+    `inferscope_device_busy_seconds_total{${l},device="webgpu"} ${compute[0] / 2}`,
   ].join('\n');
 }
 
@@ -114,6 +115,7 @@ test('panelPoint turns two scrapes into rates, latency quantiles, queue/compute 
   assert.equal(p[SERIES.queueDepth('m', '1')], 3);
   assert.equal(p[SERIES.cacheHitRate('m')], 30 / 40);
   assert.equal(p[SERIES.gpuUtilization(0)], 0.5);
+  assert.equal(p[SERIES.deviceBusy('m', '1')], (2 - 1) / 2, 'device busy 1 s over 2 s');
   // A new agent process: no rate across the restart, only what one snapshot says.
   const restarted = panelPoint({ ...cur, status: status(8, 1, 0, 0) }, prev).values;
   assert.equal(restarted[SERIES.requestsPerSecond('m')], undefined);

@@ -27,6 +27,7 @@ import { CancelledError, DeadlineExceededError, InvalidInputError, ModelExecutio
 import type { WireTensor } from '../inference/tensorTypes.js';
 import type { Clock, Timer } from '../time/clock.js';
 import type { CancelSignal } from './cancellation.js';
+import type { ReleaseReason } from '../../../common/api.js';
 import { batchKey, concatFeeds, splitOutputs } from './batchTensors.js';
 
 /** What the batcher runs batches on: the version's instance pool. */
@@ -58,8 +59,14 @@ export interface BatchRequest {
   /** Lowers the default deadline for this request (ms). */
   timeoutMs?: number;
   signal?: CancelSignal;
+  /** The request's id in the request record (listed in its batch's record). */
+  traceId?: string;
   /** Filled in by the batcher: when the request's batch was handed to an instance (clock ms). */
   dispatchedAt?: number;
+  /** Filled in by the batcher: the batch it ran in, and when that batch's compute began and ended (clock ms). */
+  batchId?: string;
+  computeStartedAt?: number;
+  computeEndedAt?: number;
 }
 
 /** setTimeout turns longer delays into 1 ms; no deadline or delay may exceed this. */
@@ -68,6 +75,15 @@ export const MAX_TIMER_MS = 2_147_483_647;
 export type RejectReason = 'queue_full' | 'timeout' | 'cancelled';
 
 export interface BatchEvent {
+  /** "b<n>", unique in the process. */
+  id: string;
+  reason: ReleaseReason;
+  /** Requests left in the queue when the batch left it. */
+  queueDepth: number;
+  /** The requests' trace ids, in batch order. */
+  requestIds: string[];
+  /** Clock ms when the batch was handed to an instance. */
+  dispatchedAt: number;
   rows: number;
   requests: number;
   /** Joining the requests' inputs into the batch's tensors. */
@@ -92,6 +108,9 @@ interface Queued {
 }
 
 const RECENT_BATCHES = 32;
+
+/** Batch ids, unique across the process's batchers. */
+let batchCount = 0;
 
 export class DynamicBatcher extends EventEmitter<{
   batch: [BatchEvent];
@@ -221,8 +240,17 @@ export class DynamicBatcher extends EventEmitter<{
       // A batch below max_batch_size is cut to the largest preferred size its requests can make.
       const batch = rows >= this.opts.maxBatchSize ? group : this.cutToPreferred(group);
       this.take(batch);
-      this.dispatch(batch);
+      this.dispatch(batch, this.reasonFor(full, idle, rows));
     }
+  }
+
+  /** Why the batch the pump is dispatching leaves now (see ReleaseReason). */
+  private reasonFor(full: boolean, idle: boolean, rows: number): ReleaseReason {
+    if (this.opts.maxBatchSize === 0) return 'unbatched';
+    if (full && !idle) return 'full_to_busy_instance';
+    if (rows >= this.opts.maxBatchSize) return 'max_batch_size';
+    if (full) return 'preferred_size';
+    return this.opts.maxQueueDelayMs > 0 ? 'max_queue_delay' : 'instance_idle';
   }
 
   /** Removes a batch from the queue; usually it is the queue's head, which is one splice. */
@@ -261,7 +289,7 @@ export class DynamicBatcher extends EventEmitter<{
     return best > 0 ? group.slice(0, best) : group;
   }
 
-  private dispatch(batch: Queued[]): void {
+  private dispatch(batch: Queued[], reason: ReleaseReason): void {
     this.inFlight++;
     const now = this.clock.now();
     for (const q of batch) {
@@ -269,6 +297,7 @@ export class DynamicBatcher extends EventEmitter<{
       q.req.dispatchedAt = now;
       this.emit('dequeued', (now - q.enqueuedAt) / 1000);
     }
+    const release0 = { reason, queueDepth: this.queue.length, dispatchedAt: now };
     let released = false;
     // Frees the batch's slot as soon as the instance is done with it, and at once hands the
     // instance the next *full* batch, before this batch's requests are answered: answering them
@@ -280,22 +309,29 @@ export class DynamicBatcher extends EventEmitter<{
       this.inFlight--;
       this.pump(true);
     };
-    void this.execute(batch, release).finally(() => {
+    void this.execute(batch, release0, release).finally(() => {
       release();
       this.schedulePump();
     });
   }
 
   /** Runs a batch; if the model fails it, bisects so that each request gets its own outcome. */
-  private async execute(batch: Queued[], release?: () => void): Promise<void> {
+  private async execute(batch: Queued[], released: Pick<BatchEvent, 'reason' | 'queueDepth' | 'dispatchedAt'>, release?: () => void): Promise<void> {
     const rows = batch.map((q) => q.req.rows);
     const total = rows.reduce((a, b) => a + b, 0);
+    const id = `b${++batchCount}`;
     const started = this.clock.now();
     let joined = started;
     let outputs: Record<string, WireTensor>;
     const event = (ok: boolean, ran: number, split = ran): BatchEvent => {
       const [inputS, inferS, outputS] = [(joined - started) / 1000, (ran - joined) / 1000, (split - ran) / 1000];
-      return { rows: total, requests: batch.length, inputS, inferS, outputS, computeS: inputS + inferS, ok };
+      for (const q of batch) {
+        q.req.batchId = id;
+        q.req.computeStartedAt = started;
+        q.req.computeEndedAt = split;
+      }
+      const requestIds = batch.map((q) => q.req.traceId ?? '');
+      return { id, ...released, requestIds, rows: total, requests: batch.length, inputS, inferS, outputS, computeS: inputS + inferS, ok };
     };
     try {
       const feeds = this.opts.maxBatchSize === 0 ? batch[0]!.req.feeds : concatFeeds(batch.map((q) => q.req.feeds), total);
@@ -310,8 +346,9 @@ export class DynamicBatcher extends EventEmitter<{
         // One bad request must not fail the innocent ones: run the halves separately, one after
         // the other, inside this batch's slot (so isolation never exceeds the instance budget).
         const mid = Math.ceil(batch.length / 2);
-        await this.execute(batch.slice(0, mid));
-        await this.execute(batch.slice(mid));
+        const half = () => ({ reason: 'bisect' as const, queueDepth: this.queue.length, dispatchedAt: this.clock.now() });
+        await this.execute(batch.slice(0, mid), half());
+        await this.execute(batch.slice(mid), half());
         return;
       }
       for (const q of batch) q.reject(err as Error);

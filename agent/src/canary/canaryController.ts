@@ -12,7 +12,7 @@ import { ConflictError, InvalidInputError, NotFoundError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import type { ModelManager } from '../models/modelManager.js';
 import type { Clock, Timer } from '../time/clock.js';
-import { alphaPerTest, analyzeCheck, decide, type CheckInput } from './canaryAnalysis.js';
+import { alphaPerTest, decide, endStep, initialState, runCheck, testLevels, type CheckInput, type SequentialState, type TestKey } from './canaryAnalysis.js';
 import { collectFromPrometheus, PrometheusSourceError, type CollectedSamples } from './prometheusSource.js';
 import { PrometheusAllowlist, type PrometheusTarget } from './prometheusUrls.js';
 import { VersionSamples } from './canarySamples.js';
@@ -39,6 +39,12 @@ interface Running {
   candidateTotal: { requests: number; errors: number };
   checkInStep: number;
   inconclusive: number;
+  /** What the anytime tests carry between checks. */
+  sequential: SequentialState;
+  levels: Record<TestKey, number>;
+  /** Totals at the previous check: each check adds what came in since. */
+  lastBaselineTotal: { requests: number; errors: number };
+  lastCandidateTotal: { requests: number; errors: number };
   breakerOpened: boolean;
   /** Wall-clock ms when the current step began (the Prometheus window). */
   stepStartedAt: number;
@@ -131,6 +137,8 @@ export class CanaryController extends EventEmitter<{ canary: [Canary, CanaryChec
     const candidate = this.models.resolve(spec.model, spec.candidate); // 404 / 503 if not servable
     this.models.resolve(spec.model, baseline);
     const thresholds = thresholdsOf(spec);
+    const plannedChecks = spec.steps.length * spec.checks_per_step;
+    const levels = testLevels(spec.method, thresholds, plannedChecks);
     const canary: Canary = {
       id: `c-${randomBytes(8).toString('hex')}`,
       model: spec.model,
@@ -143,7 +151,10 @@ export class CanaryController extends EventEmitter<{ canary: [Canary, CanaryChec
       interval_s: spec.interval_s,
       checks_per_step: spec.checks_per_step,
       thresholds,
-      alpha_per_test: alphaPerTest(thresholds, spec.steps.length * spec.checks_per_step),
+      alpha_per_test: spec.method === 'bonferroni' ? alphaPerTest(thresholds, plannedChecks) : null,
+      method: spec.method,
+      open_ended: spec.open_ended,
+      alpha_levels: levels,
       source: prometheus ? { kind: 'prometheus', url: prometheus.url } : spec.source,
       started_at: this.wallNow().toISOString(),
       ended_at: null,
@@ -163,6 +174,10 @@ export class CanaryController extends EventEmitter<{ canary: [Canary, CanaryChec
       candidateTotal: { requests: 0, errors: 0 },
       checkInStep: 0,
       inconclusive: 0,
+      sequential: initialState(),
+      levels,
+      lastBaselineTotal: { requests: 0, errors: 0 },
+      lastCandidateTotal: { requests: 0, errors: 0 },
       breakerOpened: candidate.breaker.currentState === 'open',
       stepStartedAt: this.wallNow().getTime(),
       ...(prometheus ? { prometheus } : {}),
@@ -261,19 +276,36 @@ export class CanaryController extends EventEmitter<{ canary: [Canary, CanaryChec
     } catch {
       breakerOpened = true; // the candidate cannot serve at all
     }
+    const baselineTotal = data?.baselineTotal ?? run.lastBaselineTotal;
+    const candidateTotal = data?.candidateTotal ?? run.lastCandidateTotal;
+    // Counters only grow; a Prometheus series that restarted (a replica came back) adds nothing.
+    const since = (now: { requests: number; errors: number }, before: { requests: number; errors: number }) => ({
+      requests: Math.max(0, now.requests - before.requests),
+      errors: Math.max(0, Math.min(now.errors - before.errors, now.requests - before.requests)),
+    });
     const input: CheckInput = {
       baseline: data?.baseline ?? new VersionSamples(),
       candidate: data?.candidate ?? new VersionSamples(),
-      baselineTotal: data?.baselineTotal ?? { requests: 0, errors: 0 },
-      candidateTotal: data?.candidateTotal ?? { requests: 0, errors: 0 },
+      baselineTotal,
+      candidateTotal,
+      baselineInterval: since(baselineTotal, run.lastBaselineTotal),
+      candidateInterval: since(candidateTotal, run.lastCandidateTotal),
       candidateBreakerOpened: breakerOpened || (data?.breakerOpened ?? false),
       baselineServes: c.weight < 100,
       thresholds: c.thresholds,
-      alpha: c.alpha_per_test,
+      alpha: c.alpha_per_test ?? c.thresholds.alpha,
+      method: c.method ?? 'bonferroni',
+      levels: run.levels,
+      state: run.sequential,
+      intervalS: c.interval_s,
     };
+    run.lastBaselineTotal = { ...baselineTotal };
+    run.lastCandidateTotal = { ...candidateTotal };
+    const out = runCheck(input);
+    run.sequential = out.state;
     const metrics = sourceError
-      ? analyzeCheck(input).map((m) => (m.name === 'breaker' ? m : { ...m, verdict: 'inconclusive' as const, reason: `metric source unavailable: ${sourceError}` }))
-      : analyzeCheck(input);
+      ? out.metrics.map(({ evidence: _, ...m }) => (m.name === 'breaker' ? m : { ...m, verdict: 'inconclusive' as const, reason: `metric source unavailable: ${sourceError}` }))
+      : out.metrics;
     const unsure = metrics.some((m) => c.thresholds.critical.includes(m.name) && m.verdict === 'inconclusive');
     if (unsure) run.inconclusive++;
     const { decision, reason } = decide({
@@ -284,6 +316,8 @@ export class CanaryController extends EventEmitter<{ canary: [Canary, CanaryChec
       isLastStep: c.step === c.steps.length - 1,
       inconclusiveChecks: run.inconclusive,
       maxInconclusive: c.thresholds.max_inconclusive_checks,
+      openEnded: c.open_ended ?? false,
+      baselineServes: c.weight < 100,
     });
     const check: CanaryCheck = {
       at: this.wallNow().toISOString(),
@@ -313,7 +347,8 @@ export class CanaryController extends EventEmitter<{ canary: [Canary, CanaryChec
       run.checkInStep = 0;
       run.breakerOpened = false;
       run.stepStartedAt = this.wallNow().getTime();
-      // Each step is judged on what it served: fresh samples.
+      // Each step is judged on what it served: fresh samples (the anytime tests carry their evidence).
+      run.sequential = endStep(run.sequential);
       run.baseline = new VersionSamples(this.random);
       run.candidate = new VersionSamples(this.random);
       this.logger.info('canary step', { canary: c.id, weight: c.weight });

@@ -38,6 +38,18 @@ export const canarySpecSchema = z
       .strict()
       .partial()
       .default({}),
+    /**
+     * `anytime` (default): tests valid at every look (canaryAnalysis.ts); `bonferroni`: the earlier
+     * rule, alpha split over the planned looks, kept for comparison.
+     */
+    method: z.enum(['anytime', 'bonferroni']).default('anytime'),
+    /**
+     * No planned number of checks: each step is held until every critical metric could have seen
+     * the smallest regression that counts (and saw none); `checks_per_step` then applies only to a
+     * 100 % step, where the baseline serves nothing to compare with.
+     * Anytime only: Bonferroni needs the number of looks in advance.
+     */
+    open_ended: z.boolean().default(false),
     /** Where samples come from: this agent's own requests, or Prometheus (all replicas). */
     source: z
       .discriminatedUnion('kind', [
@@ -48,7 +60,8 @@ export const canarySpecSchema = z
       .default({ kind: 'in_process' }),
   })
   .strict()
-  .refine((c) => c.steps.length * c.checks_per_step <= 1000, { message: 'steps × checks_per_step must be at most 1000 checks', path: ['checks_per_step'] });
+  .refine((c) => c.open_ended || c.steps.length * c.checks_per_step <= 1000, { message: 'steps × checks_per_step must be at most 1000 checks', path: ['checks_per_step'] })
+  .refine((c) => !(c.open_ended && c.method === 'bonferroni'), { message: 'an open-ended canary needs "method": "anytime" (bonferroni splits alpha over a planned number of checks)', path: ['open_ended'] });
 
 export type CanarySpec = z.infer<typeof canarySpecSchema>;
 

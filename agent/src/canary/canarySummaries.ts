@@ -1,7 +1,7 @@
 // Canaries as the status, the list and the event stream show them: without the full list of
 // checks, so what is sent every second (the status) or on every check (events) stays small however
 // long a canary runs and however many ran before. GET /api/v1/canaries/{id} has every check.
-import type { Canary, CanaryHead, CanarySummary } from '../../../common/api.js';
+import type { Canary, CanaryCheck, CanaryHead, CanarySummary } from '../../../common/api.js';
 
 /** Checks a summary carries: what the panel's timeline shows. */
 export const RECENT_CHECKS = 12;
@@ -15,8 +15,17 @@ export function headOf(c: Canary): CanaryHead {
   return { ...head, check_count: checks.length };
 }
 
+/**
+ * Only the last check keeps its evidence (the ledger rows, with what the check could see): that is
+ * what the panel shows, and twelve checks' ledgers every second would be most of the status.
+ */
 export function summaryOf(c: Canary, withChecks: boolean): CanarySummary {
-  return { ...headOf(c), recent_checks: withChecks ? c.checks.slice(-RECENT_CHECKS) : [] };
+  const recent = withChecks ? c.checks.slice(-RECENT_CHECKS) : [];
+  return { ...headOf(c), recent_checks: recent.map((k, i) => (i === recent.length - 1 ? k : withoutEvidence(k))) };
+}
+
+function withoutEvidence(k: CanaryCheck): CanaryCheck {
+  return { ...k, metrics: k.metrics.map(({ evidence: _, ...m }) => m) };
 }
 
 /**

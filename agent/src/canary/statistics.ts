@@ -48,6 +48,8 @@ export interface MannWhitneyResult extends TestResult {
   u: number;
   /** Common-language effect size: P(b > a) + ½ P(b = a); 0.5 means no shift. */
   effect: number;
+  /** Variance of U under "no shift" (tie-corrected). */
+  variance: number;
 }
 
 /**
@@ -57,29 +59,35 @@ export interface MannWhitneyResult extends TestResult {
 export function mannWhitneyGreater(a: number[], b: number[]): MannWhitneyResult {
   const n1 = a.length;
   const n2 = b.length;
-  if (n1 === 0 || n2 === 0) return { statistic: 0, p: 1, u: 0, effect: 0.5 };
-  const all = a.map((v) => ({ v, g: 0 })).concat(b.map((v) => ({ v, g: 1 })));
-  all.sort((x, y) => x.v - y.v);
+  if (n1 === 0 || n2 === 0) return { statistic: 0, p: 1, u: 0, effect: 0.5, variance: 0 };
+  // Both samples sorted as typed arrays (numeric sort, no comparator: fast), then merged run by run.
+  const sa = Float64Array.from(a).sort();
+  const sb = Float64Array.from(b).sort();
   let rankSumB = 0;
   let tieTerm = 0;
-  for (let i = 0; i < all.length; ) {
-    let j = i;
-    while (j + 1 < all.length && all[j + 1]!.v === all[i]!.v) j++;
-    const rank = (i + j) / 2 + 1;
-    const t = j - i + 1;
+  let i = 0;
+  let j = 0;
+  let rank = 0; // ranks used so far
+  while (i < n1 || j < n2) {
+    const v = j >= n2 || (i < n1 && sa[i]! < sb[j]!) ? sa[i]! : sb[j]!;
+    let ta = 0;
+    let tb = 0;
+    while (i < n1 && sa[i] === v) (i++, ta++);
+    while (j < n2 && sb[j] === v) (j++, tb++);
+    const t = ta + tb;
     if (t > 1) tieTerm += t * t * t - t;
-    for (let k = i; k <= j; k++) if (all[k]!.g === 1) rankSumB += rank;
-    i = j + 1;
+    rankSumB += tb * (rank + (t + 1) / 2);
+    rank += t;
   }
   const u = rankSumB - (n2 * (n2 + 1)) / 2;
   const n = n1 + n2;
   const mean = (n1 * n2) / 2;
   const variance = ((n1 * n2) / 12) * (n + 1 - tieTerm / (n * (n - 1)));
   const effect = u / (n1 * n2);
-  if (variance <= 1e-12) return { statistic: 0, p: 1, u, effect };
+  if (variance <= 1e-12) return { statistic: 0, p: 1, u, effect, variance: 0 };
   // Continuity correction toward the mean.
   const z = (u - mean - 0.5) / Math.sqrt(variance);
-  return { statistic: z, p: normalSf(z), u, effect };
+  return { statistic: z, p: normalSf(z), u, effect, variance };
 }
 
 /** Regularized upper incomplete gamma Q(a, x) (Numerical Recipes gammq). */
@@ -151,5 +159,5 @@ export function chiSquareHomogeneity(a: number[], b: number[]): ChiSquareResult 
 
 /** The q-quantile (0..1) by the nearest-rank method. */
 export function quantile(values: number[], q: number): number {
-  return nearestRank([...values].sort((x, y) => x - y), q);
+  return nearestRank(Array.from(Float64Array.from(values).sort()), q);
 }

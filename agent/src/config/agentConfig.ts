@@ -35,6 +35,10 @@ export const agentConfigSchema = z
     max_elements_per_input: z.int().min(1).max(1 << 28),
     /** Most elements in one output tensor of one request (a larger one is refused, 400). */
     max_elements_per_output: z.int().min(1).max(1 << 28),
+    /** Inference requests (and batches) whose records are kept (GET /api/v1/requests); 0 keeps none. */
+    record_requests: z.int().min(0).max(1_000_000),
+    /** Failed requests kept besides, after the last requests have moved on. */
+    record_failures: z.int().min(0).max(1_000_000),
     /** Seconds between GPU samples (nvidia-smi); 0 turns GPU sampling off. */
     gpu_sample_interval_s: z.number().min(0).max(3600),
     /** The nvidia-smi to run. */
@@ -94,6 +98,8 @@ export function defaultAgentConfig(bundledModels: string): AgentConfig {
     max_inputs: 64,
     max_elements_per_input: 4 * 1024 * 1024,
     max_elements_per_output: 4 * 1024 * 1024,
+    record_requests: 10_000,
+    record_failures: 1_000,
     drain_timeout_s: 30,
     allowed_hosts: [],
     prometheus_urls: [],

@@ -26,6 +26,15 @@ export interface FeatureCacheOptions {
 }
 
 export type LookupResult = 'hit' | 'miss' | 'stale' | 'negative_hit';
+
+/** How one getMany call's ids were found. */
+export interface LookupCounts {
+  count: number;
+  hits: number;
+  misses: number;
+  stale: number;
+  negative: number;
+}
 export type EvictionReason = 'capacity' | 'expired';
 
 /** The cache's statistics, as /api/v1/status shows them. */
@@ -85,8 +94,11 @@ export class FeatureCache extends EventEmitter<{
     }
   }
 
-  /** Vectors for the ids, in order. Unknown ids → EntityNotFoundError naming them. */
-  async getMany(ids: string[]): Promise<Float32Array[]> {
+  /**
+   * Vectors for the ids, in order. Unknown ids → EntityNotFoundError naming them. `found`, when
+   * given, is told how this call's ids were found (a request's record shows it).
+   */
+  async getMany(ids: string[], found?: LookupCounts): Promise<Float32Array[]> {
     const now = this.clock.now();
     const result: (Entry | undefined)[] = new Array(ids.length);
     let missing: string[] | undefined;
@@ -112,6 +124,7 @@ export class FeatureCache extends EventEmitter<{
     this.count('hit', hits);
     this.count('negative_hit', negative);
     this.count('stale', stale);
+    if (found) Object.assign(found, { count: ids.length, hits, negative, stale, misses: missing?.length ?? 0 });
     // Stale entries are refreshed in the background, all of this request's in one fetch, and not
     // again while the source is known to be failing (no refresh storm against a dead source).
     if (staleIds && this.clock.now() >= this.refreshBackoffUntil) {

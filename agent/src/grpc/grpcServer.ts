@@ -7,6 +7,8 @@ import { InvalidInputError, ShuttingDownError } from '../errors.js';
 import type { AppDeps } from '../server/appDeps.js';
 import { EXTENSIONS } from '../server/routes/v2Routes.js';
 import { bearerVerifier } from '../server/security.js';
+import { outcomeOf } from '../serving/inferenceService.js';
+import { RequestTrace } from '../tracing/requestTrace.js';
 import { toGrpcError } from './grpcErrors.js';
 import { statusName } from './grpcStatus.js';
 import { fromBuiltResponse, toInferPayload, type ModelInferRequest } from './inferMessages.js';
@@ -42,22 +44,40 @@ export async function startGrpcServer(deps: AppDeps, opts: GrpcServerOptions): P
     ModelReady: (req: { name: string; version: string }) => ({ ready: models.isReady(req.name, req.version || undefined) }),
     ServerMetadata: () => ({ name: 'inferscope', version: deps.version, extensions: EXTENSIONS }),
     ModelMetadata: (req: { name: string; version: string }) => models.metadata(req.name, req.version || undefined),
-    ModelInfer: async (req: ModelInferRequest, call) => {
-      const { payload, raw } = toInferPayload(req);
-      // The call's deadline is the request's: it lowers the queue deadline like `timeout` does.
-      const left = call.deadline - Date.now();
-      if (Number.isFinite(left)) {
-        const params = (payload.body as { parameters: Record<string, unknown> }).parameters;
-        const us = Math.max(1, Math.floor(left * 1000));
-        if (typeof params.timeout !== 'number' || params.timeout === 0 || params.timeout > us) params.timeout = us;
-      }
-      const cancel = new Cancellation();
-      call.onCancel(() => cancel.cancel());
-      const built = await inference.infer(req.model_name, req.model_version || undefined, payload, cancel);
-      return fromBuiltResponse(built, raw);
+    ModelInfer: (req: ModelInferRequest, call) => {
+      if (!deps.requests.enabled) return modelInfer(req, call);
+      // The request's record: from when its message was read, to when the answer is handed over.
+      const trace = new RequestTrace('grpc', req.model_name, req.model_version || undefined);
+      trace.mark('body_read_ms');
+      return modelInfer(req, call, trace).then(
+        (answer) => {
+          deps.requests.record(trace.finish('OK'));
+          return answer;
+        },
+        (err: unknown) => {
+          if (trace.outcome === 'success') trace.failed(outcomeOf(err), (err as Error)?.message ?? String(err));
+          deps.requests.record(trace.finish(statusName(toGrpcError(err).code)));
+          throw err;
+        },
+      );
     },
     ...tritonHandlers(deps),
   };
+
+  async function modelInfer(req: ModelInferRequest, call: UnaryCall, trace?: RequestTrace) {
+    const { payload, raw } = toInferPayload(req);
+    // The call's deadline is the request's: it lowers the queue deadline like `timeout` does.
+    const left = call.deadline - Date.now();
+    if (Number.isFinite(left)) {
+      const params = (payload.body as { parameters: Record<string, unknown> }).parameters;
+      const us = Math.max(1, Math.floor(left * 1000));
+      if (typeof params.timeout !== 'number' || params.timeout === 0 || params.timeout > us) params.timeout = us;
+    }
+    const cancel = new Cancellation();
+    call.onCancel(() => cancel.cancel());
+    const built = await inference.infer(req.model_name, req.model_version || undefined, payload, cancel, trace);
+    return fromBuiltResponse(built, raw);
+  }
 
   const methods: Record<string, UnaryMethod> = {};
   for (const [name, definition] of Object.entries(service)) {

@@ -4,6 +4,7 @@ import { ModelNotReadyError } from '../errors.js';
 import { EventEmitter } from 'node:events';
 import type { Logger } from '../log/logger.js';
 import type { WireTensor } from './tensorTypes.js';
+import type { VersionPool } from './versionPool.js';
 import { WorkerInstance, type LoadedInfo } from './workerInstance.js';
 import type { WorkerInit } from './workerProtocol.js';
 
@@ -15,16 +16,38 @@ export interface InstancePoolOptions {
   logger: Logger;
   /** A run that takes longer ends its worker (0: no limit). */
   runTimeoutMs?: number;
+  /** Hears the compute time of each batch. */
+  onBusy?: (ms: number) => void;
 }
 
 /** Restarts stop after this many crashes within CRASH_WINDOW_MS (the language client's rule). */
 const MAX_CRASHES = 5;
 const CRASH_WINDOW_MS = 3 * 60_000;
 
-export class InstancePool extends EventEmitter<{ exhausted: [reason: string] }> {
+/**
+ * The restart rule of inference instances and device sessions: give up after MAX_CRASHES within
+ * CRASH_WINDOW_MS; before that, back off a little more after each recent crash, so that a model
+ * that crashes on every run does not spin the CPU restarting it.
+ */
+export function crashBudget(now: () => number = Date.now) {
+  let crashes: number[] = [];
+  return {
+    crashed(): { giveUp: boolean; reason: string; delayMs: number } {
+      const t = now();
+      crashes = [...crashes.filter((c) => t - c < CRASH_WINDOW_MS), t];
+      return {
+        giveUp: crashes.length > MAX_CRASHES,
+        reason: `its inference instances crashed ${crashes.length} times in ${CRASH_WINDOW_MS / 60_000} minutes; not restarting them`,
+        delayMs: Math.min(5000, 100 * 2 ** (crashes.length - 1)),
+      };
+    },
+  };
+}
+
+export class InstancePool extends EventEmitter<{ exhausted: [reason: string] }> implements VersionPool {
   private instances: WorkerInstance[] = [];
   private closed = false;
-  private crashes: number[] = [];
+  private readonly budget = crashBudget();
 
   private constructor(private readonly opts: InstancePoolOptions) {
     super();
@@ -33,7 +56,7 @@ export class InstancePool extends EventEmitter<{ exhausted: [reason: string] }> 
   static async start(opts: InstancePoolOptions): Promise<{ pool: InstancePool; info: LoadedInfo }> {
     const pool = new InstancePool(opts);
     const started = await Promise.allSettled(
-      Array.from({ length: opts.count }, () => WorkerInstance.start(opts.workerFile, opts.init, opts.label, opts.runTimeoutMs)),
+      Array.from({ length: opts.count }, () => WorkerInstance.start(opts.workerFile, opts.init, opts.label, opts.runTimeoutMs, opts.onBusy)),
     );
     const ok = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
     const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
@@ -78,22 +101,17 @@ export class InstancePool extends EventEmitter<{ exhausted: [reason: string] }> 
   }
 
   private async replace(): Promise<void> {
-    const now = Date.now();
-    this.crashes = [...this.crashes.filter((t) => now - t < CRASH_WINDOW_MS), now];
-    if (this.crashes.length > MAX_CRASHES) {
-      const reason = `its inference instances crashed ${this.crashes.length} times in ${CRASH_WINDOW_MS / 60_000} minutes; not restarting them`;
-      this.opts.logger.error('giving up on inference instances', { model: this.opts.label, reason });
-      if (this.instances.length === 0) this.emit('exhausted', reason);
+    const verdict = this.budget.crashed();
+    if (verdict.giveUp) {
+      this.opts.logger.error('giving up on inference instances', { model: this.opts.label, reason: verdict.reason });
+      if (this.instances.length === 0) this.emit('exhausted', verdict.reason);
       return;
     }
-    // Back off a little more after each recent crash, so a model that crashes on every run does
-    // not spin the CPU restarting it.
-    const delay = Math.min(5000, 100 * 2 ** (this.crashes.length - 1));
-    this.opts.logger.warn('inference instance crashed; starting a replacement', { model: this.opts.label, in_ms: delay });
-    await new Promise((r) => setTimeout(r, delay).unref());
+    this.opts.logger.warn('inference instance crashed; starting a replacement', { model: this.opts.label, in_ms: verdict.delayMs });
+    await new Promise((r) => setTimeout(r, verdict.delayMs).unref());
     if (this.closed) return;
     try {
-      const { instance } = await WorkerInstance.start(this.opts.workerFile, this.opts.init, this.opts.label, this.opts.runTimeoutMs);
+      const { instance } = await WorkerInstance.start(this.opts.workerFile, this.opts.init, this.opts.label, this.opts.runTimeoutMs, this.opts.onBusy);
       if (this.closed) return void instance.close();
       this.adopt(instance);
     } catch (err) {

@@ -8,7 +8,6 @@ import type { FromWorker, IoMetadata, ToWorker, WorkerInit } from './workerProto
 
 export interface LoadedInfo {
   provider: string;
-  rejectedProviders: string[];
   inputs: IoMetadata[];
   outputs: IoMetadata[];
 }
@@ -33,6 +32,7 @@ export class WorkerInstance extends EventEmitter<{ exit: [unexpected: boolean] }
     init: WorkerInit,
     private readonly label: string,
     private readonly runTimeoutMs = 0,
+    private readonly onBusy?: (ms: number) => void,
   ) {
     super();
     this.worker = new Worker(workerFile, { workerData: init });
@@ -49,8 +49,9 @@ export class WorkerInstance extends EventEmitter<{ exit: [unexpected: boolean] }
     init: WorkerInit,
     label: string,
     runTimeoutMs = 0,
+    onBusy?: (ms: number) => void,
   ): Promise<{ instance: WorkerInstance; info: LoadedInfo }> {
-    const instance = new WorkerInstance(workerFile, init, label, runTimeoutMs);
+    const instance = new WorkerInstance(workerFile, init, label, runTimeoutMs, onBusy);
     return new Promise((resolve, reject) => {
       const onExit = (code: number) =>
         reject(new Error(`worker for ${label} exited with code ${code} while loading${instance.exitCause ? `: ${instance.exitCause}` : ''}`));
@@ -60,7 +61,7 @@ export class WorkerInstance extends EventEmitter<{ exit: [unexpected: boolean] }
         if (m.type === 'loaded') {
           resolve({
             instance,
-            info: { provider: m.provider, rejectedProviders: m.rejectedProviders, inputs: m.inputs, outputs: m.outputs },
+            info: { provider: m.provider, inputs: m.inputs, outputs: m.outputs },
           });
         } else if (m.type === 'load_failed') {
           void instance.close();
@@ -115,6 +116,7 @@ export class WorkerInstance extends EventEmitter<{ exit: [unexpected: boolean] }
     if (!p) return;
     this.pending.delete(m.id);
     clearTimeout(p.watchdog);
+    this.onBusy?.(m.busyMs);
     if (m.type === 'result') p.resolve(m.outputs);
     else if (m.reason === 'input') p.reject(new InvalidInputError(`${this.label} refused the input: ${m.message}`));
     else if (m.reason === 'output_too_large') p.reject(new OutputTooLargeError(`${this.label}: ${m.message}; at most ${p.maxOutputElements} are returned per request`));

@@ -1,9 +1,11 @@
 // Messages between the main thread and an inference worker thread.
+import type { ProviderSpec } from '../repository/modelConfig.js';
 import type { WireTensor } from './tensorTypes.js';
 
 export interface WorkerInit {
   modelPath: string;
-  executionProviders: string[];
+  /** The one provider of this worker's session (CPU; GPU sessions live in a device thread). */
+  provider: ProviderSpec;
   intraOpThreads: number;
 }
 
@@ -31,7 +33,7 @@ export type ToWorker = {
 export type RunFailure = 'input' | 'output_too_large' | 'model';
 
 export type FromWorker =
-  | { type: 'loaded'; provider: string; rejectedProviders: string[]; inputs: IoMetadata[]; outputs: IoMetadata[] }
+  | { type: 'loaded'; provider: string; inputs: IoMetadata[]; outputs: IoMetadata[] }
   | { type: 'load_failed'; message: string }
-  | { type: 'result'; id: number; outputs: Record<string, WireTensor> }
-  | { type: 'run_failed'; id: number; reason: RunFailure; message: string };
+  | { type: 'result'; id: number; outputs: Record<string, WireTensor>; busyMs: number }
+  | { type: 'run_failed'; id: number; reason: RunFailure; message: string; busyMs: number };

@@ -4,7 +4,7 @@
 // warms the new versions beside the old ones and swaps them in at once; a replaced or unloaded
 // version is closed when the requests that chose it are done.
 import { EventEmitter } from 'node:events';
-import { join } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import type {
   ModelMetadata,
   ModelStatus,
@@ -19,7 +19,9 @@ import { FeatureCache } from '../features/featureCache.js';
 import type { FeatureSource } from '../features/featureSource.js';
 import { FileFeatureSource } from '../features/fileFeatureSource.js';
 import { RedisFeatureSource } from '../features/redisFeatureSource.js';
-import { InstancePool } from '../inference/instancePool.js';
+import type { DeviceThreads } from '../inference/deviceThread.js';
+import { placeVersion } from '../inference/placeVersion.js';
+import type { VersionPool } from '../inference/versionPool.js';
 import { warmUp } from '../inference/warmUp.js';
 import { CircuitBreaker } from '../resilience/circuitBreaker.js';
 import { DEFAULT_BREAKER_SETTINGS } from '../resilience/breakerSettings.js';
@@ -27,7 +29,7 @@ import { systemClock, type Clock } from '../time/clock.js';
 import { datatypeOf } from '../inference/tensorTypes.js';
 import type { IoMetadata } from '../inference/workerProtocol.js';
 import type { Logger } from '../log/logger.js';
-import type { ModelConfig } from '../repository/modelConfig.js';
+import { providerSpecs, type ModelConfig } from '../repository/modelConfig.js';
 import { MODEL_NAME_RULE, VERSION_RULE, isValidModelName, isValidVersion } from '../repository/names.js';
 import { fileFingerprint, modelFingerprint, readModel, scanRepository, type ModelEntry } from '../repository/scanRepository.js';
 import { ServableUsage } from './servableUsage.js';
@@ -40,10 +42,13 @@ export interface ServableVersion {
   config: ModelConfig;
   inputs: TensorMetadata[];
   outputs: TensorMetadata[];
-  pool: InstancePool;
+  pool: VersionPool;
   batcher: DynamicBatcher;
   breaker: CircuitBreaker;
+  /** The execution provider it runs on ("cpu", "webgpu", ...). */
   provider: string;
+  /** Providers tried before it, each with why it could not load the version. */
+  fallbacks: string[];
   /** The model's feature cache (shared by its versions), when its config names a feature source. */
   features?: FeatureCache;
   /** The requests using this version (a retired version closes when they are done). */
@@ -58,6 +63,7 @@ interface VersionRecord {
   state: VersionState;
   reason?: string;
   provider?: string;
+  fallbacks?: string[];
   servable?: ServableVersion;
   /** Size and mtime of model.onnx when it was loaded. */
   fingerprint?: string;
@@ -91,6 +97,8 @@ export interface ModelManagerOptions {
   /** Applied to models whose config.json leaves a setting out. */
   modelDefaults?: ModelDefaults;
   workerFile: string;
+  /** The device threads of GPU providers (one per provider, shared by every version on it). */
+  deviceThreads: DeviceThreads;
   logger: Logger;
   faults: FaultInjector;
   clock?: Clock;
@@ -105,10 +113,19 @@ export interface LoadOptions {
   keepVersions?: string[];
 }
 
+export interface BusyEvent {
+  model: string;
+  version: string;
+  /** Where the batch ran: "cpu" or the GPU provider. */
+  device: string;
+  seconds: number;
+}
+
 export class ModelManager extends EventEmitter<{
   model: [ModelEvent];
   servable: [ServableVersion];
   features: [model: string, cache: FeatureCache];
+  busy: [BusyEvent];
 }> {
   private readonly models = new Map<string, ModelRecord>();
   private loading = true;
@@ -177,6 +194,13 @@ export class ModelManager extends EventEmitter<{
     throw new ModelNotReadyError(`model ${label} is not available: ${record.reason ?? record.state}`);
   }
 
+  /** A loaded version with its model.onnx, relative to the repository too (the inspector reads it). */
+  servedFile(name: string, version: string): { servable: ServableVersion; path: string; relative: string } {
+    const servable = this.resolve(name, version);
+    const { record } = this.lookup(name, version);
+    return { servable, path: record.modelPath, relative: relative(this.opts.repository, record.modelPath).split(sep).join('/') };
+  }
+
   /** Triton's model metadata: from the default (or named) version, listing every version. */
   metadata(name: string, version?: string): ModelMetadata {
     const servable = this.resolve(name, version);
@@ -226,6 +250,7 @@ export class ModelManager extends EventEmitter<{
         state: v.state,
         ...(v.reason ? { reason: v.reason } : {}),
         ...(v.provider ? { execution_provider: v.provider } : {}),
+        ...(v.fallbacks?.length ? { provider_fallbacks: v.fallbacks } : {}),
         instances: v.servable?.pool.size ?? 0,
         is_default: v.version === m.defaultVersion,
         batching: {
@@ -351,7 +376,7 @@ export class ModelManager extends EventEmitter<{
         if (kept) return { record: kept, fresh: false };
         const record: VersionRecord = { version: v.version, modelPath: v.modelPath, state: 'loading', fingerprint: fileFingerprint(v.modelPath) };
         const servable = await this.buildServable(next, record);
-        return { record: { ...record, state: 'ready' as const, servable, provider: servable.provider }, fresh: true };
+        return { record: { ...record, state: 'ready' as const, servable, provider: servable.provider, fallbacks: servable.fallbacks }, fresh: true };
       }),
     );
     const failure = built.find((b): b is PromiseRejectedResult => b.status === 'rejected');
@@ -515,6 +540,7 @@ export class ModelManager extends EventEmitter<{
     try {
       const servable = await this.buildServable(model, v);
       v.provider = servable.provider;
+      v.fallbacks = servable.fallbacks;
       v.servable = servable;
       v.state = 'ready';
       this.announce(model, v);
@@ -536,17 +562,17 @@ export class ModelManager extends EventEmitter<{
     const label = `${model.name}/${v.version}`;
     const config = model.config!;
     const started = Date.now();
-    const { pool, info } = await InstancePool.start({
-      workerFile: this.opts.workerFile,
-      init: {
-        modelPath: v.modelPath,
-        executionProviders: config.execution_providers,
-        intraOpThreads: config.intra_op_threads,
-      },
-      count: config.instance_count,
+    const { pool, info, device, fallbacks } = await placeVersion({
+      modelPath: v.modelPath,
+      providers: providerSpecs(config.execution_providers),
+      intraOpThreads: config.intra_op_threads,
+      instanceCount: config.instance_count,
       label,
-      logger: this.opts.logger,
       runTimeoutMs: config.run_timeout_ms,
+      workerFile: this.opts.workerFile,
+      threads: this.opts.deviceThreads,
+      logger: this.opts.logger,
+      onBusy: (where, ms) => this.emit('busy', { model: model.name, version: v.version, device: where, seconds: ms / 1000 }),
     });
     let described: { inputs: TensorMetadata[]; outputs: TensorMetadata[] };
     try {
@@ -575,8 +601,8 @@ export class ModelManager extends EventEmitter<{
       // A model that cannot run zeros may still serve real inputs: warn and go on.
       this.opts.logger.warn('model warm-up failed', { model: label, error: (err as Error).message });
     }
-    for (const rejected of info.rejectedProviders) {
-      this.opts.logger.info('execution provider unavailable, falling back', { model: label, detail: rejected });
+    for (const rejected of fallbacks) {
+      this.opts.logger.info('execution provider unavailable, falling back', { model: label, detail: rejected, using: device });
     }
     const batching = config.dynamic_batching;
     const clock = this.opts.clock ?? systemClock;
@@ -586,7 +612,7 @@ export class ModelManager extends EventEmitter<{
       get size() {
         return pool.size;
       },
-      async run(feeds: Parameters<InstancePool['run']>[0], outputNames: string[], maxOutputElements?: number) {
+      async run(feeds: Parameters<VersionPool['run']>[0], outputNames: string[], maxOutputElements?: number) {
         const delay = faults.latencyMs(model.name, v.version);
         if (delay > 0) await new Promise<void>((resolve) => clock.setTimer(delay, resolve));
         return pool.run(feeds, outputNames, maxOutputElements);
@@ -617,6 +643,7 @@ export class ModelManager extends EventEmitter<{
       batcher,
       breaker,
       provider: info.provider,
+      fallbacks,
       ...described,
       ...(model.features ? { features: model.features } : {}),
       usage: new ServableUsage(),

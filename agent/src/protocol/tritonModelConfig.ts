@@ -3,7 +3,7 @@
 // printed, unset sub-messages left out), so that perf_analyzer and tritonclient's
 // get_model_config() read it as they read Triton's.
 import type { Datatype, TensorMetadata } from '../../../common/api.js';
-import type { ModelConfig } from '../repository/modelConfig.js';
+import { providerNames, type ModelConfig } from '../repository/modelConfig.js';
 
 /** Triton's DataType enum names (BYTES is TYPE_STRING there). */
 export const TRITON_TYPE: Record<Datatype, string> = {
@@ -96,7 +96,7 @@ export function tritonModelConfig(v: ServedVersion): Record<string, unknown> {
     // Triton's ModelParameter map: the settings of Inferscope's own that Triton has no field for.
     parameters: {
       execution_provider: { string_value: v.provider },
-      execution_providers: { string_value: config.execution_providers.join(',') },
+      execution_providers: { string_value: providerNames(config.execution_providers).join(',') },
       ...(config.default_version !== undefined ? { default_version: { string_value: config.default_version } } : {}),
     },
     model_warmup: [],

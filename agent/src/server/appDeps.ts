@@ -8,6 +8,7 @@ import type { FaultInjector } from '../faults/faultInjector.js';
 import type { CanaryController } from '../canary/canaryController.js';
 import type { DrainState } from './drainState.js';
 import type { SseHub } from './sseHub.js';
+import type { RequestLog } from '../tracing/requestLog.js';
 
 /** What the HTTP layer needs from the rest of the agent. */
 export interface AppDeps {
@@ -28,6 +29,8 @@ export interface AppDeps {
   faults: FaultInjector;
   faultsEnabled: boolean;
   canaries: CanaryController;
+  /** Where each inference request's record goes (REST and gRPC). */
+  requests: RequestLog;
   logger: LevelledLogger;
   status(): AgentStatus;
 }

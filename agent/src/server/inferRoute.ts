@@ -10,6 +10,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Cancellation } from '../batching/cancellation.js';
 import { InvalidInputError } from '../errors.js';
 import type { BuiltResponse } from '../protocol/buildInferResponse.js';
+import { outcomeOf } from '../serving/inferenceService.js';
+import { RequestTrace } from '../tracing/requestTrace.js';
 import type { AppDeps } from './appDeps.js';
 import { readBody, type BodyLimits } from './bodyReader.js';
 import type { RequestCheck } from './security.js';
@@ -23,37 +25,48 @@ export const INFER_ROUTE = '/v2/models/:model{/versions/:version}/infer';
 const HEADER_LENGTH = 'inference-header-content-length';
 
 export function inferRoute(deps: AppDeps, guards: RequestCheck[], limits: BodyLimits) {
-  const { models, inference, drain, metrics, logger } = deps;
+  const { models, inference, drain, metrics, logger, requests } = deps;
   return (req: IncomingMessage, res: ServerResponse, path: string, match: RegExpExecArray): void => {
-    // One listener does the bookkeeping of the end (metrics, the drain), and a client that
-    // disconnected early has its queued request removed before it runs.
+    const trace = requests.enabled ? new RequestTrace('rest', match[1]!, match[2]) : undefined;
+    // One listener does the bookkeeping of the end (metrics, the drain, the request's record), and
+    // a client that disconnected early has its queued request removed before it runs.
     const cancel = new Cancellation();
     res.once('close', () => {
       drain.detach(res);
       if (res.writableFinished) metrics.onHttp('POST', INFER_ROUTE, res.statusCode);
-      else cancel.cancel();
+      else {
+        cancel.cancel();
+        if (trace?.outcome === 'success') trace.failed('cancelled', 'the client closed the connection before the answer');
+      }
+      if (trace) requests.record(trace.finish(res.writableFinished ? res.statusCode : 499));
     });
     let model: string;
     let version: string | undefined;
+    const fail = (err: unknown) => {
+      if (trace?.outcome === 'success') trace.failed(outcomeOf(err), (err as Error)?.message ?? String(err));
+      sendError(req, res, err, logger);
+    };
     try {
       for (const check of guards) check(req, path);
       drain.track(res, path);
       model = decode(match[1]!);
       version = match[2] === undefined ? undefined : decode(match[2]);
+      if (trace) {
+        trace.model = model;
+        if (version !== undefined) trace.version = version;
+      }
       // Unknown model or version, one not ready, a full queue: answered before the body is read.
       models.resolve(model, version).batcher.checkCapacity();
     } catch (err) {
-      return sendError(req, res, err, logger);
+      return fail(err);
     }
     readBody(req, res, limits)
       .then((body) => {
+        trace?.mark('body_read_ms');
         const { json, binary } = splitBody(body, req.headers[HEADER_LENGTH]);
-        return inference.infer(model, version, { json, ...(binary ? { binary } : {}) }, cancel);
+        return inference.infer(model, version, { json, ...(binary ? { binary } : {}) }, cancel, trace);
       })
-      .then(
-        (built) => sendInferResponse(res, built),
-        (err: unknown) => sendError(req, res, err, logger),
-      );
+      .then((built) => sendInferResponse(res, built), fail);
   };
 }
 

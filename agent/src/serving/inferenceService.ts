@@ -20,6 +20,7 @@ import { parseInferRequest, type InferTarget, type ParsedInferRequest, type Requ
 import { parseJson } from '../protocol/parseJson.js';
 import { OFF_THREAD_MIN_BYTES, type ParserThread } from './parserThread.js';
 import type { InferenceOutcome } from '../telemetry/agentMetrics.js';
+import type { RequestTrace } from '../tracing/requestTrace.js';
 
 export class InferenceService extends EventEmitter<{ inference: [InferenceOutcome] }> {
   constructor(
@@ -41,10 +42,16 @@ export class InferenceService extends EventEmitter<{ inference: [InferenceOutcom
    * parsed; `payload.binary` the bytes that followed it (binary tensor data extension), when the
    * request had Inference-Header-Content-Length.
    */
-  async infer(model: string, version: string | undefined, payload: InferPayload, signal?: CancelSignal): Promise<BuiltResponse> {
+  async infer(model: string, version: string | undefined, payload: InferPayload, signal?: CancelSignal, trace?: RequestTrace): Promise<BuiltResponse> {
     const started = this.now();
     // Requests that name a version are never split.
-    const target = this.models.resolve(model, version ?? this.router(model));
+    const routed = version === undefined ? this.router(model) : undefined;
+    const target = this.models.resolve(model, version ?? routed);
+    if (trace) {
+      trace.model = target.model;
+      trace.version = target.version;
+      trace.canaryRouted = routed !== undefined;
+    }
     const release = target.usage.retain();
     const report = (outcome: string, modelFailure: boolean, predictions?: Predictions) =>
       this.emit('inference', {
@@ -59,6 +66,11 @@ export class InferenceService extends EventEmitter<{ inference: [InferenceOutcom
     try {
       const parsed = this.parse(target, { model, ...(version !== undefined ? { version } : {}) }, payload);
       const request = parsed instanceof Promise ? await parsed : parsed;
+      if (trace) {
+        trace.mark('parsed_ms');
+        trace.rows = request.batchSize;
+        if (request.id !== undefined) trace.clientId = request.id;
+      }
       // The parsed JSON (784 numbers for one digit) is garbage from here on: let it die young,
       // rather than survive (and be copied by) the collections while the request waits for its
       // batch. Measured: ~10% of the JSON infer route's throughput.
@@ -71,19 +83,28 @@ export class InferenceService extends EventEmitter<{ inference: [InferenceOutcom
         if (!target.features) {
           throw new InvalidInputError(`${target.model} has no feature source configured; send 'inputs' instead of parameters.entities`);
         }
-        const vectors = await target.features.getMany(request.entities);
+        const found = trace ? { count: 0, hits: 0, misses: 0, stale: 0, negative: 0 } : undefined;
+        const vectors = await target.features.getMany(request.entities, found);
+        if (trace) {
+          trace.entities = found;
+          trace.mark('features_ms');
+        }
         request.feeds = entityFeeds(`${target.model}/${target.version}`, target.inputs, target.config.max_batch_size > 0, request.entities, vectors);
       }
       // Admission comes after validation (a bad request is the client's fault, never the model's)
       // and before the queue (an open breaker answers at once).
+      if (trace) trace.breaker = target.breaker.currentState;
       const ticket = target.breaker.admit();
+      trace?.mark('admitted_ms');
       const batchRequest: BatchRequest = {
         feeds: request.feeds,
         rows: request.batchSize,
         outputNames: request.outputs.map((o) => o.name),
         ...(timeoutMs !== undefined ? { timeoutMs } : {}),
         ...(signal ? { signal } : {}),
+        ...(trace ? { traceId: trace.id } : {}),
       };
+      trace?.mark('enqueued_ms');
       // The breaker's slow-call clock starts when the model gets the request, not in the queue:
       // load alone must not look like a slow model.
       const modelTime = () => (batchRequest.dispatchedAt === undefined ? 0 : this.now() - batchRequest.dispatchedAt);
@@ -100,6 +121,8 @@ export class InferenceService extends EventEmitter<{ inference: [InferenceOutcom
       } catch (err) {
         ticket.record(countsAgainstModel(err) ? 'failure' : 'ignored', modelTime());
         throw err;
+      } finally {
+        if (trace) batchTimes(trace, batchRequest);
       }
       const response = buildInferResponse(
         {
@@ -116,6 +139,7 @@ export class InferenceService extends EventEmitter<{ inference: [InferenceOutcom
       return response;
     } catch (err) {
       report(outcomeOf(err), countsAgainstModel(err));
+      trace?.failed(outcomeOf(err), (err as Error)?.message ?? String(err));
       throw err;
     } finally {
       release();
@@ -145,8 +169,16 @@ export interface InferPayload {
   binary?: Uint8Array;
 }
 
+/** What the batcher filled in on the request: its batch and when that batch ran. */
+function batchTimes(trace: RequestTrace, r: BatchRequest): void {
+  if (r.dispatchedAt !== undefined) trace.mark('dispatched_ms', r.dispatchedAt);
+  if (r.computeStartedAt !== undefined) trace.mark('compute_start_ms', r.computeStartedAt);
+  if (r.computeEndedAt !== undefined) trace.mark('compute_end_ms', r.computeEndedAt);
+  if (r.batchId !== undefined) trace.batchId = r.batchId;
+}
+
 /** The outcome label: the error's kind; a deadline the client set is told apart from the model's. */
-function outcomeOf(err: unknown): string {
+export function outcomeOf(err: unknown): string {
   if (err instanceof DeadlineExceededError && err.setByClient) return 'client_timeout';
   return err instanceof AgentError ? err.kind : 'internal';
 }

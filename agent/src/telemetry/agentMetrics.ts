@@ -46,6 +46,8 @@ export class AgentMetrics {
   private readonly duration: HotHistogram;
   private readonly http: HotCounter;
   private readonly grpc: HotCounter;
+  private readonly deviceBusy: HotCounter;
+  private readonly batchReleases: HotCounter;
   private readonly modelState: Gauge<'model' | 'version' | 'state'>;
   private readonly queueDuration: HotHistogram;
   private readonly computeDuration: HotHistogram;
@@ -96,6 +98,18 @@ export class AgentMetrics {
     this.requests = new HotCounter('inferscope_inference_requests_total', 'Inference requests that reached a model version, by outcome (success or the error kind).', ['model', 'version', 'outcome'], this.registry);
     this.duration = new HotHistogram('inferscope_inference_request_duration_seconds', 'Time from receiving an inference request to its answer, successful requests only.', ['model', 'version'], LATENCY_BUCKETS, this.registry);
     this.http = new HotCounter('inferscope_http_requests_total', 'HTTP requests by method, route pattern and status code.', ['method', 'route', 'code'], this.registry);
+    this.batchReleases = new HotCounter(
+      'inferscope_batch_releases_total',
+      'Batches released from the queue, by why they left when they did: unbatched, instance_idle, max_queue_delay, max_batch_size, preferred_size, full_to_busy_instance, bisect (half of a failed batch, run again).',
+      ['model', 'version', 'reason'],
+      this.registry,
+    );
+    this.deviceBusy = new HotCounter(
+      'inferscope_device_busy_seconds_total',
+      'Time the device spent running batches of each version (device: cpu or the GPU provider). On a GPU provider the versions share one device, so their rates add up to at most 1 per device; on cpu each instance counts.',
+      ['model', 'version', 'device'],
+      this.registry,
+    );
     this.grpc = new HotCounter('inferscope_grpc_calls_total', 'gRPC calls by method and status code (the gRPC form of inferscope_http_requests_total).', ['rpc', 'code'], this.registry);
     const mv = ['model', 'version'] as const;
     const registers = [this.registry];
@@ -145,7 +159,7 @@ export class AgentMetrics {
     this.breakerCalls = new HotCounter('inferscope_breaker_calls_total', 'Calls recorded by the circuit breaker, by outcome (success, failure; slow counts calls over slow_call_ms, in addition).', ['model', 'version', 'outcome'], this.registry);
     this.modelInfo = new Gauge({
       name: 'inferscope_model_info',
-      help: 'Always 1 for each loaded version; provider is the execution provider it actually runs on (cuda, cpu, ...).',
+      help: 'Always 1 for each loaded version; provider is the execution provider it actually runs on (webgpu, cuda, cpu, ...), after any fallback.',
       labelNames: ['model', 'version', 'provider'],
       registers,
     });
@@ -325,8 +339,12 @@ export class AgentMetrics {
     const rows = this.inferenceCount.series(model, version);
     const execs = this.execCount.series(model, version);
     batcher.on('dequeued', (s) => queue.observe(s));
+    const releases = new Map<string, CounterHandle>();
     batcher.on('batch', (e) => {
       compute.observe(e.computeS);
+      let released = releases.get(e.reason);
+      if (!released) releases.set(e.reason, (released = this.batchReleases.series(model, version, e.reason)));
+      released.inc();
       if (!e.ok) return;
       size.observe(e.rows);
       rows.inc(e.rows);
@@ -363,6 +381,10 @@ export class AgentMetrics {
 
   onHttp(method: string, route: string, code: number): void {
     this.handle(`h\0${method}\0${route}\0${code}`, () => this.http.series(method, route, String(code))).inc();
+  }
+
+  onDeviceBusy(model: string, version: string, device: string, seconds: number): void {
+    this.handle(`d\0${model}\0${version}\0${device}`, () => this.deviceBusy.series(model, version, device)).inc(seconds);
   }
 
   onGrpc(rpc: string, code: string): void {

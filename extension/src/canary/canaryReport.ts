@@ -1,5 +1,7 @@
 // A canary as a readable Markdown report: the decision, the plan, and every check with every
-// metric's values, statistic and verdict. Pure (no `vscode`).
+// metric's values, statistic and verdict, and its evidence ledger (tests, e-values, always-valid
+// p-values, levels, effects with intervals, what the check could see and when it will see enough).
+// Pure (no `vscode`).
 import type { Canary, CanaryCheck, CanaryMetricResult } from '../../../common/api.js';
 
 const VERDICT: Record<CanaryMetricResult['verdict'], string> = { pass: '✅ pass', fail: '❌ fail', inconclusive: '⚪ inconclusive' };
@@ -26,7 +28,12 @@ export function canaryReport(c: Canary): string {
   out.push(`| Ended | ${c.ended_at ?? 'still running'} |`);
   out.push(`| Steps (candidate weight %) | ${c.steps.join(', ')} |`);
   out.push(`| Check interval | ${c.interval_s} s, ${c.checks_per_step} check(s) per step |`);
-  out.push(`| Significance | α ${c.thresholds.alpha} over the whole canary, ${fmt(c.alpha_per_test)} per test |`);
+  out.push(`| Method | ${c.method ?? 'bonferroni'}${c.open_ended ? ', open-ended (each step held until the smallest regression that counts is visible)' : ''} |`);
+  out.push(
+    c.alpha_per_test !== null
+      ? `| Significance | α ${c.thresholds.alpha} over the whole canary, ${fmt(c.alpha_per_test)} per test and check |`
+      : `| Significance | α ${c.thresholds.alpha} over the whole canary, at every look: ${Object.entries(c.alpha_levels ?? {}).map(([k, v]) => `${k} ${fmt(v)}`).join(', ')} |`,
+  );
   out.push(`| Critical metrics | ${c.thresholds.critical.join(', ')} |`);
   out.push(`| Samples from | ${c.source.kind === 'prometheus' ? `Prometheus at ${c.source.url}` : 'this agent'} |`, '');
   out.push(`## Checks (${c.checks.length})`, '');
@@ -48,13 +55,51 @@ function checkSection(check: CanaryCheck, n: number): string[] {
     lines.push(`| ${m.name} | ${fmt(m.baseline)} | ${fmt(m.candidate)} | ${fmt(m.statistic)} | ${fmt(m.p_value)} | ${VERDICT[m.verdict]} | ${m.reason.replace(/\|/g, '\\|')} |`);
   }
   lines.push('');
+  const ledger = ledgerRows(check);
+  if (ledger.length) {
+    lines.push('Evidence ledger:', '', '| metric | test | n baseline / candidate | statistic | e-value | p (always-valid) | level α | α spent | effect [interval] | can see now | to see what counts |', '|---|---|---|---|---|---|---|---|---|---|---|');
+    lines.push(...ledger.map((r) => `| ${r.map((x) => x.replace(/\|/g, '\\|')).join(' | ')} |`), '');
+  }
   return lines;
 }
+
+/** The ledger of one check as table rows (one per test; a metric without a test gets one row saying why). */
+export function ledgerRows(check: CanaryCheck): string[][] {
+  const rows: string[][] = [];
+  for (const m of check.metrics) {
+    const ev = m.evidence;
+    if (!ev) continue;
+    const effect = ev.effect ? `${ev.effect.unit} ${fmt(ev.effect.estimate)}${ev.effect.low !== null && ev.effect.high !== null ? ` [${fmt(ev.effect.low)}, ${fmt(ev.effect.high)}]` : ''}` : '–';
+    const n = `${ev.n.baseline} / ${ev.n.candidate}`;
+    const see = ev.mde?.text ?? '–';
+    const eta = ev.eta?.text ?? '–';
+    if (ev.tests.length === 0) {
+      rows.push([m.name, GATE[ev.gate], n, '–', '–', '–', '–', '–', effect, see, eta]);
+      continue;
+    }
+    for (const t of ev.tests) {
+      rows.push([m.name, t.name, n, fmt(t.statistic), t.e_value === null ? '–' : fmt(t.e_value), fmt(t.p_value), fmt(t.alpha), t.alpha_spent === null ? '–' : fmt(t.alpha_spent), effect, see, eta]);
+    }
+  }
+  return rows;
+}
+
+const GATE = { ok: 'no test', too_few: 'too few samples', no_baseline: 'no baseline traffic (100 %)', not_classifier: 'not a classifier' } as const;
 
 /** One line for progress notifications: each metric's verdict. */
 export function checkLine(check: CanaryCheck): string {
   const verdicts = check.metrics.map((m) => `${m.name} ${m.verdict === 'pass' ? '✓' : m.verdict === 'fail' ? '✗' : '?'}`).join(', ');
-  return `${check.weight}%: ${verdicts} → ${check.decision.replace('_', ' ')}`;
+  return `${check.weight}%: ${verdicts} → ${check.decision.replace('_', ' ')}${waitText(check)}`;
+}
+
+/** While the canary goes on: no traffic, or the metric that needs the most checks to see what counts. */
+function waitText(check: CanaryCheck): string {
+  if (check.decision === 'rollback' || check.decision === 'promote') return '';
+  const etas = check.metrics.filter((m) => m.evidence?.eta).map((m) => ({ name: m.name, eta: m.evidence!.eta! }));
+  const idle = etas.find((e) => e.eta.requests_per_s === 0);
+  if (idle) return ` · ${idle.eta.text}`;
+  const waiting = etas.filter((e) => e.eta.checks !== 0).sort((a, b) => (b.eta.checks ?? Infinity) - (a.eta.checks ?? Infinity))[0];
+  return waiting ? ` · ${waiting.name}: ${waiting.eta.text}` : '';
 }
 
 function fmt(v: number | null): string {

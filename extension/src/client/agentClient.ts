@@ -8,6 +8,8 @@ import type {
   CanaryRequest,
   InferRequest,
   InferResponse,
+  ModelInspection,
+  ModelMetadata,
   RepositoryIndexEntry,
 } from '../../../common/api.js';
 import type { Endpoint } from '../agent/agentSupervisor.js';
@@ -65,6 +67,21 @@ export class AgentClient {
 
   infer(model: string, body: InferRequest, signal?: AbortSignal): Promise<InferResponse> {
     return this.json('POST', `/v2/models/${enc(model)}/infer`, body, signal);
+  }
+
+  /** A request file's body, to a version or (version undefined) through the model's routing. */
+  inferAt(model: string, version: string | undefined, body: unknown, signal?: AbortSignal): Promise<InferResponse> {
+    const path = version === undefined ? `/v2/models/${enc(model)}/infer` : `/v2/models/${enc(model)}/versions/${enc(version)}/infer`;
+    return this.json('POST', path, body, signal);
+  }
+
+  modelMetadata(model: string, version?: string): Promise<ModelMetadata> {
+    return this.json('GET', version === undefined ? `/v2/models/${enc(model)}` : `/v2/models/${enc(model)}/versions/${enc(version)}`);
+  }
+
+  /** The model inspector's data: the version's ONNX summary and effective configuration. */
+  inspect(model: string, version: string): Promise<ModelInspection> {
+    return this.json('GET', `/api/v1/models/${enc(model)}/versions/${enc(version)}/inspect`);
   }
 
   /** The raw response, for callers that read the stream themselves (the SSE client). */

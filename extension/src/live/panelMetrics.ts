@@ -50,6 +50,8 @@ export function panelPoint(cur: Observation, prev: Observation | undefined): Ser
       if (!Number.isNaN(queue)) values[SERIES.queueMs(m.name, v.version)] = queue * 1000;
       if (!Number.isNaN(compute)) values[SERIES.computeMs(m.name, v.version)] = compute * 1000;
       if (!Number.isNaN(batch)) values[SERIES.batchSize(m.name, v.version)] = batch;
+      const busy = (s: Scrape) => sum(select(s, 'inferscope_device_busy_seconds_total', labels));
+      if (dt > 0) values[SERIES.deviceBusy(m.name, v.version)] = increase(busy(cur.scrape), busy(prev.scrape)) / dt;
     }
   }
   for (const [model, c] of Object.entries(cur.status.caches)) {

@@ -1,9 +1,11 @@
-// Read-only documents the agent provides: `inferscope:/metrics` (the Prometheus text of /metrics)
+// Read-only documents the agent provides: `inferscope:/metrics.prom` (the raw Prometheus text of
+// /metrics, the agent's own `inferscope_*` series first)
 // and `inferscope:/canaries/<id>.md` (a canary's report). Re-opened documents are fetched afresh.
 import * as vscode from 'vscode';
 import type { Canary } from '../../../common/api.js';
 import { canaryReport } from '../canary/canaryReport.js';
 import type { AgentClient } from '../client/agentClient.js';
+import { inferscopeFirst } from './metricsOrder.js';
 
 export const SCHEME = 'inferscope';
 
@@ -33,7 +35,7 @@ export class AgentDocuments implements vscode.TextDocumentContentProvider, vscod
   }
 
   async provideTextDocumentContent(uri: vscode.Uri): Promise<string> {
-    if (uri.path === '/metrics.prom') return this.client.metricsText();
+    if (uri.path === '/metrics.prom') return inferscopeFirst(await this.client.metricsText());
     const m = /^\/canaries\/([^/]+)\.md$/.exec(uri.path);
     if (m) {
       const id = decodeURIComponent(m[1]!);

@@ -62,7 +62,7 @@ function versionRow(model: string, v: VersionStatus, weight: number): VersionRow
   const parts: string[] = [v.state];
   if (v.breaker && v.breaker.state !== 'closed') parts.push(`breaker ${v.breaker.state.replace('_', '-')}`);
   parts.push(`${weight}%`);
-  if (v.execution_provider) parts.push(v.execution_provider);
+  if (v.execution_provider) parts.push(v.provider_fallbacks?.length ? `${v.execution_provider} (fallback)` : v.execution_provider);
   return {
     kind: 'version',
     model,
@@ -105,7 +105,9 @@ export function breakerSummary(b: BreakerStatus): string {
 
 function versionTooltip(model: string, v: VersionStatus, weight: number): string {
   const lines = [`${model} version ${v.version}: ${v.state}${v.reason ? ` (${v.reason})` : ''}`, `Traffic: ${weight}% of unversioned requests`];
-  if (v.execution_provider) lines.push(`Execution provider: ${v.execution_provider}, ${v.instances} instance(s)`);
+  if (v.execution_provider === 'cpu') lines.push(`Execution provider: cpu, ${v.instances} instance(s)`);
+  else if (v.execution_provider) lines.push(`Execution provider: ${v.execution_provider} (on its device thread; up to ${v.instances} batch(es) waiting on the device)`);
+  for (const f of v.provider_fallbacks ?? []) lines.push(`Not on ${f}`);
   lines.push(`Queue: ${v.batching.queue_depth} waiting, max batch ${v.batching.max_batch_size}`);
   if (v.breaker) lines.push(breakerSummary(v.breaker));
   if (v.fault) lines.push(`Fault injected: error rate ${v.fault.error_rate}, +${v.fault.latency_ms} ms`);

@@ -1,6 +1,9 @@
-// Canary: while one runs, the two versions, the weight step, a timeline of checks with each
-// metric's verdict and reason, and Abort; afterwards the decision with Show Report.
-import type { CanarySummary } from '../../../common/api.js';
+// Canary: while one runs, the two versions, the weight step, what the last check could see (each
+// metric's smallest detectable regression, and checks to go until the smallest one that counts is
+// visible, or that there is no traffic), a timeline of checks with each metric's verdict and reason,
+// and Abort; afterwards the decision with Show Report.
+import type { CanaryCheck, CanarySummary } from '../../../common/api.js';
+import { sightLines } from './canarySight.js';
 import { fill, h } from '../dom.js';
 import type { PanelContext, Section } from '../panelContext.js';
 import { button } from './controls.js';
@@ -37,6 +40,7 @@ export function canarySection(): Section {
           running ? `step ${c.step + 1} of ${c.steps.length} at ${c.weight}% candidate traffic` : decision(c),
         ),
         h('ol', { class: 'steps', 'aria-label': 'Weight steps' }, ...c.steps.map((w, i) => h('li', { class: i < c.step ? 'done' : i === c.step && running ? 'current' : '' }, `${w}%`))),
+        running ? sight(c.recent_checks?.at(-1)) : null,
         h(
           'ol',
           { class: 'timeline', 'aria-label': 'Checks' },
@@ -61,6 +65,12 @@ export function canarySection(): Section {
       );
     },
   };
+}
+
+function sight(check: CanaryCheck | undefined) {
+  const lines = sightLines(check);
+  if (!lines.length) return null;
+  return h('ul', { class: 'canary-sight', 'aria-label': 'What the last check could see', 'data-canary-sight': '' }, ...lines.map((l) => h('li', { class: 'muted' }, l)));
 }
 
 function current(ctx: PanelContext): CanarySummary | undefined {

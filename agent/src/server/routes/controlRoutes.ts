@@ -6,7 +6,9 @@ import { describeZodIssues } from '../../config/zodIssues.js';
 import { ForbiddenError, InvalidInputError, NotFoundError } from '../../errors.js';
 import { faultSchema } from '../../faults/faultInjector.js';
 import { canarySpecSchema } from '../../canary/canarySpec.js';
+import { rejudge } from '../../canary/canaryRejudge.js';
 import { headOf } from '../../canary/canarySummaries.js';
+import { inspectVersion } from '../../onnx/inspectVersion.js';
 import type { AppDeps } from '../appDeps.js';
 import type { BodyLimits } from '../bodyReader.js';
 import { jsonBody } from '../jsonBody.js';
@@ -14,6 +16,24 @@ import { jsonBody } from '../jsonBody.js';
 type VersionParams = { model: string; version: string };
 
 const breakerActionSchema = z.object({ action: z.enum(['reset', 'open'], 'expected "reset" or "open"') }).strict();
+
+const count = z.coerce.number().int('expected an integer').min(0, 'expected 0 or more');
+const requestQuerySchema = z
+  .object({
+    model: z.string().optional(),
+    version: z.string().optional(),
+    outcome: z.string().optional(),
+    min_ms: z.coerce.number().min(0, 'expected milliseconds').optional(),
+    since: count.optional().describe('epoch ms'),
+    limit: count.max(10_000, 'expected at most 10000').optional(),
+  })
+  .strict();
+
+function validQuery<T>(query: unknown, schema: z.ZodType<T>): T {
+  const parsed = schema.safeParse(query);
+  if (!parsed.success) throw new InvalidInputError(`invalid query: ${describeZodIssues(parsed.error)}`);
+  return parsed.data;
+}
 
 /** The body (read by the route's jsonBody middleware) checked against its schema. */
 function validBody<T>(req: Request, schema: z.ZodType<T>): T {
@@ -48,6 +68,38 @@ export function controlRoutes(deps: AppDeps, limits: BodyLimits): Router {
     res.json(servable.breaker.snapshot());
   });
 
+  // Recorded requests and batches (see tracing/requestRecorder.ts): newest first, filtered.
+  r.get('/api/v1/requests', (req, res) => {
+    const q = validQuery(req.query, requestQuerySchema);
+    res.json({
+      requests: deps.requests.recorder.query({
+        ...(q.model !== undefined ? { model: q.model } : {}),
+        ...(q.version !== undefined ? { version: q.version } : {}),
+        ...(q.outcome !== undefined ? { outcome: q.outcome } : {}),
+        ...(q.min_ms !== undefined ? { minMs: q.min_ms } : {}),
+        ...(q.since !== undefined ? { since: q.since } : {}),
+        limit: q.limit ?? 100,
+      }),
+      held: deps.requests.recorder.stats(),
+    });
+  });
+  r.get<'/api/v1/requests/:id', { id: string }>('/api/v1/requests/:id', (req, res) => {
+    const request = deps.requests.recorder.request(req.params.id);
+    if (!request) throw new NotFoundError(`no recorded request "${req.params.id}" (the last ${deps.requests.recorder.limits.requests} requests, failures and each minute's slowest are kept)`);
+    res.json(request);
+  });
+  r.get<'/api/v1/batches/:id', { id: string }>('/api/v1/batches/:id', (req, res) => {
+    const recorder = deps.requests.recorder;
+    const batch = recorder.batch(req.params.id);
+    if (!batch) throw new NotFoundError(`no recorded batch "${req.params.id}" (the last ${recorder.limits.batches} batches are kept)`);
+    res.json({ ...batch, requests: recorder.requestsOf(batch) });
+  });
+
+  // The model inspector: what the version's model.onnx holds, beside how it is served.
+  r.get<'/api/v1/models/:model/versions/:version/inspect', VersionParams>('/api/v1/models/:model/versions/:version/inspect', async (req, res) => {
+    res.json(await inspectVersion(deps.models, req.params.model, req.params.version));
+  });
+
   r.post('/api/v1/canaries', body, (req, res) => {
     const spec = validBody(req, canarySpecSchema);
     res.status(201).json(deps.canaries.start(spec));
@@ -58,6 +110,15 @@ export function controlRoutes(deps: AppDeps, limits: BodyLimits): Router {
   });
   r.get<'/api/v1/canaries/:id', { id: string }>('/api/v1/canaries/:id', (req, res) => {
     res.json(deps.canaries.get(req.params.id));
+  });
+  // The recorded evidence judged again at another alpha (?alpha=, default the canary's own).
+  r.get<'/api/v1/canaries/:id/rejudge', { id: string }>('/api/v1/canaries/:id/rejudge', (req, res) => {
+    const unknown = Object.keys(req.query).filter((k) => k !== 'alpha');
+    if (unknown.length) throw new InvalidInputError(`unknown query parameter ${unknown.join(', ')}; the only one is ?alpha=`);
+    const c = deps.canaries.get(req.params.id);
+    const raw = req.query.alpha;
+    if (raw !== undefined && (typeof raw !== 'string' || !/^(0?\.\d+|0|1)$/.test(raw))) throw new InvalidInputError('expected ?alpha= once, a number in (0, 0.5]');
+    res.json(rejudge(c, raw === undefined ? c.thresholds.alpha : Number(raw)));
   });
   r.delete<'/api/v1/canaries/:id', { id: string }>('/api/v1/canaries/:id', (req, res) => {
     res.json(deps.canaries.abort(req.params.id));
