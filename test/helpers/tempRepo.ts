@@ -1,5 +1,5 @@
 // A temporary model repository holding a copy of the bundled `digits`, with its config edited.
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BUNDLED_MODELS } from './agentProcess.js';
@@ -22,4 +22,11 @@ export function slowDigitsRepo(maxQueueSize: number, defaultTimeoutMs: number): 
     c.max_batch_size = 8;
     c.dynamic_batching = { max_queue_delay_ms: 0, preferred_batch_size: [], max_queue_size: maxQueueSize, default_timeout_ms: defaultTimeoutMs };
   });
+}
+
+/** The version folders of the bundled digits model ("1", "2", …), in order. */
+export function digitsVersions(): string[] {
+  return readdirSync(join(BUNDLED_MODELS, 'digits'))
+    .filter((d) => /^[0-9]+$/.test(d))
+    .sort((a, b) => Number(a) - Number(b));
 }

@@ -14,7 +14,7 @@ import { inferenceServiceDefinition } from '../../agent/src/grpc/protoFiles.js';
 import { ROOT, startAgent, type AgentProcess } from '../helpers/agentProcess.js';
 import { InferenceClient } from '../helpers/grpcClient.js';
 import { exampleRequest, request } from '../helpers/http.js';
-import { digitsRepo } from '../helpers/tempRepo.js';
+import { digitsRepo, digitsVersions } from '../helpers/tempRepo.js';
 import { assertSameAsJson, decodeWithTriton } from '../helpers/tritonSchema.js';
 
 const TOKEN = 'grpc-triton-token-0123456789';
@@ -127,7 +127,7 @@ test('RepositoryIndex, whole and ready only: the REST index; a repository name i
     const entries = (models: RepositoryIndexEntry[]) => models.map((e) => ({ name: e.name, version: e.version, state: e.state, reason: e.reason ?? '' }));
     assert.deepEqual((await grpc.call('RepositoryIndex', {})).models, entries(index));
     assert.deepEqual((await grpc.call('RepositoryIndex', { ready: true })).models, entries(ready));
-    assert.deepEqual((await grpc.call('RepositoryIndex', { ready: true })).models.map((e: any) => e.name), ['digits', 'digits']);
+    assert.deepEqual((await grpc.call('RepositoryIndex', { ready: true })).models.map((e: any) => e.name), digitsVersions().map(() => 'digits'));
     assert.ok(index.some((e) => e.name === 'spare' && e.state === 'UNAVAILABLE' && e.reason === 'unloaded by request'));
 
     const named = await grpc.failure('RepositoryIndex', { repository_name: 'models' });
@@ -141,7 +141,7 @@ test('RepositoryIndex, whole and ready only: the REST index; a repository name i
 test('RepositoryModelUnload, then RepositoryModelLoad with a `config` parameter: REST reports the change', async () => {
   assert.deepEqual(await grpc.call('RepositoryModelUnload', { model_name: 'spare', parameters: { unload_dependents: { bool_param: true } } }), {});
   const unloaded = ((await restOk('/v2/repository/index', { method: 'POST' })) as RepositoryIndexEntry[]).filter((e) => e.name === 'spare');
-  assert.deepEqual(unloaded.map((e) => e.state), ['UNAVAILABLE', 'UNAVAILABLE']);
+  assert.deepEqual(unloaded.map((e) => e.state), digitsVersions().map(() => 'UNAVAILABLE'));
   assert.equal((await rest('/v2/models/spare/infer', { body: exampleRequest(3) })).status, 404);
   assert.equal((await grpc.failure('ModelConfig', { name: 'spare' })).code, Status.NOT_FOUND);
 
@@ -150,7 +150,7 @@ test('RepositoryModelUnload, then RepositoryModelLoad with a `config` parameter:
   config.dynamic_batching.max_queue_delay_ms = 2;
   assert.deepEqual(await grpc.call('RepositoryModelLoad', { model_name: 'spare', parameters: { config: { string_param: JSON.stringify(config) } } }), {});
   const loaded = ((await restOk('/v2/repository/index', { method: 'POST' })) as RepositoryIndexEntry[]).filter((e) => e.name === 'spare');
-  assert.deepEqual(loaded.map((e) => e.state), ['READY', 'READY']);
+  assert.deepEqual(loaded.map((e) => e.state), digitsVersions().map(() => 'READY'));
   const restConfig = await restOk('/v2/models/spare/config');
   assert.equal(restConfig.max_batch_size, 8);
   assert.equal(restConfig.dynamic_batching.max_queue_delay_microseconds, 2000);

@@ -9,7 +9,7 @@ import { after, test } from 'node:test';
 import type { AgentStatus, InferResponse, RepositoryIndexEntry } from '../../common/api.js';
 import { startAgent, waitFor, type AgentProcess } from '../helpers/agentProcess.js';
 import { argmax, exampleRequest, request } from '../helpers/http.js';
-import { digitsRepo } from '../helpers/tempRepo.js';
+import { digitsRepo, digitsVersions } from '../helpers/tempRepo.js';
 
 const agents: AgentProcess[] = [];
 after(async () => {
@@ -96,7 +96,7 @@ test('a load that fails leaves the serving versions untouched and says why; unlo
   assert.equal(bad.status, 400);
   assert.match(bad.body.error, /failed to load digits: .*config\.json: .*max_batch_sise.*; the versions already loaded keep serving/);
   assert.equal((await request(`${agent.url}/v2/models/digits/infer`, { body: seven })).status, 200);
-  assert.deepEqual((await index(agent)).map((e) => e.state), ['READY', 'READY']);
+  assert.deepEqual((await index(agent)).map((e) => e.state), digitsVersions().map(() => 'READY'));
   const status = (await request<AgentStatus>(`${agent.url}/api/v1/status`)).body;
   assert.match(status.models[0]!.last_load_error!, /max_batch_sise/);
   // A config given in the request (Triton's `config` parameter) wins over the file.
@@ -121,10 +121,10 @@ test('a load that fails leaves the serving versions untouched and says why; unlo
   assert.equal((await unloading).status, 200);
   const refused = await request(`${agent.url}/v2/models/digits/infer`, { body: seven });
   assert.equal(refused.status, 404);
-  assert.deepEqual((await index(agent)).map((e) => [e.state, e.reason]), [
-    ['UNAVAILABLE', 'unloaded by request'],
-    ['UNAVAILABLE', 'unloaded by request'],
-  ]);
+  assert.deepEqual(
+    (await index(agent)).map((e) => [e.state, e.reason]),
+    digitsVersions().map(() => ['UNAVAILABLE', 'unloaded by request']),
+  );
   // Readiness counts the models that should serve: an unloaded model does not make the agent unready.
   assert.equal((await request(`${agent.url}/v2/health/ready`)).status, 200);
   // A plain load reads config.json again, which is still the broken one; mended, it loads.
