@@ -7,10 +7,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, openSync, closeSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { loadIntoRedis, readDemoFeatures } from './demoFeatures.js';
 import { nginxConfig, prometheusConfig } from './fleetConfig.js';
+import { alive, freePort } from './processes.js';
 
 export const ROOT = resolve(__dirname, '..', '..');
 export const AGENT_MAIN = join(ROOT, 'dist', 'agent', 'main.js');
@@ -70,22 +70,6 @@ export function readState(dir: string): FleetState | undefined {
   return JSON.parse(readFileSync(file, 'utf8')) as FleetState;
 }
 
-export async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
-
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** True while `pid` runs and its command line still holds the marker it was started with. */
 export function stillOurs(rec: ProcessRecord): boolean {

@@ -32,6 +32,18 @@ function rowsOf(values: number[], width = 2): { feeds: Record<string, WireTensor
   return { feeds: { x: { type: 'float32', dims: [rows, width], data } }, rows, outputNames: ['y'] };
 }
 
+/** A runner that fails any batch holding the value -1 (a model failing on one request's input). */
+function poisonedRunner(): BatchRunner {
+  return {
+    size: 1,
+    async run(feeds) {
+      const x = feeds.x!.data as Float32Array;
+      if (x.includes(-1)) throw new ModelExecutionError('m/1 failed to run: poisoned input');
+      return { y: { ...feeds.x!, data: x.slice() } };
+    },
+  };
+}
+
 function setup(opts: Partial<BatcherOptions> = {}, instances = 1) {
   const clock = new FakeClock();
   const runner = new ManualRunner(instances);
@@ -191,16 +203,7 @@ test('several instances run batches at the same time', async () => {
 });
 
 test('a failing batch is bisected so only the bad request fails, with its own error', async () => {
-  const clock = new FakeClock();
-  const runner: BatchRunner = {
-    size: 1,
-    async run(feeds) {
-      const x = feeds.x!.data as Float32Array;
-      if (x.includes(-1)) throw new ModelExecutionError('m/1 failed to run: poisoned input');
-      return { y: { ...feeds.x!, data: x.slice() } };
-    },
-  };
-  const batcher = new DynamicBatcher(runner, { ...base }, clock);
+  const batcher = new DynamicBatcher(poisonedRunner(), { ...base }, new FakeClock());
   const events: boolean[] = [];
   batcher.on('batch', (e) => events.push(e.ok));
   const hold = batcher.submit(rowsOf([0]));
@@ -394,16 +397,7 @@ test('every batch says why it left: idle instance, delay expiry, max size, prefe
 });
 
 test('a bisected batch: the halves are batches of their own, reason bisect; each request learns its batch and when it ran', async () => {
-  const clock = new FakeClock();
-  const runner: BatchRunner = {
-    size: 1,
-    async run(feeds) {
-      const x = feeds.x!.data as Float32Array;
-      if (x.includes(-1)) throw new ModelExecutionError('m/1 failed to run: poisoned input');
-      return { y: { ...feeds.x!, data: x.slice() } };
-    },
-  };
-  const batcher = new DynamicBatcher(runner, { ...base }, clock);
+  const batcher = new DynamicBatcher(poisonedRunner(), { ...base }, new FakeClock());
   const seen: { id: string; reason: string; ids: string[] }[] = [];
   batcher.on('batch', (e) => seen.push({ id: e.id, reason: e.reason, ids: e.requestIds }));
   const hold = batcher.submit({ ...rowsOf([0]), traceId: 'h' });
