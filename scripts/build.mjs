@@ -1,7 +1,8 @@
 // Bundles the three targets with esbuild:
 //   dist/agent/main.js, inferenceWorker.js, deviceWorker.js, parserWorker.js   Node, onnxruntime-node stays external (native)
 //   dist/extension/extension.js                          Node (extension host), `vscode` external
-//   dist/webview/main.js, panel.css                      browser (the webview)
+//   dist/webview/main.js, panel.css                      browser (the Metrics webview)
+//   dist/webview/waterfall.js, waterfall.css             browser (the request waterfall panel)
 //   dist/test/extension/index.js                         the extension-host Mocha suites
 // `--agent-only` builds just the agent (what `npm start` needs).
 import { build } from 'esbuild';
@@ -54,7 +55,7 @@ if (!agentOnly) {
     }),
     build({
       ...common,
-      entryPoints: { main: 'webview/src/main.ts' },
+      entryPoints: { main: 'webview/src/main.ts', waterfall: 'webview/src/waterfall.ts' },
       outdir: 'dist/webview',
       platform: 'browser',
       target: 'es2022',
@@ -66,7 +67,7 @@ await Promise.all(jobs);
 if (!agentOnly) {
   // The webview's stylesheet is served as a file (the CSP allows no inline styles).
   mkdirSync(join(root, 'dist', 'webview'), { recursive: true });
-  copyFileSync(join(root, 'webview', 'media', 'panel.css'), join(root, 'dist', 'webview', 'panel.css'));
+  for (const css of ['panel.css', 'waterfall.css']) copyFileSync(join(root, 'webview', 'media', css), join(root, 'dist', 'webview', css));
 }
 // The gRPC service definition is read at run time (proto-loader), next to the agent's bundle.
 mkdirSync(join(root, 'dist', 'agent', 'proto'), { recursive: true });

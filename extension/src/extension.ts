@@ -25,6 +25,8 @@ import { ConfigDiagnostics } from './views/configDiagnostics.js';
 import { AgentDocuments, SCHEME } from './views/agentDocuments.js';
 import { METRICS_VIEW, MetricsViewProvider } from './views/metricsView.js';
 import { ModelsTreeProvider } from './views/modelsTree.js';
+import { REQUESTS_VIEW, RequestsTreeProvider, registerRequestsViewCommands } from './requestsView/requestsTree.js';
+import { WaterfallPanel } from './requestsView/waterfallPanel.js';
 import { AgentStatusBar } from './views/statusBar.js';
 
 export interface InferscopeApi {
@@ -32,6 +34,8 @@ export interface InferscopeApi {
   statusBar: AgentStatusBar;
   models: ModelsTreeProvider;
   metrics: MetricsViewProvider;
+  requests: RequestsTreeProvider;
+  waterfall: WaterfallPanel;
 }
 
 let connection: AgentConnection | undefined;
@@ -108,6 +112,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<Infers
   const models = new ModelsTreeProvider(live);
   const metrics = new MetricsViewProvider(services);
   const tree = vscode.window.createTreeView('inferscope.models', { treeDataProvider: models, showCollapseAll: true });
+  // Recorded requests and their waterfalls (issue 17).
+  const requests = new RequestsTreeProvider(services);
+  const waterfall = new WaterfallPanel(services);
+  const requestsTree = vscode.window.createTreeView(REQUESTS_VIEW, { treeDataProvider: requests });
+  requests.view = requestsTree;
   context.subscriptions.push(
     new ConfigDiagnostics(live, agent),
     docs,
@@ -153,6 +162,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<Infers
     vscode.languages.registerCodeLensProvider(REQUEST_FILES, requestLenses),
     ...registerRequestCommands(services, responses),
     ...registerCopyCommands(services),
+    requests,
+    requestsTree,
+    waterfall,
+    requestsTree.onDidChangeVisibility((e) => requests.setVisible(e.visible)),
+    ...registerRequestsViewCommands(services, requests, waterfall),
     vscode.workspace.onDidChangeConfiguration(async (e) => {
       if (e.affectsConfiguration('inferscope.agent.url')) {
         await services.applyConnectionSetting!();
@@ -164,11 +178,12 @@ export async function activate(context: vscode.ExtensionContext): Promise<Infers
     }),
   );
   live.setVisible('models', tree.visible);
+  requests.setVisible(requestsTree.visible);
   void vscode.commands.executeCommand('setContext', 'inferscope.agentState', agent.state.kind);
 
   if (readSettings().agent.autoStart) void services.startAgent();
   log.info(`Inferscope activated (${agent.mode.kind === 'remote' ? `remote agent ${agent.mode.url}` : 'local agent'}; ${vscode.env.remoteName ? `remote host ${vscode.env.remoteName}` : 'local host'})`);
-  return { services, statusBar, models, metrics };
+  return { services, statusBar, models, metrics, requests, waterfall };
 }
 
 /** VS Code waits for this promise (a few seconds) before it ends the extension host. */

@@ -6,6 +6,7 @@ import { agentSuite } from './agent.suite.js';
 import { commandsSuite } from './commands.suite.js';
 import { metricsSuite } from './metrics.suite.js';
 import { requestsSuite } from './requests.suite.js';
+import { requestsViewSuite } from './requestsView.suite.js';
 
 export function run(): Promise<void> {
   const mocha = new Mocha({ ui: 'tdd', color: false, timeout: 60_000, reporter: 'spec', ...(process.env.INFERSCOPE_TEST_GREP ? { grep: process.env.INFERSCOPE_TEST_GREP } : {}) });
@@ -15,6 +16,7 @@ export function run(): Promise<void> {
   commandsSuite();
   metricsSuite();
   requestsSuite();
+  requestsViewSuite();
   return new Promise((resolve, reject) => {
     mocha.run((failures) => (failures > 0 ? reject(new Error(`${failures} extension-host test(s) failed`)) : resolve()));
   });

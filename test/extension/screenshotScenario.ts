@@ -25,6 +25,24 @@ async function theme(name: string): Promise<void> {
   await new Promise((r) => setTimeout(r, 1500)); // the webview redraws on the theme's class change
 }
 
+/** The waterfall of a recent request that rode in a batch with others (issue 17). */
+async function waterfallShot(api: Awaited<ReturnType<typeof extensionApi>>): Promise<void> {
+  await vscode.commands.executeCommand('inferscope.requests.focus');
+  await vscode.commands.executeCommand('inferscope.refreshRequests');
+  for (const row of api.requests.current.slice(0, 50)) {
+    const r = await api.services.client.recordedRequest(row.id);
+    if (!r.batch_id) continue;
+    const batch = await api.services.client.batch(r.batch_id).catch(() => undefined);
+    if (!batch || batch.request_ids.length < 2) continue;
+    await vscode.commands.executeCommand('inferscope.openRequest', row.id);
+    await waitFor('waterfall rendered', () => api.waterfall.lastRendered?.requestId === row.id);
+    await shot('waterfall-dark');
+    break;
+  }
+  await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+  await vscode.commands.executeCommand('inferscope.metrics.focus');
+}
+
 export async function run(): Promise<void> {
   const api = await extensionApi();
   await readyAgent(api);
@@ -38,6 +56,7 @@ export async function run(): Promise<void> {
     await shot(`panel-traffic-${suffix}`);
   }
   await theme('Default Dark Modern');
+  await waterfallShot(api);
   await vscode.commands.executeCommand('inferscope.openBreaker', { model: 'digits', version: '2' });
   await waitFor('open card', () => api.metrics.lastRendered?.breakers['digits/2'] === 'open');
   await shot('panel-breaker-open-dark');

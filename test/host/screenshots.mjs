@@ -1,6 +1,6 @@
 // `npm run screenshot`: opens the workbench with the extension, plays test/extension/
-// screenshotScenario.ts (live traffic, an open breaker, a canary; dark and light themes) and saves
-// PNGs of the Inferscope sidebar to docs/screenshots/.
+// screenshotScenario.ts (live traffic, a request waterfall, an open breaker, a canary; dark and light
+// themes) and saves PNGs of the Inferscope sidebar (the waterfall: the editor area) to docs/screenshots/.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,8 +28,9 @@ const host = await openWorkbench({
       return;
     }
     pending = pending.then(async () => {
-      const sidebar = host.page.locator('.part.sidebar');
-      const png = await sidebar.screenshot();
+      // The request waterfall opens in the editor area; everything else is in the sidebar.
+      const part = host.page.locator(/waterfall-[^/]*\.png$/.test(m[1]) ? '.part.editor' : '.part.sidebar');
+      const png = await part.screenshot();
       writeFileSync(m[1], png);
       console.log(`saved ${m[1]}`);
     });

@@ -2,6 +2,7 @@
 import type {
   AgentStatus,
   BreakerAction,
+  BatchRecord,
   BreakerStatus,
   Canary,
   CanaryHead,
@@ -11,6 +12,7 @@ import type {
   ModelInspection,
   ModelMetadata,
   RepositoryIndexEntry,
+  RequestRecord,
 } from '../../../common/api.js';
 import type { Endpoint } from '../agent/agentSupervisor.js';
 import { AgentHttpError, AgentNotRunningError } from '../errors.js';
@@ -82,6 +84,21 @@ export class AgentClient {
   /** The model inspector's data: the version's ONNX summary and effective configuration. */
   inspect(model: string, version: string): Promise<ModelInspection> {
     return this.json('GET', `/api/v1/models/${enc(model)}/versions/${enc(version)}/inspect`);
+  }
+
+  /** Recorded requests, newest first; `query` is GET /api/v1/requests's query string. */
+  async recordedRequests(query: string, signal?: AbortSignal): Promise<RequestRecord[]> {
+    return (await this.json<{ requests: RequestRecord[] }>('GET', `/api/v1/requests${query ? `?${query}` : ''}`, undefined, signal)).requests;
+  }
+
+  /** One recorded request, by the agent's id or the client's. */
+  recordedRequest(id: string): Promise<RequestRecord> {
+    return this.json('GET', `/api/v1/requests/${enc(id)}`);
+  }
+
+  /** One recorded batch and the records still held of its requests. */
+  batch(id: string): Promise<BatchRecord & { requests: RequestRecord[] }> {
+    return this.json('GET', `/api/v1/batches/${enc(id)}`);
   }
 
   /** The raw response, for callers that read the stream themselves (the SSE client). */

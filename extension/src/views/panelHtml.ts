@@ -9,6 +9,8 @@ export interface PanelHtmlInput {
   scriptUri: string;
   styleUri: string;
   nonce?: string;
+  /** The document's title (default "Inferscope Metrics"). */
+  title?: string;
 }
 
 export function newNonce(): string {
@@ -31,7 +33,7 @@ export function panelHtml(input: PanelHtmlInput): string {
 <meta http-equiv="Content-Security-Policy" content="${csp}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
 <link rel="stylesheet" href="${escapeAttr(input.styleUri)}">
-<title>Inferscope Metrics</title>
+<title>${escapeAttr(input.title ?? 'Inferscope Metrics')}</title>
 </head>
 <body>
 <main id="app" aria-live="off"><p class="muted">Loading…</p></main>

@@ -1,0 +1,104 @@
+// The Requests view and the request waterfall (issue 17) in the real extension host against the real
+// agent: test traffic shows up in the view through the live stream; a row's own command opens the
+// waterfall panel, whose webview reads back from its DOM the phase bars and the batch-mate lanes,
+// compared with what the agent reports; a request refused by an open breaker shows as failed; the
+// filter and the sort change the rows.
+import * as assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+import type { RequestRecord } from '../../common/api.js';
+import { PHASES } from '../../extension/src/requestsView/waterfallModel.js';
+import { exampleBodies } from '../../extension/src/traffic/testInputs.js';
+import type { LoadSummary } from '../../extension/src/traffic/loadGenerator.js';
+import { extensionApi, readyAgent, waitFor } from './hostHelpers.js';
+
+export function requestsViewSuite(): void {
+  suite('requests view and waterfall', () => {
+    test('test traffic appears in the Requests view; opening a row shows its phases and batch-mates in the waterfall webview', async () => {
+      const api = await extensionApi();
+      await readyAgent(api);
+      await vscode.commands.executeCommand('inferscope.requests.focus');
+      await waitFor('live data flows while the Requests view is visible', () => api.services.live.subscribed);
+      const started = Date.now();
+      const summary = await vscode.commands.executeCommand<LoadSummary>('inferscope.sendTestTraffic', { model: 'digits', requests: 200, concurrency: 16 });
+      assert.equal(summary?.succeeded, 200);
+      // No explicit refresh: the stream's `request` events and the next snapshot bring them in.
+      const fresh = () => api.requests.current.filter((r) => r.label.startsWith('digits/')).length;
+      await waitFor(`the view lists the new requests (has ${fresh()})`, () => fresh() >= 150);
+
+      // A row whose batch carried other requests (16 in flight on one instance: most batches do).
+      const client = api.services.client;
+      let chosen: { record: RequestRecord; batch: Awaited<ReturnType<typeof client.batch>> } | undefined;
+      for (const row of api.requests.current.slice(0, 100)) {
+        const record = await client.recordedRequest(row.id);
+        if (record.received_at < started - 1000 || !record.batch_id) continue;
+        const batch = await client.batch(record.batch_id);
+        if (batch.request_ids.length >= 2 && batch.requests.length === batch.request_ids.length) {
+          chosen = { record, batch };
+          break;
+        }
+      }
+      assert.ok(chosen, 'some request rode in a batch with others');
+      const { record, batch } = chosen;
+      const row = api.requests.current.find((r) => r.id === record.id)!;
+      const item = api.requests.getTreeItem(row);
+      assert.equal(item.command?.command, 'inferscope.openRequest');
+      assert.match(String(item.description), /ms · success/);
+
+      api.waterfall.lastRendered = undefined;
+      const model = await vscode.commands.executeCommand<{ requestId: string }>(item.command!.command, ...(item.command!.arguments ?? []));
+      assert.equal(model?.requestId, record.id);
+      await waitFor('the waterfall webview rendered the request', () => api.waterfall.lastRendered?.requestId === record.id);
+      const shown = api.waterfall.lastRendered!;
+      // The phase bars in the DOM are the phases the agent reported, in order.
+      const reported = PHASES.filter((p) => record.phases[p.key] !== undefined).map((p) => p.phase);
+      assert.deepEqual(shown.phases, reported);
+      assert.ok(shown.phases.includes('queue') && shown.phases.includes('compute'), shown.phases.join());
+      // One lane per batch-mate: the batch's requests but this one; each test request is one row.
+      assert.equal(shown.mates, batch.request_ids.length - 1);
+      assert.equal(shown.mates + 1, batch.rows);
+      assert.ok(batch.request_ids.includes(record.id));
+      assert.match(shown.batchText, new RegExp(`^Batch ${batch.id}: ${batch.rows} rows from ${batch.request_ids.length} requests; left `));
+      // Every bar takes keyboard focus: this request's phases, the batch's compute, the mates' phases.
+      const bars = api.waterfall.current!.lanes.reduce((n, l) => n + l.bars.length, 0);
+      assert.equal(shown.focusable, bars);
+      // The panel's page: strict CSP, scripts by nonce only, no inline styles.
+      const csp = /http-equiv="Content-Security-Policy" content="([^"]+)"/.exec(api.waterfall.html)?.[1] ?? '';
+      assert.match(csp, new RegExp(`^default-src 'none'; script-src 'nonce-[^']{16,}'; style-src ${api.waterfall.cspSource.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')};`));
+      assert.doesNotMatch(api.waterfall.html, /style="|unsafe-inline/);
+    });
+
+    test('a request refused by an open breaker is marked failed, the filter and the sort change the rows', async () => {
+      const api = await extensionApi();
+      await readyAgent(api);
+      await vscode.commands.executeCommand('inferscope.requests.focus');
+      const body = exampleBodies(api.services.bundledModels, 'digits')[0]!;
+      await vscode.commands.executeCommand('inferscope.openBreaker', { model: 'digits', version: '2' });
+      try {
+        await assert.rejects(api.services.client.inferAt('digits', '2', body), /503/);
+      } finally {
+        await vscode.commands.executeCommand('inferscope.resetBreaker', { model: 'digits', version: '2' });
+      }
+      await vscode.commands.executeCommand('inferscope.filterRequests', { outcome: 'failed' });
+      assert.ok(api.requests.current.length >= 1, 'the refused request is listed');
+      assert.ok(api.requests.current.every((r) => r.failed && r.icon.id === 'error'));
+      const refused = api.requests.current[0]!;
+      assert.equal(refused.label, 'digits/2');
+      api.waterfall.lastRendered = undefined;
+      await vscode.commands.executeCommand('inferscope.openRequest', refused.id);
+      await waitFor('the refused request rendered', () => api.waterfall.lastRendered?.requestId === refused.id);
+      assert.equal(api.waterfall.lastRendered!.mates, 0);
+      assert.ok(!api.waterfall.lastRendered!.phases.includes('compute'), 'refused before compute');
+      assert.match(api.waterfall.current!.facts.find((f) => f.label === 'Breaker')!.value, /open/);
+
+      await vscode.commands.executeCommand('inferscope.filterRequests', { model: 'digits', version: '1' });
+      assert.ok(api.requests.current.length > 0 && api.requests.current.every((r) => r.label === 'digits/1'));
+      await vscode.commands.executeCommand('inferscope.sortRequestsByDuration');
+      const durations = api.requests.current.map((r) => r.durationMs);
+      assert.deepEqual(durations, [...durations].sort((a, b) => b - a), 'slowest first');
+      assert.match(api.requests.view!.description ?? '', /digits\/1 · slowest first/);
+      await vscode.commands.executeCommand('inferscope.sortRequestsByTime');
+      await vscode.commands.executeCommand('inferscope.filterRequests', {});
+      assert.equal(api.requests.view!.description, '');
+    });
+  });
+}
