@@ -80,9 +80,17 @@ export class RequestRecorder {
     const minute = Math.floor(r.received_at / 60_000);
     const held = minutes.get(minute);
     if (!held || held.duration_ms < r.duration_ms) minutes.set(minute, r);
-    const oldest = Math.floor(this.now() / 60_000) - this.limits.slowestMinutes;
-    for (const m of minutes.keys()) if (m <= oldest) minutes.delete(m);
+    // Minutes past the hour go once a minute, not at every request.
+    const current = Math.floor(this.now() / 60_000);
+    if (current !== this.prunedAt) {
+      this.prunedAt = current;
+      const oldest = current - this.limits.slowestMinutes;
+      for (const versions of this.slowest.values()) for (const m of versions.keys()) if (m <= oldest) versions.delete(m);
+    }
   }
+
+  /** The minute of the last pruning of `slowest`. */
+  private prunedAt = -1;
 
   addBatch(b: BatchRecord): void {
     this.batchRing.push(b);
