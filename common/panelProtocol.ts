@@ -39,12 +39,20 @@ export interface PanelState {
   batchSizes: Record<string, Bucket[]>;
   /** Tests only: the webview reports what it rendered. */
   testMode: boolean;
+  /** Where the webview is: the compact sidebar view (default) or the dashboard in the editor area. */
+  mode?: PanelMode;
+  /** The model selected in the Models tree (the per-model charts show it). */
+  selectedModel?: string;
 }
+
+export type PanelMode = 'sidebar' | 'dashboard';
 
 export type ExtensionMessage =
   | { type: 'state'; state: PanelState }
   | { type: 'tick'; point: SeriesPoint; status: AgentStatus; batchSizes: Record<string, Bucket[]> }
   | { type: 'agent'; agent: AgentView }
+  /** A model was selected in the Models tree. */
+  | { type: 'select'; model: string }
   /** Tests only: click the control with this data-action (what a user's click does). */
   | { type: 'click'; action: string };
 
@@ -64,6 +72,17 @@ export interface RenderedSummary {
   requestsPerSecond: Record<string, string>;
   agent: string;
   canary: string | null;
+  mode?: PanelMode;
+  /** Dashboard layout: grid columns, and each section with the columns it spans. */
+  columns?: number;
+  /** The dashboard's width in CSS pixels (what the columns were chosen for). */
+  width?: number;
+  sections?: { id: string; span: number }[];
+  /** Line charts drawn: their section, label, legend entries and the time window shown. */
+  charts?: { section: string; label: string; legend: string[]; windowMs: number }[];
+  /** The selected time range in minutes (dashboard), and the model the per-model charts show. */
+  rangeMinutes?: number;
+  model?: string;
 }
 
 export type WebviewMessage =

@@ -24,6 +24,8 @@ import { RESTART_KEYS, readSettings } from './settings.js';
 import { ConfigDiagnostics } from './views/configDiagnostics.js';
 import { AgentDocuments, SCHEME } from './views/agentDocuments.js';
 import { METRICS_VIEW, MetricsViewProvider } from './views/metricsView.js';
+import { DashboardPanel } from './views/dashboardPanel.js';
+import { MetricsFeed } from './live/metricsFeed.js';
 import { ModelsTreeProvider } from './views/modelsTree.js';
 import { REQUESTS_VIEW, RequestsTreeProvider, registerRequestsViewCommands } from './requestsView/requestsTree.js';
 import { WaterfallPanel } from './requestsView/waterfallPanel.js';
@@ -34,6 +36,8 @@ export interface InferscopeApi {
   statusBar: AgentStatusBar;
   models: ModelsTreeProvider;
   metrics: MetricsViewProvider;
+  dashboard: DashboardPanel;
+  modelsView: vscode.TreeView<unknown>;
   requests: RequestsTreeProvider;
   waterfall: WaterfallPanel;
 }
@@ -110,7 +114,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<Infers
   const requestLenses = new RequestCodeLensProvider(services);
   const statusBar = new AgentStatusBar(agent, live);
   const models = new ModelsTreeProvider(live);
-  const metrics = new MetricsViewProvider(services);
+  // The sidebar Metrics view and the dashboard share one history and the tree's selected model.
+  const metricsFeed = new MetricsFeed(services);
+  const metrics = new MetricsViewProvider(services, metricsFeed);
+  const dashboard = new DashboardPanel(services, metricsFeed);
   const tree = vscode.window.createTreeView('inferscope.models', { treeDataProvider: models, showCollapseAll: true });
   // Recorded requests and their waterfalls (issue 17).
   const requests = new RequestsTreeProvider(services);
@@ -126,6 +133,13 @@ export async function activate(context: vscode.ExtensionContext): Promise<Infers
     tree,
     metrics,
     vscode.window.registerWebviewViewProvider(METRICS_VIEW, metrics),
+    dashboard,
+    metricsFeed,
+    vscode.commands.registerCommand('inferscope.openDashboard', () => dashboard.open()),
+    tree.onDidChangeSelection((e) => {
+      const node = e.selection[0];
+      if (node && (node.kind === 'model' || node.kind === 'version')) metricsFeed.select(node.kind === 'model' ? node.name : node.model);
+    }),
     tree.onDidChangeVisibility((e) => {
       live.setVisible('models', e.visible);
       if (e.visible) void live.refresh().catch(() => undefined);
@@ -183,7 +197,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Infers
 
   if (readSettings().agent.autoStart) void services.startAgent();
   log.info(`Inferscope activated (${agent.mode.kind === 'remote' ? `remote agent ${agent.mode.url}` : 'local agent'}; ${vscode.env.remoteName ? `remote host ${vscode.env.remoteName}` : 'local host'})`);
-  return { services, statusBar, models, metrics, requests, waterfall };
+  return { services, statusBar, models, metrics, dashboard, modelsView: tree as vscode.TreeView<unknown>, requests, waterfall };
 }
 
 /** VS Code waits for this promise (a few seconds) before it ends the extension host. */

@@ -4,6 +4,7 @@
 import Mocha from 'mocha';
 import { agentSuite } from './agent.suite.js';
 import { commandsSuite } from './commands.suite.js';
+import { dashboardSuite } from './dashboard.suite.js';
 import { metricsSuite } from './metrics.suite.js';
 import { requestsSuite } from './requests.suite.js';
 import { requestsViewSuite } from './requestsView.suite.js';
@@ -15,6 +16,7 @@ export function run(): Promise<void> {
   agentSuite();
   commandsSuite();
   metricsSuite();
+  dashboardSuite();
   requestsSuite();
   requestsViewSuite();
   return new Promise((resolve, reject) => {

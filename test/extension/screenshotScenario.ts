@@ -1,5 +1,5 @@
-// The scenario `npm run screenshot` plays inside the workbench: live traffic, an open breaker and
-// a canary in progress, in a dark and a light theme. At each moment it asks the runner (which
+// The scenario `npm run screenshot` plays inside the workbench: live traffic, the dashboard, an open
+// breaker and a canary in progress, in a dark and a light theme. At each moment it asks the runner (which
 // owns the browser page) for a screenshot and waits until the PNG has been written anew.
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -43,6 +43,20 @@ async function waterfallShot(api: Awaited<ReturnType<typeof extensionApi>>): Pro
   await vscode.commands.executeCommand('inferscope.metrics.focus');
 }
 
+/** The dashboard in the editor area, the sidebar closed so that it has the width (issue 19). */
+async function dashboardShot(api: Awaited<ReturnType<typeof extensionApi>>): Promise<void> {
+  await vscode.commands.executeCommand('inferscope.openDashboard');
+  await vscode.commands.executeCommand('workbench.action.closeSidebar');
+  await waitFor('dashboard rendered wide', () => {
+    const r = api.dashboard.lastRendered;
+    return r?.mode === 'dashboard' && (r.columns ?? 0) >= 2 && (r.charts ?? []).some((c) => c.section === 'traffic' && c.legend.length > 0);
+  });
+  await new Promise((r) => setTimeout(r, 1000)); // a tick after the resize, so every chart is drawn
+  await shot('dashboard-dark');
+  await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+  await vscode.commands.executeCommand('inferscope.metrics.focus');
+}
+
 export async function run(): Promise<void> {
   const api = await extensionApi();
   await readyAgent(api);
@@ -56,6 +70,7 @@ export async function run(): Promise<void> {
     await shot(`panel-traffic-${suffix}`);
   }
   await theme('Default Dark Modern');
+  await dashboardShot(api);
   await waterfallShot(api);
   await vscode.commands.executeCommand('inferscope.openBreaker', { model: 'digits', version: '2' });
   await waitFor('open card', () => api.metrics.lastRendered?.breakers['digits/2'] === 'open');

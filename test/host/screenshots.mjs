@@ -1,6 +1,7 @@
 // `npm run screenshot`: opens the workbench with the extension, plays test/extension/
-// screenshotScenario.ts (live traffic, a request waterfall, an open breaker, a canary; dark and light
-// themes) and saves PNGs of the Inferscope sidebar (the waterfall: the editor area) to docs/screenshots/.
+// screenshotScenario.ts (live traffic, the dashboard, a request waterfall, an open breaker, a canary;
+// dark and light themes) and saves PNGs of the Inferscope sidebar (the dashboard and the waterfall:
+// the editor area) to docs/screenshots/.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,8 +29,8 @@ const host = await openWorkbench({
       return;
     }
     pending = pending.then(async () => {
-      // The request waterfall opens in the editor area; everything else is in the sidebar.
-      const part = host.page.locator(/waterfall-[^/]*\.png$/.test(m[1]) ? '.part.editor' : '.part.sidebar');
+      // The request waterfall and the dashboard open in the editor area; everything else is in the sidebar.
+      const part = host.page.locator(/(waterfall|dashboard)-[^/]*\.png$/.test(m[1]) ? '.part.editor' : '.part.sidebar');
       const png = await part.screenshot();
       writeFileSync(m[1], png);
       console.log(`saved ${m[1]}`);

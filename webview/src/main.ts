@@ -2,14 +2,18 @@
 // the sections up to date. Time series live in a bounded window (memory stays flat); UI-only state
 // (collapsed sections, selected model) goes through the webview's getState/setState.
 import '@vscode-elements/elements/dist/vscode-collapsible/index.js';
-import type { ExtensionMessage, PanelAction, PanelState, RenderedSummary, WebviewMessage } from '../../common/panelProtocol.js';
+import type { ExtensionMessage, PanelAction, PanelMode, PanelState, RenderedSummary, WebviewMessage } from '../../common/panelProtocol.js';
 import { SERIES } from '../../common/panelProtocol.js';
 import { SeriesWindow } from '../../common/timeSeries.js';
+import { configureCharts } from './charts/lineChart.js';
 import { formatNumber } from './charts/scale.js';
+import { RANGES_MIN, chartHeight, chartWindowMs, gridColumns, parseRange, sectionSpans, versionColumns } from './dashboardLayout.js';
 import { fill, h } from './dom.js';
 import type { PanelContext, Section, UiState } from './panelContext.js';
 import { onThemeChange } from './theme.js';
 import { agentSection } from './sections/agentSection.js';
+import { button } from './sections/controls.js';
+import { selectedModel } from './sections/common.js';
 import { batchingSection } from './sections/batchingSection.js';
 import { breakerSection } from './sections/breakerSection.js';
 import { cacheSection } from './sections/cacheSection.js';
@@ -33,6 +37,11 @@ const sections: Section[] = [agentSection(), breakerSection(), canarySection(), 
 const collapsibles = new Map<string, HTMLElement & { open: boolean; description: string }>();
 const modelPicker = h('select', { id: 'model', 'aria-label': 'Model shown in the latency and batching charts' });
 let ctx: PanelContext | undefined;
+/** Sidebar (compact) until the first state says otherwise; the mode never changes afterwards. */
+let mode: PanelMode = 'sidebar';
+const rangeButtons = new Map<number, HTMLElement>();
+let columns = 1;
+const spans: Record<string, number> = {};
 
 function layout(): void {
   modelPicker.addEventListener('change', () => {
@@ -57,6 +66,52 @@ function layout(): void {
   }
 }
 
+/**
+ * The dashboard (a webview panel in the editor area): the sections in a grid, taller charts with
+ * legends, a time range control. Called once, when the first state names the mode.
+ */
+function becomeDashboard(): void {
+  mode = 'dashboard';
+  document.body.classList.add('dashboard');
+  configureCharts({ height: chartHeight(mode), legends: true });
+  const range = h('div', { class: 'range', role: 'group', 'aria-label': 'Time range' }, h('span', { class: 'muted' }, 'Range '));
+  for (const r of RANGES_MIN) {
+    const b = button(`${r} min`, `range:${r}`, () => {
+      ui.range = r;
+      saveUi();
+      render();
+    });
+    rangeButtons.set(r, b);
+    range.append(b);
+  }
+  app.querySelector('header')!.append(range);
+  new ResizeObserver(() => {
+    if (ctx && gridColumns(app.clientWidth) !== columns) render();
+  }).observe(app);
+}
+
+/** The dashboard's grid: columns for the width, a column per version for the per-version sections. */
+function layoutGrid(): void {
+  columns = gridColumns(app.clientWidth);
+  const template = `repeat(${columns}, minmax(0, 1fr))`;
+  if (app.style.gridTemplateColumns !== template) app.style.gridTemplateColumns = template;
+  const model = ctx ? selectedModel(ctx) : undefined;
+  const versions = ctx?.state.status?.models.find((m) => m.name === model)?.versions.filter((v) => v.state === 'ready').length ?? 1;
+  Object.assign(spans, sectionSpans(columns, sections.map((s) => ({ id: s.id, versions: s.id === 'latency' ? versions : 1 }))));
+  for (const s of sections) {
+    const c = collapsibles.get(s.id)!;
+    const span = spans[s.id] ?? 1;
+    if (c.style.gridColumn !== `span ${span}`) c.style.gridColumn = `span ${span}`;
+    const blocks = s.body.classList.contains('versions') ? s.body : null;
+    if (blocks) blocks.style.gridTemplateColumns = `repeat(${versionColumns(span, versions)}, minmax(0, 1fr))`;
+  }
+  for (const [r, b] of rangeButtons) {
+    const on = r === parseRange(ui.range);
+    b.toggleAttribute('secondary', !on);
+    b.setAttribute('aria-pressed', String(on));
+  }
+}
+
 function saveUi(): void {
   vscode.setState(ui);
 }
@@ -72,7 +127,13 @@ function render(): void {
     fill(modelPicker, ...models.map((m) => h('option', { value: m }, m)));
   }
   if (ui.model && models.includes(ui.model)) modelPicker.value = ui.model;
-  modelPicker.parentElement!.hidden = models.length < 2;
+  // The sidebar hides its header with one model; the dashboard keeps it for the range control.
+  modelPicker.hidden = models.length < 2;
+  modelPicker.previousElementSibling!.toggleAttribute('hidden', models.length < 2);
+  modelPicker.parentElement!.hidden = mode === 'sidebar' && models.length < 2;
+  ctx.mode = mode;
+  ctx.windowMs = chartWindowMs(mode, ctx.series.times, parseRange(ui.range));
+  if (mode === 'dashboard') layoutGrid();
   for (const s of sections) {
     s.update(ctx);
     const c = collapsibles.get(s.id)!;
@@ -98,13 +159,33 @@ function renderedSummary(): RenderedSummary {
     requestsPerSecond: rps,
     agent: document.querySelector<HTMLElement>('[data-agent]')?.dataset.agent ?? '',
     canary: document.querySelector<HTMLElement>('[data-canary]')?.dataset.canary ?? null,
+    mode,
+    columns: mode === 'dashboard' ? columns : 1,
+    ...(mode === 'dashboard' ? { width: app.clientWidth } : {}),
+    sections: sections.map((s) => ({ id: s.id, span: mode === 'dashboard' ? (spans[s.id] ?? 1) : 1 })),
+    charts: [...document.querySelectorAll<HTMLCanvasElement>('canvas.chart[data-window-ms]')]
+      .filter((c) => !c.hidden)
+      .map((c) => ({
+        section: c.closest<HTMLElement>('[data-section]')?.dataset.section ?? '',
+        label: c.dataset.chart ?? '',
+        legend: c.nextElementSibling?.classList.contains('chart-legend') ? [...c.nextElementSibling.children].map((li) => li.textContent ?? '') : [],
+        windowMs: Number(c.dataset.windowMs),
+      })),
+    ...(mode === 'dashboard' ? { rangeMinutes: parseRange(ui.range) } : {}),
+    ...(ctx ? { model: selectedModel(ctx) ?? '' } : {}),
   };
 }
 
 function receive(m: ExtensionMessage): void {
   switch (m.type) {
     case 'state':
-      ctx = { state: m.state, series: SeriesWindow.from(m.state.history), ui, act, saveUi };
+      if (m.state.mode === 'dashboard' && mode !== 'dashboard') becomeDashboard();
+      if (m.state.selectedModel) ui.model = m.state.selectedModel;
+      ctx = { state: m.state, series: SeriesWindow.from(m.state.history), ui, mode, windowMs: 0, act, saveUi };
+      break;
+    case 'select':
+      ui.model = m.model;
+      saveUi();
       break;
     case 'tick':
       if (!ctx) return;

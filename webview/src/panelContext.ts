@@ -1,18 +1,24 @@
 // What every section of the panel reads when it updates.
-import type { PanelAction, PanelState } from '../../common/panelProtocol.js';
+import type { PanelAction, PanelMode, PanelState } from '../../common/panelProtocol.js';
 import type { SeriesWindow } from '../../common/timeSeries.js';
+import { chartWindowMs } from './dashboardLayout.js';
 
 export interface UiState {
   /** Collapsed sections by id. */
   collapsed: Record<string, boolean>;
   /** The model the per-model charts show. */
   model?: string;
+  /** The dashboard's time range, in minutes (1, 5 or 15). */
+  range?: number;
 }
 
 export interface PanelContext {
   state: PanelState;
   series: SeriesWindow;
   ui: UiState;
+  mode: PanelMode;
+  /** The time window every line chart shows (chartWindowMs). */
+  windowMs: number;
   act(action: PanelAction): void;
   saveUi(): void;
 }
@@ -26,8 +32,7 @@ export interface Section {
   update(ctx: PanelContext): void;
 }
 
-/** The chart window: the history there is, from 1 to 5 minutes (the extension keeps 5). */
+/** The sidebar's chart window: the history there is, from 1 to 5 minutes. */
 export function windowMs(times: number[]): number {
-  const span = times.length > 1 ? times[times.length - 1]! - times[0]! : 0;
-  return Math.min(5 * 60_000, Math.max(60_000, Math.ceil(span / 30_000) * 30_000));
+  return chartWindowMs('sidebar', times);
 }

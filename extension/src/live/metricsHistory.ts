@@ -1,13 +1,14 @@
 // The Metrics panel's history, kept on the extension side so a view that was hidden (or reloaded)
-// shows the last minutes at once. Fed one observation per snapshot while the panel is visible.
+// shows the last minutes at once. Fed one observation per snapshot while a Metrics view (sidebar or
+// dashboard) is visible.
 import type { AgentStatus } from '../../../common/api.js';
 import type { Bucket } from '../../../common/histogramQuantile.js';
 import { parsePromText } from '../../../common/promText.js';
 import { SeriesWindow, type SeriesPoint } from '../../../common/timeSeries.js';
 import { batchSizeDistribution, panelPoint, type Observation } from './panelMetrics.js';
 
-/** 5 minutes at one snapshot per second. */
-export const HISTORY_POINTS = 300;
+/** 15 minutes at one snapshot per second: the dashboard's longest range (the sidebar shows up to 5). */
+export const HISTORY_POINTS = 900;
 
 export class MetricsHistory {
   readonly window = new SeriesWindow(HISTORY_POINTS);

@@ -35,6 +35,11 @@ export class ModelsTreeProvider implements vscode.TreeDataProvider<Node>, vscode
     return node.kind === 'model' ? node.versions : [];
   }
 
+  /** A version's model (TreeView.reveal needs it: selecting a row from code, as the tests do). */
+  getParent(node: Node): Node | undefined {
+    return node.kind === 'version' ? this.rows.find((r) => r.name === node.model) : undefined;
+  }
+
   getTreeItem(node: Node): vscode.TreeItem {
     if (node.kind === 'message') {
       const item = new vscode.TreeItem(node.text);

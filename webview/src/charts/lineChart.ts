@@ -27,23 +27,42 @@ export interface BarChartData {
   unit?: string;
 }
 
-const HEIGHT = 120;
 const PAD = { left: 38, right: 8, top: 8, bottom: 18 };
+
+/** How every chart is drawn: compact in the sidebar; taller, with an HTML legend, on the dashboard. */
+const look = { height: 120, legends: false };
+
+export function configureCharts(options: { height: number; legends: boolean }): void {
+  look.height = options.height;
+  look.legends = options.legends;
+}
+
+export interface LegendEntry {
+  label: string;
+  color: string;
+  dashed?: boolean;
+}
 
 /** Creates a canvas that redraws itself on resize; `draw` is called with the latest data. */
 export class Chart<T> {
   readonly canvas = document.createElement('canvas');
+  /** The series' names and colours, under the chart (dashboard only). */
+  readonly legend = document.createElement('ul');
   private data: T | undefined;
   private readonly observer: ResizeObserver;
 
   constructor(
     private readonly paint: (ctx: CanvasRenderingContext2D, w: number, h: number, data: T, colors: ChartColors) => void,
     label: string,
+    private readonly legendOf?: (data: T, colors: ChartColors) => LegendEntry[],
   ) {
     this.canvas.className = 'chart';
     this.canvas.setAttribute('role', 'img');
     this.canvas.setAttribute('aria-label', label);
-    this.canvas.style.height = `${HEIGHT}px`;
+    this.canvas.dataset.chart = label;
+    this.canvas.style.height = `${look.height}px`;
+    this.legend.className = 'chart-legend';
+    this.legend.setAttribute('aria-hidden', 'true'); // the canvas's label carries the values
     this.observer = new ResizeObserver(() => this.redraw());
     this.observer.observe(this.canvas);
   }
@@ -54,9 +73,14 @@ export class Chart<T> {
   }
 
   redraw(): void {
+    const height = look.height;
+    if (this.canvas.style.height !== `${height}px`) this.canvas.style.height = `${height}px`;
+    if (this.data && this.legendOf) this.drawLegend(this.data);
+    const windowMs = (this.data as { windowMs?: unknown } | undefined)?.windowMs;
+    if (typeof windowMs === 'number') this.canvas.dataset.windowMs = String(windowMs);
     const w = this.canvas.clientWidth;
     if (!this.data || w === 0) return;
-    const size = backingSize(w, HEIGHT, window.devicePixelRatio);
+    const size = backingSize(w, height, window.devicePixelRatio);
     if (this.canvas.width !== size.width || this.canvas.height !== size.height) {
       this.canvas.width = size.width;
       this.canvas.height = size.height;
@@ -64,8 +88,37 @@ export class Chart<T> {
     const ctx = this.canvas.getContext('2d');
     if (!ctx) return;
     ctx.setTransform(size.scale, 0, 0, size.scale, 0, 0);
-    ctx.clearRect(0, 0, w, HEIGHT);
-    this.paint(ctx, w, HEIGHT, this.data, chartColors());
+    ctx.clearRect(0, 0, w, height);
+    this.paint(ctx, w, height, this.data, chartColors());
+  }
+
+  /** The legend sits right after the canvas, wherever a section placed it. */
+  private drawLegend(data: T): void {
+    if (!look.legends) {
+      this.legend.remove();
+      return;
+    }
+    if (this.canvas.parentElement && this.canvas.nextElementSibling !== this.legend) this.canvas.after(this.legend);
+    this.legend.hidden = this.canvas.hidden;
+    const entries = this.legendOf!(data, chartColors());
+    const key = entries.map((e) => `${e.label}\u0000${e.color}\u0000${e.dashed ? 1 : 0}`).join('\u0001');
+    if (this.legend.dataset.key === key) return;
+    this.legend.dataset.key = key;
+    this.legend.replaceChildren(
+      ...entries.map((e) => {
+        const swatch = document.createElement('span');
+        swatch.className = e.dashed ? 'swatch dashed' : 'swatch';
+        swatch.style.borderColor = e.color;
+        const li = document.createElement('li');
+        li.append(swatch, e.label);
+        return li;
+      }),
+    );
+  }
+
+  /** The legend's labels (what the dashboard shows under the chart). */
+  legendLabels(): string[] {
+    return look.legends && this.legend.isConnected ? [...this.legend.children].map((li) => li.textContent ?? '') : [];
   }
 
   dispose(): void {
@@ -149,5 +202,6 @@ export function paintBars(ctx: CanvasRenderingContext2D, w: number, h: number, d
   });
 }
 
-export const lineChart = (label: string) => new Chart<LineChartData>(paintLines, label);
+export const lineChart = (label: string) =>
+  new Chart<LineChartData>(paintLines, label, (d, colors) => d.series.map((s, i) => ({ label: s.label, color: colorOf(s.color, i, colors), ...(s.dashed ? { dashed: true } : {}) })));
 export const barChart = (label: string) => new Chart<BarChartData>(paintBars, label);

@@ -3,7 +3,7 @@ import { SERIES } from '../../../common/panelProtocol.js';
 import { fill, h } from '../dom.js';
 import { barChart, lineChart, type BarChartData, type Chart } from '../charts/lineChart.js';
 import { formatNumber } from '../charts/scale.js';
-import { type Section, windowMs } from '../panelContext.js';
+import type { Section } from '../panelContext.js';
 import { ValuesList, selectedModel } from './common.js';
 
 export function batchingSection(): Section {
@@ -21,8 +21,8 @@ export function batchingSection(): Section {
     update(ctx) {
       const model = selectedModel(ctx);
       const versions = ctx.state.status?.models.find((m) => m.name === model)?.versions ?? [];
-      sizes.update({ times: ctx.series.times, windowMs: windowMs(ctx.series.times), series: versions.map((v, i) => ({ label: `v${v.version}`, values: ctx.series.get(SERIES.batchSize(model!, v.version)), color: i })) });
-      depth.update({ times: ctx.series.times, windowMs: windowMs(ctx.series.times), series: versions.map((v, i) => ({ label: `v${v.version}`, values: ctx.series.get(SERIES.queueDepth(model!, v.version)), color: i })) });
+      sizes.update({ times: ctx.series.times, windowMs: ctx.windowMs, series: versions.map((v, i) => ({ label: `v${v.version}`, values: ctx.series.get(SERIES.batchSize(model!, v.version)), color: i })) });
+      depth.update({ times: ctx.series.times, windowMs: ctx.windowMs, series: versions.map((v, i) => ({ label: `v${v.version}`, values: ctx.series.get(SERIES.queueDepth(model!, v.version)), color: i })) });
       values.set(
         versions.flatMap((v): [string, string][] => [
           [`v${v.version} mean batch`, formatNumber(ctx.series.last(SERIES.batchSize(model!, v.version)) ?? NaN)],

@@ -3,7 +3,7 @@ import { SERIES } from '../../../common/panelProtocol.js';
 import { h } from '../dom.js';
 import { lineChart } from '../charts/lineChart.js';
 import { formatBytes } from '../charts/scale.js';
-import { type Section, windowMs } from '../panelContext.js';
+import type { Section } from '../panelContext.js';
 import { ValuesList } from './common.js';
 
 export function cacheSection(): Section {
@@ -19,7 +19,7 @@ export function cacheSection(): Section {
       const caches = Object.entries(ctx.state.status?.caches ?? {});
       empty.hidden = caches.length > 0;
       chart.canvas.hidden = caches.length === 0;
-      chart.update({ times: ctx.series.times, windowMs: windowMs(ctx.series.times), yMax: 1, series: caches.map(([m], i) => ({ label: m, values: ctx.series.get(SERIES.cacheHitRate(m)), color: i })) });
+      chart.update({ times: ctx.series.times, windowMs: ctx.windowMs, yMax: 1, series: caches.map(([m], i) => ({ label: m, values: ctx.series.get(SERIES.cacheHitRate(m)), color: i })) });
       values.set(
         caches.flatMap(([m, c]): [string, string][] => [
           [`${m} hit rate (all time)`, `${(c.hit_rate * 100).toFixed(1)}%`],

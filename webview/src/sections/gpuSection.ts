@@ -5,7 +5,7 @@ import { SERIES } from '../../../common/panelProtocol.js';
 import { h, setText } from '../dom.js';
 import { lineChart } from '../charts/lineChart.js';
 import { formatBytes } from '../charts/scale.js';
-import { type Section, windowMs } from '../panelContext.js';
+import type { Section } from '../panelContext.js';
 import { ValuesList } from './common.js';
 
 export function gpuSection(): Section {
@@ -26,7 +26,7 @@ export function gpuSection(): Section {
       const onGpu = versions.filter(({ v }) => v.execution_provider && v.execution_provider !== 'cpu');
       const share = (model: string, version: string) => ctx.series.get(SERIES.deviceBusy(model, version));
       busy.canvas.hidden = onGpu.length === 0;
-      busy.update({ times: ctx.series.times, windowMs: windowMs(ctx.series.times), yMax: 1, series: onGpu.map(({ key, model, v }, i) => ({ label: key, values: share(model, v.version), color: i })) });
+      busy.update({ times: ctx.series.times, windowMs: ctx.windowMs, yMax: 1, series: onGpu.map(({ key, model, v }, i) => ({ label: key, values: share(model, v.version), color: i })) });
       placed.set(
         versions
           .filter(({ v }) => onGpu.some((g) => g.v === v) || v.provider_fallbacks?.length)
@@ -42,7 +42,7 @@ export function gpuSection(): Section {
       setText(note, g?.message ?? 'Agent not running.');
       const devices = g?.devices ?? [];
       util.canvas.hidden = devices.length === 0;
-      util.update({ times: ctx.series.times, windowMs: windowMs(ctx.series.times), yMax: 1, series: devices.map((d, i) => ({ label: `GPU ${d.index}`, values: ctx.series.get(SERIES.gpuUtilization(d.index)), color: i })) });
+      util.update({ times: ctx.series.times, windowMs: ctx.windowMs, yMax: 1, series: devices.map((d, i) => ({ label: `GPU ${d.index}`, values: ctx.series.get(SERIES.gpuUtilization(d.index)), color: i })) });
       values.set(
         devices.flatMap((d): [string, string][] => [
           [`GPU ${d.index}`, d.name],

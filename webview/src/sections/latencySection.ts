@@ -4,11 +4,12 @@ import { SERIES } from '../../../common/panelProtocol.js';
 import { fill, h } from '../dom.js';
 import { lineChart, type Chart, type LineChartData } from '../charts/lineChart.js';
 import { formatNumber } from '../charts/scale.js';
-import { type Section, windowMs } from '../panelContext.js';
+import type { Section } from '../panelContext.js';
 import { ValuesList, selectedModel } from './common.js';
 
 export function latencySection(): Section {
-  const body = h('div');
+  // One block per version; the dashboard lays them side by side.
+  const body = h('div', { class: 'versions' });
   const charts = new Map<string, { quantiles: Chart<LineChartData>; split: Chart<LineChartData>; values: ValuesList }>();
   let layout = '';
   return {
@@ -32,7 +33,7 @@ export function latencySection(): Section {
         for (const v of versions) {
           const c = { quantiles: lineChart(`${model} version ${v} latency quantiles`), split: lineChart(`${model} version ${v} queue and compute time`), values: new ValuesList() };
           charts.set(v, c);
-          body.append(h('h4', {}, `${model} / ${v}`), c.quantiles.canvas, h('p', { class: 'legend' }, 'p50 · p95 · p99 (ms); below: queue vs compute (ms)'), c.split.canvas, c.values.element);
+          body.append(h('div', { class: 'version', 'data-version': v }, h('h4', {}, `${model} / ${v}`), c.quantiles.canvas, h('p', { class: 'legend' }, 'p50 · p95 · p99 (ms); below: queue vs compute (ms)'), c.split.canvas, c.values.element));
         }
         if (versions.length === 0) body.append(h('p', { class: 'muted' }, 'No model version is serving.'));
       }
@@ -40,7 +41,7 @@ export function latencySection(): Section {
         const q = (name: 'p50' | 'p95' | 'p99') => ctx.series.get(SERIES.latencyMs(name, model!, v));
         c.quantiles.update({
           times: ctx.series.times,
-          windowMs: windowMs(ctx.series.times),
+          windowMs: ctx.windowMs,
           series: [
             { label: 'p50', values: q('p50'), color: 0 },
             { label: 'p95', values: q('p95'), color: 1 },
@@ -49,7 +50,7 @@ export function latencySection(): Section {
         });
         c.split.update({
           times: ctx.series.times,
-          windowMs: windowMs(ctx.series.times),
+          windowMs: ctx.windowMs,
           series: [
             { label: 'queue', values: ctx.series.get(SERIES.queueMs(model!, v)), color: 4 },
             { label: 'compute', values: ctx.series.get(SERIES.computeMs(model!, v)), color: 3 },

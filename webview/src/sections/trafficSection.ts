@@ -3,7 +3,7 @@ import { SERIES } from '../../../common/panelProtocol.js';
 import { h } from '../dom.js';
 import { lineChart, type LineSeries } from '../charts/lineChart.js';
 import { formatNumber } from '../charts/scale.js';
-import { type Section, windowMs } from '../panelContext.js';
+import type { Section } from '../panelContext.js';
 import { ValuesList } from './common.js';
 
 export function trafficSection(): Section {
@@ -30,7 +30,7 @@ export function trafficSection(): Section {
         entries.push([`${m.name} errors/s`, formatNumber(ctx.series.last(SERIES.errorsPerSecond(m.name)) ?? NaN)]);
       });
       values.set(entries);
-      chart.update({ times: ctx.series.times, series, windowMs: windowMs(ctx.series.times), unit: '/s' });
+      chart.update({ times: ctx.series.times, series, windowMs: ctx.windowMs, unit: '/s' });
       chart.canvas.setAttribute('aria-label', `Requests and errors per second: ${values.text()}`);
     },
   };

@@ -1,0 +1,78 @@
+// The Metrics webviews' shared data: one scrape of /metrics per snapshot while any of them (the
+// sidebar view, the dashboard) is visible, one history both show, and a point event each posts to
+// its webview. Nothing is scraped while none is visible. Also the model selected in the Models tree,
+// which both show.
+import type { AgentStatus } from '../../../common/api.js';
+import type { Bucket } from '../../../common/histogramQuantile.js';
+import type { SeriesPoint } from '../../../common/timeSeries.js';
+import { Emitter } from '../emitter.js';
+import type { Services } from '../services.js';
+import { MetricsHistory } from './metricsHistory.js';
+
+export interface FeedPoint {
+  point: SeriesPoint;
+  status: AgentStatus;
+  batchSizes: Record<string, Bucket[]>;
+}
+
+export class MetricsFeed {
+  readonly history = new MetricsHistory();
+  readonly onPoint = new Emitter<FeedPoint>();
+  readonly onSelect = new Emitter<string>();
+  private _selectedModel: string | undefined;
+  private readonly visible = new Set<string>();
+  private scraping = false;
+  private readonly sub: { dispose(): void };
+
+  constructor(private readonly s: Services) {
+    this.sub = s.live.onSnapshot.event((status) => void this.tick(status));
+  }
+
+  /** A view's visibility: live data flows (and the history grows) while any is visible. */
+  setVisible(viewId: string, isVisible: boolean): void {
+    if (isVisible) this.visible.add(viewId);
+    else this.visible.delete(viewId);
+    this.s.live.setVisible(viewId, isVisible);
+    // After a gap, rates restart from the next pair of observations.
+    if (this.visible.size === 0) this.history.forgetPrevious();
+  }
+
+  get selectedModel(): string | undefined {
+    return this._selectedModel;
+  }
+
+  /** A model selected in the Models tree: the per-model charts of every Metrics view show it. */
+  select(model: string): void {
+    if (model === this._selectedModel) return;
+    this._selectedModel = model;
+    this.onSelect.fire(model);
+  }
+
+  get active(): boolean {
+    return this.visible.size > 0;
+  }
+
+  private async tick(status: AgentStatus): Promise<void> {
+    if (!this.active || this.scraping) return;
+    this.scraping = true;
+    try {
+      const text = await this.s.client.metricsText();
+      // The agent may have stopped or been replaced while the scrape ran: a stale tick would
+      // bring a dead agent's numbers back after the 'stopped' message.
+      const state = this.s.agent.state;
+      if (state.kind !== 'ready' || (this.s.agent.mode.kind === 'local' && state.pid !== status.agent.pid)) return;
+      const point = this.history.ingest(status, text, Date.now());
+      this.onPoint.fire({ point, status, batchSizes: this.history.batchSizes });
+    } catch (err) {
+      this.s.log.debug(`metrics: scrape failed: ${(err as Error).message}`);
+    } finally {
+      this.scraping = false;
+    }
+  }
+
+  dispose(): void {
+    this.sub.dispose();
+    this.onPoint.dispose();
+    this.onSelect.dispose();
+  }
+}
