@@ -8,6 +8,8 @@ import type { LevelledLogger } from './log/logger.js';
 import { DeviceThreads } from './inference/deviceThread.js';
 import { RequestLog } from './tracing/requestLog.js';
 import { RequestRecorder } from './tracing/requestRecorder.js';
+import { otlpTarget } from './tracing/otlpEndpoint.js';
+import { TraceSettings } from './tracing/traceSettings.js';
 import { ModelManager } from './models/modelManager.js';
 import { RepositoryPoller } from './models/repositoryPoller.js';
 import { startGrpcServer } from './grpc/grpcServer.js';
@@ -99,6 +101,21 @@ export async function startAgent(config: AgentConfig, logger: LevelledLogger, wo
   // `status` is defined below; the hub calls it only once clients connect.
   const events = new SseHub(() => status());
   const requests = new RequestLog(new RequestRecorder({ requests: config.record_requests, failures: config.record_failures, batches: config.record_requests, slowestMinutes: 60 }), (e) => events.publish(e));
+  // OpenTelemetry export: the SDK is loaded (and its module evaluated) only when it is on.
+  const otlp = otlpTarget(config.otlp_endpoint);
+  const traceSettings = new TraceSettings(otlp !== undefined);
+  const otelExport = otlp
+    ? new (await import('./tracing/otelExport.js')).OtlpExport({
+        ...(otlp.url ? { url: otlp.url } : {}),
+        serviceVersion: AGENT_VERSION,
+        settings: traceSettings,
+        warn: (message, fields) => logger.warn(message, fields),
+      })
+    : undefined;
+  if (otelExport) {
+    requests.exporter = otelExport;
+    logger.info('exporting request traces (OTLP/HTTP protobuf)', { endpoint: otlp!.shown });
+  }
   const gpu = new GpuSampler({ command: config.nvidia_smi, intervalMs: config.gpu_sample_interval_s * 1000, timeoutMs: 2000 });
   metrics.observeGpu(gpu);
   gpu.on('error', (message) => logger.warn('GPU sample skipped', { error: message }));
@@ -159,6 +176,7 @@ export async function startAgent(config: AgentConfig, logger: LevelledLogger, wo
     faultsEnabled: config.enable_faults,
     canaries,
     requests,
+    traceSettings,
     logger,
     status,
   };
@@ -244,7 +262,7 @@ export async function startAgent(config: AgentConfig, logger: LevelledLogger, wo
       canaries.close();
       await store.close();
       gpu.stop();
-      await Promise.all([models.close(), parser.close()]);
+      await Promise.all([models.close(), parser.close(), otelExport?.shutdown().catch((err: Error) => logger.warn('OTLP trace export failed at shutdown', { error: err.message }))]);
       await deviceThreads.close();
       logger.info(timedOut ? 'drain timed out; connections closed' : 'drained', { requests: inFlight - (timedOut ? drain.inFlight : 0) });
       return { drained: inFlight, timedOut };

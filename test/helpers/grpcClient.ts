@@ -16,6 +16,8 @@ export interface CallOptions {
   deadlineMs?: number;
   /** Called with the call object (to cancel it). */
   onCall?: (call: { cancel(): void }) => void;
+  /** More metadata (e.g. traceparent). */
+  metadata?: Record<string, string>;
 }
 
 export class InferenceClient {
@@ -30,6 +32,7 @@ export class InferenceClient {
     const metadata = new Metadata();
     const token = opts.token ?? this.token;
     if (token) metadata.set('authorization', `Bearer ${token}`);
+    for (const [key, value] of Object.entries(opts.metadata ?? {})) metadata.set(key, value);
     const options = opts.deadlineMs !== undefined ? { deadline: Date.now() + opts.deadlineMs } : {};
     return new Promise((resolve, reject) => {
       const call = this.raw[rpc]!.call(this.raw, request, metadata, options, (err: ServiceError | null, answer: T) => (err ? reject(err) : resolve(answer)));

@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError } from '../errors.js';
 import { LOG_LEVELS, type LogLevel } from '../log/logger.js';
 import type { AgentConfig } from '../config/agentConfig.js';
+import { endpointProblem } from '../tracing/otlpEndpoint.js';
 
 export const USAGE = `Usage: inferscope-agent [flags]
 
@@ -21,6 +22,8 @@ Flags:
   --repository-poll-s N
                       reload models whose files changed, checking every N seconds (default 0: off;
                       POST /v2/repository/models/<m>/load reloads one on demand)
+  --otlp-endpoint URL export request traces to this OpenTelemetry collector (OTLP/HTTP protobuf,
+                      e.g. http://localhost:4318; default: off, or OTEL_EXPORTER_OTLP_ENDPOINT)
   --exit-on-stdin-close
                       stop gracefully when stdin closes (a supervisor that dies, even by SIGKILL,
                       closes the pipe, so no agent is left behind)
@@ -28,6 +31,9 @@ Flags:
 
 Environment:
   INFERSCOPE_TOKEN    bearer token required on every route except /v2/health/*
+  OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, OTEL_EXPORTER_OTLP_HEADERS,
+  OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES, OTEL_BSP_SCHEDULE_DELAY, OTEL_TRACES_EXPORTER=none
+                      the usual OpenTelemetry settings of the trace export
 `;
 
 export type CliCommand =
@@ -53,6 +59,7 @@ export function parseCliArgs(argv: string[]): CliCommand {
         'state-dir': { type: 'string' },
         'repository-poll-s': { type: 'string' },
         'exit-on-stdin-close': { type: 'boolean' },
+        'otlp-endpoint': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean' },
       },
@@ -91,6 +98,11 @@ export function parseCliArgs(argv: string[]): CliCommand {
       throw new ConfigError(`--repository-poll-s ${v['repository-poll-s']}: expected seconds from 0 (off) to 86400`);
     }
     overrides.repository_poll_s = seconds;
+  }
+  if (v['otlp-endpoint'] !== undefined) {
+    const problem = endpointProblem(v['otlp-endpoint']);
+    if (problem) throw new ConfigError(`--otlp-endpoint ${v['otlp-endpoint']}: ${problem}`);
+    overrides.otlp_endpoint = v['otlp-endpoint'];
   }
   return { kind: 'run', ...(v.config !== undefined ? { configFile: v.config } : {}), exitOnStdinClose: v['exit-on-stdin-close'] === true, overrides };
 }

@@ -8,6 +8,7 @@ import { ConfigError } from '../errors.js';
 import { LOG_LEVELS } from '../log/logger.js';
 import { describeZodIssues } from './zodIssues.js';
 import { modelDefaultsSchema } from '../repository/modelDefaults.js';
+import { endpointProblem } from '../tracing/otlpEndpoint.js';
 import { canonicalPrometheusUrl, configuredUrlProblem } from '../canary/prometheusUrls.js';
 
 export const agentConfigSchema = z
@@ -73,6 +74,17 @@ export const agentConfigSchema = z
           seen.add(url);
         }
       }),
+    /**
+     * OpenTelemetry: the OTLP/HTTP collector that request spans are exported to (a bare address gets
+     * /v1/traces); empty: off, unless OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT is set.
+     */
+    otlp_endpoint: z
+      .string()
+      .max(2048)
+      .superRefine((s, ctx) => {
+        const problem = endpointProblem(s);
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      }),
     /** How long a SIGTERM waits for in-flight requests before closing connections. */
     drain_timeout_s: z.number().min(0).max(3600),
     /** Settings for models whose config.json leaves them out (the extension's batching/cache settings). */
@@ -101,6 +113,7 @@ export function defaultAgentConfig(bundledModels: string): AgentConfig {
     record_requests: 10_000,
     record_failures: 1_000,
     drain_timeout_s: 30,
+    otlp_endpoint: '',
     allowed_hosts: [],
     prometheus_urls: [],
     state_dir: defaultStateDir(),

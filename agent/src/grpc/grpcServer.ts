@@ -49,14 +49,15 @@ export async function startGrpcServer(deps: AppDeps, opts: GrpcServerOptions): P
       // The request's record: from when its message was read, to when the answer is handed over.
       const trace = new RequestTrace('grpc', req.model_name, req.model_version || undefined);
       trace.mark('body_read_ms');
+      if (deps.requests.exporter) trace.traceparent = call.metadata.traceparent;
       return modelInfer(req, call, trace).then(
         (answer) => {
-          deps.requests.record(trace.finish('OK'));
+          deps.requests.record(trace.finish('OK'), trace);
           return answer;
         },
         (err: unknown) => {
           if (trace.outcome === 'success') trace.failed(outcomeOf(err), (err as Error)?.message ?? String(err));
-          deps.requests.record(trace.finish(statusName(toGrpcError(err).code)));
+          deps.requests.record(trace.finish(statusName(toGrpcError(err).code)), trace);
           throw err;
         },
       );

@@ -9,6 +9,7 @@ import type { CanaryController } from '../canary/canaryController.js';
 import type { DrainState } from './drainState.js';
 import type { SseHub } from './sseHub.js';
 import type { RequestLog } from '../tracing/requestLog.js';
+import type { TraceSettings } from '../tracing/traceSettings.js';
 
 /** What the HTTP layer needs from the rest of the agent. */
 export interface AppDeps {
@@ -31,6 +32,8 @@ export interface AppDeps {
   canaries: CanaryController;
   /** Where each inference request's record goes (REST and gRPC). */
   requests: RequestLog;
+  /** Triton's trace settings (/v2/trace/setting): the OpenTelemetry export's sampling. */
+  traceSettings: TraceSettings;
   logger: LevelledLogger;
   status(): AgentStatus;
 }

@@ -28,6 +28,7 @@ export function inferRoute(deps: AppDeps, guards: RequestCheck[], limits: BodyLi
   const { models, inference, drain, metrics, logger, requests } = deps;
   return (req: IncomingMessage, res: ServerResponse, path: string, match: RegExpExecArray): void => {
     const trace = requests.enabled ? new RequestTrace('rest', match[1]!, match[2]) : undefined;
+    if (trace && requests.exporter) trace.traceparent = req.headers.traceparent;
     // One listener does the bookkeeping of the end (metrics, the drain, the request's record), and
     // a client that disconnected early has its queued request removed before it runs.
     const cancel = new Cancellation();
@@ -38,7 +39,7 @@ export function inferRoute(deps: AppDeps, guards: RequestCheck[], limits: BodyLi
         cancel.cancel();
         if (trace?.outcome === 'success') trace.failed('cancelled', 'the client closed the connection before the answer');
       }
-      if (trace) requests.record(trace.finish(res.writableFinished ? res.statusCode : 499));
+      if (trace) requests.record(trace.finish(res.writableFinished ? res.statusCode : 499), trace);
     });
     let model: string;
     let version: string | undefined;

@@ -1,13 +1,23 @@
 // Where finished request records go: the recorder (always), the event stream (a sample: every
 // failure, and successes at most `perSecond` a second, so a busy agent does not flood the panel),
-// and batch records from every version's batcher.
+// and batch records from every version's batcher; and, when OpenTelemetry export is on, the
+// exporter (otelExport.ts), which also gets the request's trace (its times and traceparent).
 import type { AgentEvent, RequestRecord } from '../../../common/api.js';
 import type { BatchEvent } from '../batching/dynamicBatcher.js';
 import type { RequestRecorder } from './requestRecorder.js';
+import type { RequestTrace } from './requestTrace.js';
+
+/** Where finished requests and batches are exported besides (OpenTelemetry). */
+export interface RequestExporter {
+  request(r: RequestRecord, trace: RequestTrace): void;
+  batch(model: string, version: string, e: BatchEvent): void;
+}
 
 export class RequestLog {
   private windowStart = 0;
   private sentInWindow = 0;
+  /** Set when OpenTelemetry export is on; undefined costs the doors nothing more than a check. */
+  exporter?: RequestExporter;
 
   constructor(
     readonly recorder: RequestRecorder,
@@ -16,12 +26,19 @@ export class RequestLog {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Off when the limits keep nothing: the doors then make no records at all. */
+  /** Off when the limits keep nothing and nothing is exported: the doors then make no records at all. */
   get enabled(): boolean {
+    return this.recording || this.exporter !== undefined;
+  }
+
+  private get recording(): boolean {
     return this.recorder.limits.requests > 0 || this.recorder.limits.failures > 0;
   }
 
-  record(r: RequestRecord): void {
+  /** `trace` is the request's trace, for the exporter (its times on the performance clock, its traceparent). */
+  record(r: RequestRecord, trace?: RequestTrace): void {
+    if (this.exporter && trace) this.exporter.request(r, trace);
+    if (!this.recording) return;
     this.recorder.addRequest(r);
     const t = this.now();
     if (t - this.windowStart >= 1000) {
@@ -36,6 +53,8 @@ export class RequestLog {
 
   /** A batch of `model`/`version` left its queue and ran (`e` on the batcher's clock, performance.now()). */
   batch(model: string, version: string, e: BatchEvent): void {
+    this.exporter?.batch(model, version, e);
+    if (!this.recording) return;
     this.recorder.addBatch({
       id: e.id,
       model,

@@ -22,6 +22,8 @@ export class RequestTrace {
   entities?: RequestRecord['entities'];
   breaker?: BreakerState;
   batchId?: string;
+  /** The client's W3C traceparent (header or gRPC metadata), read only while OpenTelemetry export is on. */
+  traceparent?: string | string[];
   outcome = 'success';
   error?: string;
 

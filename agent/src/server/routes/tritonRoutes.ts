@@ -1,5 +1,5 @@
 // Triton's protocol extensions that clients and tools call besides inference: statistics, model
-// configuration, the model repository (index, load, unload) and logging. Registered before the
+// configuration, the model repository (index, load, unload), logging and trace settings. Registered before the
 // core v2 routes, so that /v2/models/stats is never read as the metadata of a model "stats".
 import { Router, type Request } from 'express';
 import { z } from 'zod';
@@ -76,6 +76,22 @@ export function tritonRoutes(deps: AppDeps, limits: BodyLimits): Router {
     deps.logger.level = applyLogSettings(before, req.body);
     if (deps.logger.level !== before) deps.logger.warn('log level changed', { from: before, to: deps.logger.level });
     res.json(logSettingsOf(deps.logger.level));
+  });
+
+  // ---- trace (the OpenTelemetry export's sampling; see tracing/traceSettings.ts) ----
+  r.get('/v2/trace/setting', (_req, res) => {
+    res.json(deps.traceSettings.view());
+  });
+  r.post('/v2/trace/setting', body, (req, res) => {
+    res.json(deps.traceSettings.update(req.body));
+  });
+  r.get<'/v2/models/:model/trace/setting', ModelParams>('/v2/models/:model/trace/setting', (req, res) => {
+    models.isReady(req.params.model); // 404 for unknown models
+    res.json(deps.traceSettings.view(req.params.model));
+  });
+  r.post<'/v2/models/:model/trace/setting', ModelParams>('/v2/models/:model/trace/setting', body, (req, res) => {
+    models.isReady(req.params.model);
+    res.json(deps.traceSettings.update(req.body, req.params.model));
   });
 
   return r;

@@ -7,7 +7,7 @@ import type { AppDeps } from '../appDeps.js';
 type ModelParams = { model: string; version?: string };
 
 /** What GET /v2 lists: the Triton extensions the agent implements. */
-export const EXTENSIONS = ['binary_tensor_data', 'classification', 'model_repository', 'schedule_policy', 'statistics', 'model_configuration', 'logging'];
+export const EXTENSIONS = ['binary_tensor_data', 'classification', 'model_repository', 'schedule_policy', 'statistics', 'model_configuration', 'logging', 'trace'];
 
 export function v2Routes(deps: AppDeps): Router {
   const r = Router();
