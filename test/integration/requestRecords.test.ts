@@ -139,3 +139,20 @@ test('gRPC requests are recorded too, with the status code\'s name', async () =>
   assert.deepEqual([failed!.protocol, failed!.status, failed!.outcome], ['grpc', 'INVALID_ARGUMENT', 'invalid_input']);
   assert.equal((await fetch(`${agent.url}/api/v1/requests/grpc-4`).then((r) => r.json()) as RequestRecord).id, ok!.id, 'found by the client\'s id');
 });
+
+test('OpenMetrics: each latency bucket carries the id of its latest request as an exemplar, and the id opens that request', async () => {
+  await Promise.all(Array.from({ length: 8 }, (_, i) => infer('fast', i)));
+  const om = await (await fetch(`${agent.url}/metrics`, { headers: { accept: 'application/openmetrics-text; version=1.0.0' } })).text();
+  const lines = [...om.matchAll(/^inferscope_inference_request_duration_seconds_bucket\{le="([^"]+)",model="fast",version="1"\} (\d+) # \{request_id="(r[0-9a-z]+)"\} (\S+) (\S+)$/gm)];
+  assert.ok(lines.length > 0, 'bucket lines with exemplars');
+  for (const [, le, , id, value, at] of lines) {
+    assert.ok(Number(value) <= (le === '+Inf' ? Infinity : Number(le)), `exemplar ${value} within le=${le}`);
+    assert.ok(Math.abs(Number(at) * 1000 - Date.now()) < 600_000, 'an epoch-seconds timestamp');
+    const r = (await request<RequestRecord>(`${agent.url}/api/v1/requests/${id}`)).body;
+    assert.equal(r.model, 'fast');
+    assert.equal(r.outcome, 'success');
+  }
+  assert.match(om, /# EOF\n$/);
+  // The Prometheus text format has no exemplars.
+  assert.doesNotMatch((await request<string>(`${agent.url}/metrics`)).body, /request_id=/);
+});

@@ -59,6 +59,7 @@ export class InferenceService extends EventEmitter<{ inference: [InferenceOutcom
         version: target.version,
         outcome,
         durationS: (this.now() - started) / 1000,
+        ...(trace ? { requestId: trace.id } : {}),
         modelFailure,
         ...(predictions ?? {}),
         ...(target.config.labels ? { labels: target.config.labels } : {}),

@@ -27,6 +27,8 @@ export interface InferenceOutcome {
   /** "success", or the kind of the typed error that ended the request. */
   outcome: string;
   durationS: number;
+  /** The request's record id, when requests are recorded (the latency histogram's exemplar). */
+  requestId?: string;
   /** The model failed the request (as the breaker counts it); false for client errors too. */
   modelFailure: boolean;
   /** Top-1 class and score per row, for classifiers. */
@@ -277,7 +279,18 @@ export class AgentMetrics {
   /** The exposition text, in OpenMetrics format when asked for, else Prometheus text 0.0.4. */
   async expose(openMetrics: boolean): Promise<{ contentType: string; body: string }> {
     const text = await this.registry.metrics();
-    return openMetrics ? { contentType: OPENMETRICS_CONTENT_TYPE, body: toOpenMetrics(text) } : { contentType: this.registry.contentType, body: text };
+    if (!openMetrics) return { contentType: this.registry.contentType, body: text };
+    // The latency histogram's buckets carry the id of their latest request: a dashboard's spike
+    // opens GET /api/v1/requests/{id}.
+    const exemplars = this.duration.exemplars();
+    const prefix = `${this.duration.name}_bucket{`;
+    const exemplarOf = (sample: string) => {
+      if (exemplars.size === 0 || !sample.startsWith(prefix)) return undefined;
+      const labels = Object.fromEntries([...sample.slice(prefix.length, sample.lastIndexOf('}')).matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((m) => [m[1]!, m[2]!]));
+      const e = exemplars.get(`${labels.model}\0${labels.version}\0${labels.le}`);
+      return e && `{request_id="${e.id}"} ${e.value} ${e.at.toFixed(3)}`;
+    };
+    return { contentType: OPENMETRICS_CONTENT_TYPE, body: toOpenMetrics(text, exemplarOf) };
   }
 
   onInference(o: InferenceOutcome): void {
@@ -285,7 +298,7 @@ export class AgentMetrics {
     const mv = `${model}\0${version}`;
     this.handle(`r\0${mv}\0${o.outcome}`, () => this.requests.series(model, version, o.outcome)).inc();
     if (o.outcome !== 'success') return;
-    this.handle(`d\0${mv}`, () => this.duration.series(model, version)).observe(o.durationS);
+    this.handle(`d\0${mv}`, () => this.duration.series(model, version)).observe(o.durationS, o.requestId);
     if (!o.classes) return;
     const confidence = this.handle(`c\0${mv}`, () => this.confidence.series(model, version));
     o.classes.forEach((c, i) => {

@@ -57,7 +57,16 @@ export class HotCounter extends HotMetric<{ value: number }> {
 }
 
 export interface HistogramHandle {
-  observe(v: number): void;
+  /** `exemplar`: the id of what was observed (a request id), kept as its bucket's latest exemplar. */
+  observe(v: number, exemplar?: string): void;
+}
+
+/** An OpenMetrics exemplar: the latest observation of a bucket, and what it was. */
+export interface Exemplar {
+  id: string;
+  value: number;
+  /** Epoch seconds. */
+  at: number;
 }
 
 interface HistogramState {
@@ -65,6 +74,8 @@ interface HistogramState {
   counts: Float64Array;
   sum: number;
   count: number;
+  /** Per bucket, the latest observation that came with an id (allocated at the first). */
+  exemplars?: (Exemplar | undefined)[];
 }
 
 export class HotHistogram extends HotMetric<HistogramState> {
@@ -78,14 +89,35 @@ export class HotHistogram extends HotMetric<HistogramState> {
     const s = this.entry(labelValues, () => ({ counts: new Float64Array(this.buckets.length + 1), sum: 0, count: 0 }));
     const buckets = this.buckets;
     return {
-      observe(v: number) {
+      observe(v: number, exemplar?: string) {
         let i = 0;
         while (i < buckets.length && v > buckets[i]!) i++;
         s.counts[i]!++;
         s.sum += v;
         s.count++;
+        if (exemplar !== undefined) (s.exemplars ??= new Array(buckets.length + 1))[i] = { id: exemplar, value: v, at: Date.now() / 1000 };
       },
     };
+  }
+
+  /**
+   * The latest exemplar of each bucket's cumulative line: the bucket `le` holds every observation
+   * at or below it, so its exemplar is the newest of its own and the buckets below. Keyed by the
+   * label values (in label-name order) and `le`, joined by NUL.
+   */
+  exemplars(): Map<string, Exemplar> {
+    const out = new Map<string, Exemplar>();
+    for (const [key, { state }] of this.entries) {
+      if (!state.exemplars) continue;
+      let newest: Exemplar | undefined;
+      const les = [...this.buckets.map(String), '+Inf'];
+      les.forEach((le, i) => {
+        const e = state.exemplars![i];
+        if (e && (!newest || e.at >= newest.at)) newest = e;
+        if (newest) out.set(`${key}\0${le}`, newest);
+      });
+    }
+    return out;
   }
 
   get() {
