@@ -257,6 +257,8 @@ export interface BatchRecord {
   rows: number;
   request_ids: string[];
   reason: ReleaseReason;
+  /** Where it ran: "cpu", or the GPU execution provider ("webgpu", "cuda", …). */
+  device?: string;
   /** Requests left waiting in the queue when it left. */
   queue_depth: number;
   /** Epoch ms when it was handed to an instance. */

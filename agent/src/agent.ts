@@ -126,7 +126,7 @@ export async function startAgent(config: AgentConfig, logger: LevelledLogger, wo
     metrics.observeBatcher(s.model, s.version, s.batcher);
     statistics.observeBatcher(s.model, s.version, s.batcher);
     metrics.observeBreaker(s.model, s.version, s.breaker);
-    s.batcher.on('batch', (e) => requests.batch(s.model, s.version, e));
+    s.batcher.on('batch', (e) => requests.batch(s.model, s.version, e, s.provider));
     s.breaker.on('transition', (t) => events.publish({ type: 'breaker', model: s.model, version: s.version, ...t }));
   });
   models.on('features', (model, cache) => metrics.observeFeatureCache(model, cache));

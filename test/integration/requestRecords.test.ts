@@ -71,6 +71,7 @@ test('256 requests at once: every request names its batch and the batch lists it
     assert.equal(b.rows, b.requests.reduce((n, r) => n + r.rows!, 0));
     assert.equal(b.requests.length, b.request_ids.length);
     assert.ok(['instance_idle', 'full_to_busy_instance', 'max_batch_size'].includes(b.reason), b.reason);
+    assert.equal(b.device, 'cpu');
     rows += b.rows;
   }
   assert.equal(rows, 256);

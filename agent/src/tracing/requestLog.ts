@@ -51,14 +51,18 @@ export class RequestLog {
     }
   }
 
-  /** A batch of `model`/`version` left its queue and ran (`e` on the batcher's clock, performance.now()). */
-  batch(model: string, version: string, e: BatchEvent): void {
+  /**
+   * A batch of `model`/`version` left its queue and ran on `device` ("cpu" or the GPU provider);
+   * `e` is on the batcher's clock, performance.now().
+   */
+  batch(model: string, version: string, e: BatchEvent, device?: string): void {
     this.exporter?.batch(model, version, e);
     if (!this.recording) return;
     this.recorder.addBatch({
       id: e.id,
       model,
       version,
+      ...(device ? { device } : {}),
       rows: e.rows,
       request_ids: e.requestIds.filter(Boolean),
       reason: e.reason,
