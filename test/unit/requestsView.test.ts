@@ -113,6 +113,7 @@ test('the waterfall: a common axis from the earliest arrival; the request, the b
   assert.equal(m.lanes[1]!.bars[0]!.durationMs, 2);
   assert.match(m.lanes[2]!.bars[0]!.aria, /^Batch-mate r1, Body read:/);
   assert.equal(m.batchText, 'Batch b7: 3 rows from 3 requests; left when an instance became free (no queue delay configured); 3 requests were left waiting.');
+  assert.match(releaseText({ ...batchOf('instance_idle', 3, [early, me, late]), device: 'webgpu' }), /^Batch b7 on webgpu: 3 rows/);
   const facts = Object.fromEntries(m.facts.map((f) => [f.label, f.value]));
   assert.equal(facts['Entity cache'], '5 ids: 3 hits, 1 miss, 1 stale, 0 negative');
   assert.equal(facts['Breaker'], 'closed');

@@ -54,11 +54,12 @@ const REASONS: Record<ReleaseReason, string> = {
   bisect: 'ran again as half of a failed batch, to find the request at fault',
 };
 
-/** "Batch b12: 4 rows from 4 requests; left when an instance became free (…); 3 requests were left waiting." */
+/** "Batch b12 on cpu: 4 rows from 4 requests; left when an instance became free (…); 3 requests were left waiting." */
 export function releaseText(batch: BatchRecord): string {
   const n = batch.request_ids.length;
   const waiting = batch.queue_depth === 0 ? 'no requests were left waiting' : `${batch.queue_depth} ${batch.queue_depth === 1 ? 'request was' : 'requests were'} left waiting`;
-  return `Batch ${batch.id}: ${plural(batch.rows, 'row')} from ${plural(n, 'request')}; ${REASONS[batch.reason] ?? `left: ${batch.reason}`}; ${waiting}.`;
+  const device = batch.device ? ` on ${batch.device}` : '';
+  return `Batch ${batch.id}${device}: ${plural(batch.rows, 'row')} from ${plural(n, 'request')}; ${REASONS[batch.reason] ?? `left: ${batch.reason}`}; ${waiting}.`;
 }
 
 export function formatMs(ms: number): string {
