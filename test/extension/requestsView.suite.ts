@@ -57,7 +57,7 @@ export function requestsViewSuite(): void {
       assert.equal(shown.mates, batch.request_ids.length - 1);
       assert.equal(shown.mates + 1, batch.rows);
       assert.ok(batch.request_ids.includes(record.id));
-      assert.match(shown.batchText, new RegExp(`^Batch ${batch.id}: ${batch.rows} rows from ${batch.request_ids.length} requests; left `));
+      assert.match(shown.batchText, new RegExp(`^Batch ${batch.id} on cpu: ${batch.rows} rows from ${batch.request_ids.length} requests; left `));
       // Every bar takes keyboard focus: this request's phases, the batch's compute, the mates' phases.
       const bars = api.waterfall.current!.lanes.reduce((n, l) => n + l.bars.length, 0);
       assert.equal(shown.focusable, bars);
