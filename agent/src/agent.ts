@@ -200,7 +200,7 @@ export async function startAgent(config: AgentConfig, logger: LevelledLogger, wo
   const grpc =
     config.grpc_port === 'off'
       ? undefined
-      : await startGrpcServer(deps, { host: config.host, port: config.grpc_port }).catch((err: Error) => {
+      : await startGrpcServer(deps, { host: config.host, port: config.grpc_port, maxConnections }).catch((err: Error) => {
           server.close();
           throw /EADDRINUSE|address already in use/i.test(err.message)
             ? new ConfigError(`--grpc-port ${config.grpc_port}: already in use on ${config.host}; pick another port (0 = any free one, off = no gRPC)`)

@@ -234,3 +234,32 @@ test('close(): a call in flight is answered; the session then ends; no new conne
   assert.match(err.message, /ECONNREFUSED/);
   c.close();
 });
+
+test('maxConnections: a connection beyond it is closed; the ones within it keep working', async () => {
+  const t = await startUnaryTransport({
+    host: '127.0.0.1',
+    port: 0,
+    maxMessageBytes: MAX,
+    maxConnections: 1,
+    service: 'test.Echo',
+    methods: { Echo: { handle: (call) => call.message } },
+    toStatus: () => ({ code: GrpcStatus.INTERNAL, details: 'x' }),
+  });
+  const echo = (c: ClientHttp2Session) =>
+    new Promise<Buffer>((resolve, reject) => {
+      const s = c.request({ ':method': 'POST', ':path': '/test.Echo/Echo', 'content-type': 'application/grpc' });
+      const chunks: Buffer[] = [];
+      s.on('data', (d: Buffer) => chunks.push(d));
+      s.on('error', reject);
+      s.on('close', () => resolve(Buffer.concat(chunks)));
+      s.end(frame(Buffer.from('hi')));
+    });
+  const first = http2.connect(`http://127.0.0.1:${t.port}`);
+  assert.deepEqual(await echo(first), frame(Buffer.from('hi')));
+  const second = http2.connect(`http://127.0.0.1:${t.port}`);
+  second.on('error', () => {});
+  await new Promise((resolve) => second.once('close', resolve));
+  assert.deepEqual(await echo(first), frame(Buffer.from('hi')), 'the first connection still serves');
+  first.close();
+  await t.close();
+});

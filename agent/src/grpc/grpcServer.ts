@@ -22,6 +22,8 @@ const OPEN_RPCS = new Set(['ServerLive', 'ServerReady', 'ModelReady']);
 export interface GrpcServerOptions {
   host: string;
   port: number;
+  /** Connections (HTTP/2 sessions) accepted at once, as the REST door's max_connections. */
+  maxConnections?: number;
 }
 
 export interface RunningGrpcServer {
@@ -111,6 +113,7 @@ export async function startGrpcServer(deps: AppDeps, opts: GrpcServerOptions): P
     port: opts.port,
     // The body limit of the REST door bounds a message too (RESOURCE_EXHAUSTED beyond it).
     maxMessageBytes: deps.bodyLimitBytes,
+    ...(opts.maxConnections ? { maxConnections: opts.maxConnections } : {}),
     service: SERVICE_NAME,
     methods,
     toStatus: (err, rpc) => {

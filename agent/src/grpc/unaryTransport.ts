@@ -36,6 +36,8 @@ export interface UnaryTransportOptions {
   port: number;
   /** Largest request message accepted (RESOURCE_EXHAUSTED beyond, before it is buffered). */
   maxMessageBytes: number;
+  /** Connections accepted at once; more are closed as they come (each holds an HTTP/2 session). */
+  maxConnections?: number;
   /** Methods by name, served at /{service}/{name}. */
   service: string;
   methods: Record<string, UnaryMethod>;
@@ -105,6 +107,7 @@ export async function startUnaryTransport(opts: UnaryTransportOptions): Promise<
     session.setLocalWindowSize?.(WINDOW_BYTES);
   });
   server.on('stream', (stream, headers) => serve(stream, headers));
+  if (opts.maxConnections) server.maxConnections = opts.maxConnections;
 
   function serve(stream: ServerHttp2Stream, headers: IncomingHttpHeaders): void {
     stream.on('error', () => {}); // a reset stream ends the call, not the agent
