@@ -10,19 +10,15 @@
 // with 95 % normal intervals.
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { Canary } from '../common/api.js';
 import { DynamicBatcher } from '../agent/src/batching/dynamicBatcher.js';
 import { CanaryController } from '../agent/src/canary/canaryController.js';
 import { canarySpecSchema } from '../agent/src/canary/canarySpec.js';
-import type { CanaryPersistence } from '../agent/src/canary/canaryStore.js';
 import { InstancePool } from '../agent/src/inference/instancePool.js';
 import { silentLogger } from '../agent/src/log/logger.js';
-import type { ModelManager } from '../agent/src/models/modelManager.js';
-import { breakerSettingsSchema } from '../agent/src/resilience/breakerSettings.js';
-import { CircuitBreaker } from '../agent/src/resilience/circuitBreaker.js';
 import { systemClock } from '../agent/src/time/clock.js';
 import { loadMnist } from '../scripts/lib/mnistData.js';
 import { seededRandom } from '../scripts/lib/random.js';
+import { fakeModels, MemoryPersistence } from '../test/helpers/canaryRuns.js';
 import { FakeClock } from '../test/helpers/fakeClock.js';
 import { closedLoop } from './lib/closedLoop.js';
 import { classicCheck, type ClassicWindow } from './seed/classicCanaryChecker.js';
@@ -75,25 +71,6 @@ async function measure(): Promise<Behaviour> {
   });
   await pool.close();
   return { latencies: run.latenciesMs, predictions };
-}
-
-class MemoryPersistence implements CanaryPersistence {
-  canaries: Canary[] = [];
-  defaults: Record<string, string> = {};
-  save(c: Canary): void {
-    const i = this.canaries.findIndex((x) => x.id === c.id);
-    if (i >= 0) this.canaries[i] = c;
-    else this.canaries.push(c);
-  }
-}
-
-function fakeModels(): ModelManager {
-  const breakers = new Map(['1', '2'].map((v) => [v, new CircuitBreaker(`m/${v}`, breakerSettingsSchema.parse({}), new FakeClock())]));
-  return {
-    status: () => [{ name: 'm', default_version: '1', versions: [] }],
-    resolve: (_m: string, v: string) => ({ breaker: breakers.get(v)! }),
-    setDefaultVersion: () => undefined,
-  } as unknown as ModelManager;
 }
 
 interface Scenario {

@@ -11,7 +11,8 @@ import { CircuitBreaker } from '../../agent/src/resilience/circuitBreaker.js';
 import { seededRandom } from '../../scripts/lib/random.js';
 import { FakeClock } from './fakeClock.js';
 
-class MemoryPersistence implements CanaryPersistence {
+/** Canaries kept in memory, as the store keeps them on disk. */
+export class MemoryPersistence implements CanaryPersistence {
   canaries: Canary[] = [];
   defaults: Record<string, string> = {};
   save(c: Canary): void {
@@ -21,7 +22,8 @@ class MemoryPersistence implements CanaryPersistence {
   }
 }
 
-function models(): ModelManager {
+/** A model `m` with versions 1 and 2: what the canary controller asks of the model manager (their breakers, the default). */
+export function fakeModels(): ModelManager {
   const breakers = new Map(['1', '2'].map((v) => [v, new CircuitBreaker(`m/${v}`, breakerSettingsSchema.parse({}), new FakeClock())]));
   return { status: () => [{ name: 'm', default_version: '1', versions: [] }], resolve: (_m: string, v: string) => ({ breaker: breakers.get(v)! }), setDefaultVersion: () => undefined } as unknown as ModelManager;
 }
@@ -39,7 +41,7 @@ export interface Traffic {
 export function simulate(spec: object, seed: number, t: Traffic, maxChecks = 40): Canary {
   const rnd = seededRandom(seed);
   const clock = new FakeClock();
-  const controller = new CanaryController(models(), new MemoryPersistence(), clock, silentLogger, rnd);
+  const controller = new CanaryController(fakeModels(), new MemoryPersistence(), clock, silentLogger, rnd);
   const c = controller.start(canarySpecSchema.parse({ model: 'm', candidate: '2', interval_s: 10, ...spec }));
   while (controller.get(c.id).state === 'running' && controller.get(c.id).checks.length < maxChecks) {
     const quiet = t.silentFrom !== undefined && controller.get(c.id).checks.length >= t.silentFrom;
