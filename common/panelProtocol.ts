@@ -1,7 +1,7 @@
 // The one message protocol between the extension and the Metrics webview, both directions.
 // The webview posts `ready` first; the extension answers with `state` (everything, history
 // included), then a `tick` per snapshot while the view is visible.
-import type { AgentStatus } from './api.js';
+import type { AgentStatus, CanarySummary } from './api.js';
 import type { Bucket } from './histogramQuantile.js';
 import type { SeriesHistory, SeriesPoint } from './timeSeries.js';
 
@@ -43,6 +43,8 @@ export interface PanelState {
   mode?: PanelMode;
   /** The model selected in the Models tree (the per-model charts show it). */
   selectedModel?: string;
+  /** Canaries that ended, from the last snapshot: listed while the agent is down. */
+  pastCanaries?: CanarySummary[];
 }
 
 export type PanelMode = 'sidebar' | 'dashboard';
@@ -83,6 +85,12 @@ export interface RenderedSummary {
   /** The selected time range in minutes (dashboard), and the model the per-model charts show. */
   rangeMinutes?: number;
   model?: string;
+  /** The compact "agent is down" state is shown instead of the sections. */
+  down?: boolean;
+  /** Sections shown (not hidden). */
+  visibleSections?: string[];
+  /** The past canaries the down state lists (`<model> <baseline> → <candidate>: <decision>`). */
+  pastCanaries?: string[];
 }
 
 export type WebviewMessage =

@@ -3,6 +3,7 @@ import type * as vscode from 'vscode';
 import type { AgentConnection } from './agent/agentConnection.js';
 import type { AgentClient } from './client/agentClient.js';
 import type { LiveData } from './live/liveData.js';
+import type { Prompts } from './commands/prompts.js';
 
 export interface Services {
   context: vscode.ExtensionContext;
@@ -19,4 +20,6 @@ export interface Services {
   startAgent(): Promise<boolean>;
   /** Switches between the local and a remote agent to match the settings, and connects. */
   applyConnectionSetting?(reconnect?: boolean): Promise<void>;
+  /** Replaces the quick picks, input boxes and message buttons of the commands that use it (extension-host tests answer them). */
+  prompts?: Prompts;
 }

@@ -166,6 +166,8 @@ export function agentSuite(): void {
         assert.equal(status.agent.pid, remote.pid);
         await waitFor('tree shows the remote models', () => api.models.current.some((m) => m.name === 'digits'));
         assert.match(api.statusBar.text, /ready/);
+        // The status bar says the agent is remote (issue 19).
+        await waitFor('status bar says remote', () => /Inferscope: (ready|degraded) \(remote\)/.test(api.statusBar.text), 10_000);
         // The extension knows a remote agent's URL, not its gRPC port: Copy gRPC Address says so.
         const ready = api.services.agent.state;
         assert.ok(ready.kind === 'ready' && ready.grpcAddress === undefined, JSON.stringify(ready));
@@ -186,6 +188,7 @@ export function agentSuite(): void {
       }
       assert.equal(api.services.agent.mode.kind, 'local');
       await readyAgent(api);
+      assert.doesNotMatch(api.statusBar.text, /remote/);
     });
   });
 }

@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path';
 import * as vscode from 'vscode';
 import type { BreakerStatus, Canary } from '../../common/api.js';
 import type { LoadSummary } from '../../extension/src/traffic/loadGenerator.js';
+import { windowPrompts } from '../../extension/src/commands/prompts.js';
 import { extensionApi, readyAgent, waitFor } from './hostHelpers.js';
 
 export function commandsSuite(): void {
@@ -25,10 +26,72 @@ export function commandsSuite(): void {
       assert.ok(contributed.length >= 14);
     });
 
-    test('Open Circuit Breaker shows an open breaker in the tree and the status bar; Reset closes it', async () => {
+    test('Force Open Circuit Breaker: in the context menu only, never inline; Reset is inline on an open breaker', () => {
+      const ext = vscode.extensions.getExtension('inferscope.inferscope')!;
+      const contributes = ext.packageJSON.contributes as {
+        commands: { command: string; title: string }[];
+        menus: Record<string, { command: string; when?: string; group?: string }[]>;
+      };
+      assert.equal(contributes.commands.find((c) => c.command === 'inferscope.openBreaker')?.title, 'Force Open Circuit Breaker…');
+      const items = contributes.menus['view/item/context']!;
+      const open = items.filter((m) => m.command === 'inferscope.openBreaker');
+      assert.ok(open.length > 0, 'Force Open is in the version context menu');
+      assert.ok(open.every((m) => !m.group?.startsWith('inline')), `no inline Force Open: ${JSON.stringify(open)}`);
+      assert.ok(open.every((m) => !/breaker-open\b|=~ \/\^version:\/$/.test(m.when ?? '')), 'not offered on an already open breaker');
+      const resetInline = items.filter((m) => m.command === 'inferscope.resetBreaker' && m.group?.startsWith('inline'));
+      assert.equal(resetInline.length, 1);
+      assert.match(resetInline[0]!.when!, /breaker-\(open\|half_open\)/);
+    });
+
+    test('Force Open Circuit Breaker on the default version asks first: Cancel leaves it closed, Force Open opens it', async () => {
       const api = await extensionApi();
       await readyAgent(api);
-      const opened = await vscode.commands.executeCommand<BreakerStatus>('inferscope.openBreaker', { model: 'digits', version: '1' });
+      const state = async () => (await api.services.client.status()).models.find((m) => m.name === 'digits')!.versions.find((v) => v.version === '1')!.breaker!.state;
+      const others = (await api.services.client.status()).models.find((m) => m.name === 'digits')!.versions.filter((v) => v.version !== '1' && v.state === 'ready').map((v) => v.version);
+      assert.ok(others.length >= 1);
+      const asked: string[] = [];
+      // The dialog is answered as a user would, through Services.prompts.
+      const answer = (reply: string | undefined) => {
+        api.services.prompts = {
+          ...windowPrompts,
+          message: async (kind, text, options, ...buttons) => {
+            asked.push(text);
+            assert.equal(kind, 'warning');
+            assert.deepEqual(options, { modal: true });
+            assert.deepEqual(buttons, ['Force Open']);
+            return reply;
+          },
+        };
+      };
+      try {
+        answer(undefined); // Cancel (Escape)
+        assert.equal(await vscode.commands.executeCommand('inferscope.openBreaker', { model: 'digits', version: '1' }), undefined);
+        assert.equal(asked.length, 1);
+        assert.match(asked[0]!, /digits version 1 .*default version: every request to digits that names no version will be refused \(503\)/);
+        assert.equal(await state(), 'closed');
+        // The other versions are not the default and version 1 serves: drills, no question.
+        answer('Force Open');
+        for (const v of others) {
+          const opened = await vscode.commands.executeCommand<BreakerStatus>('inferscope.openBreaker', { model: 'digits', version: v });
+          assert.equal(opened?.state, 'open', `version ${v}`);
+        }
+        assert.equal(asked.length, 1);
+        // Now version 1 is the last one serving: the question says so.
+        assert.equal((await vscode.commands.executeCommand<BreakerStatus>('inferscope.openBreaker', { model: 'digits', version: '1' }))?.state, 'open');
+        assert.equal(asked.length, 2);
+        assert.match(asked[1]!, /No other version of digits is serving: every request to digits will be refused/);
+      } finally {
+        api.services.prompts = undefined;
+        for (const v of ['1', ...others]) await api.services.client.breaker('digits', v, 'reset');
+        await api.services.live.refresh();
+      }
+    });
+
+    test('Force Open Circuit Breaker shows an open breaker in the tree and the status bar; Reset closes it', async () => {
+      const api = await extensionApi();
+      await readyAgent(api);
+      // `confirmed: true` (a keybinding's argument) skips the question.
+      const opened = await vscode.commands.executeCommand<BreakerStatus>('inferscope.openBreaker', { model: 'digits', version: '1', confirmed: true });
       assert.equal(opened?.state, 'open');
       const row = () => api.models.current.find((m) => m.name === 'digits')?.versions.find((v) => v.version === '1');
       await waitFor('tree shows v1 open', () => row()?.contextValue === 'version:breaker-open');
@@ -155,6 +218,48 @@ export function commandsSuite(): void {
       assert.match(report ?? '', new RegExp(`# Canary ${canary.id}: digits 1 → 2`));
       assert.match(report ?? '', /\*\*Decision:\*\* (promoted version 2|rolled back to version 1)/);
       assert.match(report ?? '', /\| error_rate \|/);
+    });
+
+    test('Show Canary Report: a titled picker, newest first, distinct labels with local times; the tab names the canary (issue 19)', async () => {
+      const api = await extensionApi();
+      await readyAgent(api);
+      // The default may have moved (Evaluate Canary above may have promoted): canary from it.
+      const digits = (await api.services.client.status()).models.find((m) => m.name === 'digits')!;
+      const baseline = digits.default_version ?? '1';
+      const candidate = digits.versions.find((v) => v.state === 'ready' && v.version !== baseline)!.version;
+      const name = `digits ${baseline} → ${candidate}`;
+      const ids: string[] = [];
+      for (let i = 0; i < 2; i++) {
+        const c = await api.services.client.startCanary({ model: 'digits', baseline, candidate, steps: [50, 100], interval_s: 60, checks_per_step: 1, thresholds: { alpha: 0.05 } });
+        await api.services.client.abortCanary(c.id);
+        ids.push(c.id);
+      }
+      let asked: { items: (vscode.QuickPickItem & { id?: string })[]; title: string } | undefined;
+      // The picker is answered as a user would, through Services.prompts: the first (newest) item.
+      api.services.prompts = {
+        ...windowPrompts,
+        pick: async (items, options) => {
+          asked = { items: [...items], title: options.title };
+          return items[0];
+        },
+      };
+      let report: string | undefined;
+      try {
+        report = await vscode.commands.executeCommand<string>('inferscope.showCanaryReport');
+      } finally {
+        api.services.prompts = undefined;
+      }
+      assert.ok(asked, 'the picker was shown');
+      assert.equal(asked.title, 'Inferscope: Show Canary Report');
+      const order = asked.items.map((i) => i.id).filter((id): id is string => id !== undefined && ids.includes(id));
+      assert.deepEqual(order, [ids[1], ids[0]], 'newest first');
+      assert.equal(new Set(asked.items.map((i) => i.label)).size, asked.items.length, `distinct labels: ${asked.items.map((i) => i.label).join(' | ')}`);
+      assert.ok(asked.items[0]!.label.startsWith(`${name} · `), asked.items[0]!.label);
+      assert.match(asked.items[0]!.label, / · \d\d:\d\d:\d\d/);
+      assert.ok((report ?? '').includes(`# Canary ${ids[1]}: ${name}`), report);
+      assert.match(report ?? '', /\| Started \| \d{4}-\d\d-\d\d \d\d:\d\d:\d\d \(local time\) \|/);
+      const tabs = () => vscode.window.tabGroups.all.flatMap((g) => g.tabs.map((t) => t.label));
+      await waitFor(`a tab named after the canary; tabs: ${tabs().join(' | ')}`, () => tabs().some((l) => l.includes(`Canary ${name}, `) && /[\d.]+\.md$/.test(l)), 10_000);
     });
 
     test('Unload Model empties the model in the tree (its menu then offers Load); Load Model brings it back', async () => {

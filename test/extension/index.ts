@@ -3,6 +3,7 @@
 // (test/host/runExtensionTests.mjs) and @vscode/test-electron (test/extension/runElectron.ts).
 import Mocha from 'mocha';
 import { agentSuite } from './agent.suite.js';
+import { canaryFlowSuite } from './canaryFlow.suite.js';
 import { commandsSuite } from './commands.suite.js';
 import { dashboardSuite } from './dashboard.suite.js';
 import { metricsSuite } from './metrics.suite.js';
@@ -15,6 +16,7 @@ export function run(): Promise<void> {
   mocha.suite.emit('pre-require', globalThis, 'inferscope', mocha);
   agentSuite();
   commandsSuite();
+  canaryFlowSuite();
   metricsSuite();
   dashboardSuite();
   requestsSuite();

@@ -47,14 +47,15 @@ export function metricsSuite(): void {
         return JSON.stringify(last?.breakerTotals) === JSON.stringify(expected);
       });
       // The traffic shows as a request rate once two snapshots bracket it.
-      assert.ok(api.metrics.history.window.times.length >= 2);
+      await waitFor('two points in the history', () => api.metrics.history.window.times.length >= 2);
     });
 
     test('a breaker forced open shows as an open card, and the card\'s Reset button resets it', async () => {
       const api = await extensionApi();
       await readyAgent(api);
       await vscode.commands.executeCommand('inferscope.metrics.focus');
-      await vscode.commands.executeCommand('inferscope.openBreaker', { model: 'digits', version: '2' });
+      // confirmed: a drill (version 2 may be the default by now: Force Open would ask).
+      await vscode.commands.executeCommand('inferscope.openBreaker', { model: 'digits', version: '2', confirmed: true });
       await waitFor('open card', () => api.metrics.lastRendered?.breakers['digits/2'] === 'open');
       assert.equal(await api.metrics.click('breaker-reset:digits/2'), true);
       await waitFor('breaker closed at the agent', async () => (await api.services.client.status()).models[0]!.versions.find((v) => v.version === '2')!.breaker!.state === 'closed');
@@ -78,6 +79,60 @@ export function metricsSuite(): void {
       await vscode.commands.executeCommand('inferscope.metrics.focus');
       await waitFor('rendered again after being shown', () => api.metrics.lastRendered?.agent === 'ready');
       assert.ok(api.metrics.history.window.times.length >= points);
+    });
+
+    test('the status bar and the Traffic section show one request rate (issue 19)', async () => {
+      const api = await extensionApi();
+      await readyAgent(api);
+      await vscode.commands.executeCommand('inferscope.metrics.focus');
+      const traffic = vscode.commands.executeCommand<LoadSummary>('inferscope.sendTestTraffic', { model: 'digits', requests: 4000, concurrency: 4 });
+      try {
+        let seen = '';
+        // digits is the only model: the status bar's total is its rate. Both change every snapshot.
+        await waitFor(`the same non-zero rate in both; last: ${seen}`, () => {
+          const panel = api.metrics.lastRendered?.requestsPerSecond.digits ?? '';
+          seen = `status bar "${api.statusBar.text}", panel "${panel}"`;
+          return panel !== '' && panel !== '0' && panel !== '–' && api.statusBar.text.endsWith(` · ${panel} req/s`);
+        }, 20_000);
+      } finally {
+        await traffic;
+      }
+    });
+
+    test('with the agent down: one compact state instead of empty sections, past canaries still listed (issue 19)', async () => {
+      const api = await extensionApi();
+      await readyAgent(api);
+      await vscode.commands.executeCommand('inferscope.metrics.focus');
+      await waitFor('ready, every section shown', () => api.metrics.lastRendered?.agent === 'ready' && (api.metrics.lastRendered.visibleSections ?? []).length === 8);
+      // A canary that ended (aborted at once): the panel shows it while the agent runs…
+      const digits = (await api.services.client.status()).models.find((m) => m.name === 'digits')!;
+      const baseline = digits.default_version ?? '1';
+      const candidate = digits.versions.find((v) => v.state === 'ready' && v.version !== baseline)!.version;
+      const started = await api.services.client.startCanary({ model: 'digits', baseline, candidate, steps: [50, 100], interval_s: 60, checks_per_step: 1, thresholds: { alpha: 0.05 } });
+      await api.services.client.abortCanary(started.id);
+      await waitFor('a snapshot has it aborted', () => api.services.live.latest?.canaries.some((c) => c.id === started.id && c.state === 'aborted') === true);
+      const posted = api.metrics.posted;
+      await waitFor('two more ticks reached the panel', () => api.metrics.posted >= posted + 2);
+      assert.equal(api.metrics.lastRendered?.canary, 'aborted');
+      await api.services.agent.stop();
+      // …and lists it when the agent is gone.
+      await waitFor(`one compact down state; last ${JSON.stringify(api.metrics.lastRendered)}`, () => api.metrics.lastRendered?.down === true);
+      const down = api.metrics.lastRendered!;
+      assert.equal(down.agent, 'stopped');
+      assert.deepEqual(down.visibleSections, [], 'no empty section is shown');
+      assert.deepEqual(down.charts, [], 'no empty chart');
+      const line = `digits ${baseline} → ${candidate}: aborted`;
+      assert.ok(down.pastCanaries?.includes(line), JSON.stringify(down.pastCanaries));
+      // Hidden and shown again (full state from the extension): still listed.
+      await vscode.commands.executeCommand('workbench.view.explorer');
+      await waitFor('hidden', () => !api.metrics.visible);
+      api.metrics.lastRendered = undefined;
+      await vscode.commands.executeCommand('inferscope.metrics.focus');
+      await waitFor('rendered again, still down', () => api.metrics.lastRendered?.down === true);
+      assert.ok(api.metrics.lastRendered!.pastCanaries?.includes(line));
+      // Started again: the sections come back, the down state goes.
+      await readyAgent(api);
+      await waitFor('sections back', () => api.metrics.lastRendered?.down === false && api.metrics.lastRendered.agent === 'ready' && (api.metrics.lastRendered.visibleSections ?? []).length === 8);
     });
   });
 }

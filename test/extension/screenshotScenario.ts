@@ -72,7 +72,7 @@ export async function run(): Promise<void> {
   await theme('Default Dark Modern');
   await dashboardShot(api);
   await waterfallShot(api);
-  await vscode.commands.executeCommand('inferscope.openBreaker', { model: 'digits', version: '2' });
+  await vscode.commands.executeCommand('inferscope.openBreaker', { model: 'digits', version: '2', confirmed: true });
   await waitFor('open card', () => api.metrics.lastRendered?.breakers['digits/2'] === 'open');
   await shot('panel-breaker-open-dark');
   await vscode.commands.executeCommand('inferscope.resetBreaker', { model: 'digits', version: '2' });

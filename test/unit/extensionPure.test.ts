@@ -17,7 +17,9 @@ import { randomBody } from '../../extension/src/traffic/testInputs.js';
 import { modelRows, trafficWeights } from '../../extension/src/views/modelRows.js';
 import { panelHtml } from '../../extension/src/views/panelHtml.js';
 import { configProblems } from '../../extension/src/views/configProblems.js';
-import { statusBarView } from '../../extension/src/views/statusBarText.js';
+import { formatRate, statusBarView } from '../../extension/src/views/statusBarText.js';
+import { forceOpenQuestion } from '../../extension/src/commands/forceOpenQuestion.js';
+import { formatNumber } from '../../common/formatNumber.js';
 
 test('SseParser handles chunks split anywhere, CRLF, comments, multi-line data and ids', () => {
   const text = ': keep-alive\r\nevent: snapshot\r\ndata: {"a":1}\r\n\r\nretry: 2000\n\nevent: breaker\ndata: line1\ndata: line2\nid: 7\n\ndata: plain\n\n';
@@ -78,6 +80,17 @@ test('the status bar says each state, with colours for degraded and down', () =>
   assert.equal(crashed.severity, 'error');
   assert.equal(crashed.summary, 'exited (SIGKILL) Restarting in 1.0 s.');
   assert.equal(statusBarView({ kind: 'failed', message: 'gave up' }, undefined, undefined, undefined).text, '$(error) Inferscope: down');
+});
+
+test('the status bar says when the agent is remote, and writes its rate as the panel does', () => {
+  const ready = { kind: 'ready', url: 'https://gpu-box:8000', pid: 0 } as const;
+  assert.equal(statusBarView(ready, 'https://gpu-box:8000', healthy(), 0.5).text, '$(pulse) Inferscope: ready (remote) · 0.50 req/s');
+  assert.equal(statusBarView(ready, 'https://gpu-box:8000', status('open'), 1500).text, '$(warning) Inferscope: degraded (remote) · 1.5k req/s');
+  assert.equal(statusBarView({ kind: 'stopped' }, 'https://gpu-box:8000', undefined, undefined).text, '$(circle-slash) Inferscope: stopped (remote)');
+  assert.equal(statusBarView({ kind: 'failed', message: 'refused' }, 'https://gpu-box:8000', undefined, undefined).text, '$(error) Inferscope: down (remote)');
+  // The panel's Traffic section formats with the same function: no "0.00" beside a "0".
+  for (const v of [0, 0.5, 3.456, 12.345, 150, 1500, 25_000]) assert.equal(formatRate(v), formatNumber(v));
+  assert.equal(formatRate(0), '0');
 });
 
 test('the ready tooltip shows the gRPC address beside the HTTP URL; a remote agent\'s gRPC address is unknown', () => {
@@ -155,6 +168,10 @@ test('RequestRate counts served requests per second and forgets a restarted agen
   for (const v of later.models[0]!.versions) if (v.breaker) v.breaker.totals.successes += 20;
   r.add(later, 7000);
   assert.equal(r.perSecond(), 40 / 2);
+  // Per model, summing to the total (what the panel charts per model; the status bar shows the total).
+  const rates = r.rates()!;
+  assert.deepEqual(Object.keys(rates.models), later.models.map((m) => m.name));
+  assert.equal(Object.values(rates.models).reduce((a, b) => a + b, 0), rates.total);
   const restarted = structuredClone(s);
   restarted.agent.pid = 43;
   r.add(restarted, 8000);
@@ -327,4 +344,20 @@ test('a refused config.json becomes a problem on the line of the field the agent
     { file: '/repo/deep/config.json', line: 2, message: "field 'dynamic_batching.max_queue_delay_ms': expected milliseconds from 0 to 60000" },
     { file: '/repo/gone/config.json', line: 0, message: 'not valid JSON (Unexpected token)' },
   ]);
+});
+
+test('Force Open Circuit Breaker asks first only when it would refuse a model\'s traffic', () => {
+  const s = healthy(); // digits 1 (default) and 2, both closed
+  assert.match(forceOpenQuestion(s, 'digits', '1')!, /^Force the breaker of digits version 1 open\? It is the default version: every request to digits that names no version will be refused \(503\) until you reset it \(Reset Circuit Breaker\)\. Requests naming version 2 are still served\.$/);
+  assert.equal(forceOpenQuestion(s, 'digits', '2'), undefined, 'a non-default version while the default serves: a drill, no question');
+  // With version 1 forced open, version 2 is the last one serving.
+  const oneOpen = status('open');
+  assert.match(forceOpenQuestion(oneOpen, 'digits', '2')!, /No other version of digits is serving: every request to digits will be refused \(503\)/);
+  // A model with a single ready version.
+  const single = healthy();
+  single.models[0]!.versions = single.models[0]!.versions.filter((v) => v.version === '2');
+  single.models[0]!.default_version = '2';
+  assert.match(forceOpenQuestion(single, 'digits', '2')!, /No other version of digits is serving/);
+  assert.equal(forceOpenQuestion(s, 'nope', '1'), undefined);
+  assert.equal(forceOpenQuestion(undefined, 'digits', '1'), undefined);
 });

@@ -104,8 +104,10 @@ function metrics(ok: number, bad: number, buckets: [number, number][], queue: [n
 test('panelPoint turns two scrapes into rates, latency quantiles, queue/compute means and batch size', () => {
   const prev = { t: 1000, status: status(7, 10, 10, 10), scrape: parsePromText(metrics(100, 5, [[0.01, 50], [0.1, 100], [Infinity, 100]], [1, 100], [2, 50], 100, 50)) };
   const cur = { t: 3000, status: status(7, 12, 40, 20), scrape: parsePromText(metrics(300, 9, [[0.01, 150], [0.1, 300], [Infinity, 300]], [3, 300], [4, 100], 300, 100)) };
-  const p = panelPoint(cur, prev).values;
-  assert.equal(p[SERIES.requestsPerSecond('m')], (200 + 4) / 2);
+  // Requests/s are the status bar's (LiveData's RequestRate): one computation, passed in.
+  assert.equal(panelPoint(cur, prev).values[SERIES.requestsPerSecond('m')], undefined);
+  const p = panelPoint(cur, prev, { total: 12.5, models: { m: 12.5 } }).values;
+  assert.equal(p[SERIES.requestsPerSecond('m')], 12.5);
   assert.equal(p[SERIES.errorsPerSecond('m')], 4 / 2);
   assert.ok(Math.abs(p[SERIES.latencyMs('p50', 'm', '1')]! - 10) < 1e-9); // 100 of 200 new observations ≤ 10 ms
   assert.ok(Math.abs(p[SERIES.latencyMs('p99', 'm', '1')]! - (10 + 90 * (98 / 100))) < 1e-9);

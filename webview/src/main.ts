@@ -21,6 +21,8 @@ import { canarySection } from './sections/canarySection.js';
 import { gpuSection } from './sections/gpuSection.js';
 import { latencySection } from './sections/latencySection.js';
 import { trafficSection } from './sections/trafficSection.js';
+import { downState, pastCanaryLine } from './sections/downState.js';
+import type { CanarySummary } from '../../common/api.js';
 
 interface VsCodeApi {
   postMessage(message: WebviewMessage): void;
@@ -35,6 +37,9 @@ const app = document.getElementById('app')!;
 // What needs attention first (state), then the charts.
 const sections: Section[] = [agentSection(), breakerSection(), canarySection(), trafficSection(), latencySection(), batchingSection(), cacheSection(), gpuSection()];
 const collapsibles = new Map<string, HTMLElement & { open: boolean; description: string }>();
+/** While the agent is not ready: one compact state instead of the (empty) sections. */
+const down = downState();
+let isDown = false;
 const modelPicker = h('select', { id: 'model', 'aria-label': 'Model shown in the latency and batching charts' });
 let ctx: PanelContext | undefined;
 /** Sidebar (compact) until the first state says otherwise; the mode never changes afterwards. */
@@ -50,7 +55,8 @@ function layout(): void {
     render();
   });
   const header = h('header', { class: 'panel-header' }, h('label', { for: 'model' }, 'Model '), modelPicker);
-  fill(app, header);
+  fill(app, header, down.element);
+  down.element.hidden = true;
   for (const s of sections) {
     const c = h('vscode-collapsible', { title: s.title, 'data-section': s.id }) as HTMLElement & { open: boolean; description: string };
     c.open = !ui.collapsed[s.id];
@@ -132,6 +138,19 @@ function render(): void {
   modelPicker.previousElementSibling!.toggleAttribute('hidden', models.length < 2);
   modelPicker.parentElement!.hidden = mode === 'sidebar' && models.length < 2;
   ctx.mode = mode;
+  isDown = ctx.state.agent.phase !== 'ready' || !ctx.state.status;
+  down.element.hidden = !isDown;
+  if (isDown) down.update(ctx);
+  else down.clear();
+  for (const c of collapsibles.values()) {
+    const display = isDown ? 'none' : '';
+    if (c.style.display !== display) c.style.display = display;
+  }
+  if (isDown) {
+    modelPicker.parentElement!.hidden = mode === 'sidebar';
+    if (ctx.state.testMode) vscode.postMessage({ type: 'rendered', summary: renderedSummary() });
+    return;
+  }
   ctx.windowMs = chartWindowMs(mode, ctx.series.times, parseRange(ui.range));
   if (mode === 'dashboard') layoutGrid();
   for (const s of sections) {
@@ -164,7 +183,7 @@ function renderedSummary(): RenderedSummary {
     ...(mode === 'dashboard' ? { width: app.clientWidth } : {}),
     sections: sections.map((s) => ({ id: s.id, span: mode === 'dashboard' ? (spans[s.id] ?? 1) : 1 })),
     charts: [...document.querySelectorAll<HTMLCanvasElement>('canvas.chart[data-window-ms]')]
-      .filter((c) => !c.hidden)
+      .filter((c) => !c.hidden && c.closest<HTMLElement>('[data-section]')?.style.display !== 'none')
       .map((c) => ({
         section: c.closest<HTMLElement>('[data-section]')?.dataset.section ?? '',
         label: c.dataset.chart ?? '',
@@ -173,6 +192,9 @@ function renderedSummary(): RenderedSummary {
       })),
     ...(mode === 'dashboard' ? { rangeMinutes: parseRange(ui.range) } : {}),
     ...(ctx ? { model: selectedModel(ctx) ?? '' } : {}),
+    down: isDown,
+    visibleSections: isDown ? [] : sections.map((s) => s.id).filter((id) => collapsibles.get(id)!.style.display !== 'none'),
+    pastCanaries: isDown ? (ctx?.state.pastCanaries ?? []).map(pastCanaryLine) : [],
   };
 }
 
@@ -196,13 +218,24 @@ function receive(m: ExtensionMessage): void {
     case 'agent':
       if (!ctx) return;
       ctx.state.agent = m.agent;
-      if (m.agent.phase !== 'ready') ctx.state.status = null;
+      if (m.agent.phase !== 'ready') {
+        // Keep the canaries that ended: the down state lists them.
+        ctx.state.pastCanaries = mergeCanaries(ctx.state.status?.canaries ?? [], ctx.state.pastCanaries ?? []);
+        ctx.state.status = null;
+      }
       break;
     case 'click':
       if (ctx?.state.testMode) document.querySelector<HTMLElement>(`[data-action="${CSS.escape(m.action)}"]`)?.click();
       return;
   }
   render();
+}
+
+/** Ended canaries, newest first, each once (the first list wins), at most 10. */
+function mergeCanaries(fresh: CanarySummary[], known: CanarySummary[]): CanarySummary[] {
+  const byId = new Map<string, CanarySummary>();
+  for (const c of [...fresh, ...known]) if (c.state !== 'running' && !byId.has(c.id)) byId.set(c.id, c);
+  return [...byId.values()].sort((a, b) => (a.started_at < b.started_at ? 1 : -1)).slice(0, 10);
 }
 
 layout();

@@ -3,6 +3,7 @@
 // p-values, levels, effects with intervals, what the check could see and when it will see enough).
 // Pure (no `vscode`).
 import type { Canary, CanaryCheck, CanaryMetricResult } from '../../../common/api.js';
+import { localDateTime, localTime } from './localTime.js';
 
 const VERDICT: Record<CanaryMetricResult['verdict'], string> = { pass: '✅ pass', fail: '❌ fail', inconclusive: '⚪ inconclusive' };
 
@@ -24,8 +25,8 @@ export function canaryReport(c: Canary): string {
   out.push(`# Canary ${c.id}: ${c.model} ${c.baseline} → ${c.candidate}`, '');
   out.push(`**Decision:** ${decisionText(c)}${c.reason ? ` (${c.reason})` : ''}`, '');
   out.push('| | |', '|---|---|');
-  out.push(`| Started | ${c.started_at} |`);
-  out.push(`| Ended | ${c.ended_at ?? 'still running'} |`);
+  out.push(`| Started | ${localDateTime(c.started_at)} (local time) |`);
+  out.push(`| Ended | ${c.ended_at ? localTime(c.ended_at, c.started_at) : 'still running'} |`);
   out.push(`| Steps (candidate weight %) | ${c.steps.join(', ')} |`);
   out.push(`| Check interval | ${c.interval_s} s, ${c.checks_per_step} check(s) per step |`);
   out.push(`| Method | ${c.method ?? 'bonferroni'}${c.open_ended ? ', open-ended (each step held until the smallest regression that counts is visible)' : ''} |`);
@@ -38,13 +39,13 @@ export function canaryReport(c: Canary): string {
   out.push(`| Samples from | ${c.source.kind === 'prometheus' ? `Prometheus at ${c.source.url}` : 'this agent'} |`, '');
   out.push(`## Checks (${c.checks.length})`, '');
   if (c.checks.length === 0) out.push('No check has run yet.');
-  c.checks.forEach((check, i) => out.push(...checkSection(check, i + 1)));
+  c.checks.forEach((check, i) => out.push(...checkSection(check, i + 1, c.started_at)));
   return `${out.join('\n')}\n`;
 }
 
-function checkSection(check: CanaryCheck, n: number): string[] {
+function checkSection(check: CanaryCheck, n: number, startedAt: string): string[] {
   const lines = [
-    `### ${n}. ${check.at}: step ${check.step + 1} at ${check.weight}% → ${check.decision.replace('_', ' ')}`,
+    `### ${n}. ${localTime(check.at, startedAt)}: step ${check.step + 1} at ${check.weight}% → ${check.decision.replace('_', ' ')}`,
     '',
     `Samples: baseline ${check.samples.baseline}, candidate ${check.samples.candidate}.`,
     '',

@@ -1,5 +1,6 @@
 // Send Test Traffic…: N requests of real demo inputs at a chosen concurrency, with a cancellable
-// progress notification and a summary. Argument form (tests): { model, requests, concurrency }.
+// progress notification and a summary. Argument form (tests, Evaluate Canary's "Send Test Traffic"):
+// { model, requests, concurrency, signal? } (the signal ends the load early, e.g. when the canary decides).
 import * as vscode from 'vscode';
 import type { InferRequest, ModelMetadata } from '../../../common/api.js';
 import type { Services } from '../services.js';
@@ -14,6 +15,8 @@ export interface TrafficArgs {
   model: string;
   requests?: number;
   concurrency?: number;
+  /** Ends the load early; its reason says why in the summary. */
+  signal?: AbortSignal;
 }
 
 export function registerTrafficCommands(s: Services): vscode.Disposable[] {
@@ -39,6 +42,10 @@ export function registerTrafficCommands(s: Services): vscode.Disposable[] {
       async (progress, cancel) => {
         const abort = new AbortController();
         cancel.onCancellationRequested(() => abort.abort());
+        const external = arg?.signal;
+        const onExternal = () => abort.abort(external?.reason);
+        if (external?.aborted) onExternal();
+        else external?.addEventListener('abort', onExternal, { once: true });
         // An agent that goes away ends the load at once: every further request would fail.
         const watch = s.agent.onDidChangeState((state) => {
           if (state.kind !== 'ready') abort.abort(state.kind === 'stopped' ? 'the agent stopped' : 'the agent went down');
@@ -65,7 +72,10 @@ export function registerTrafficCommands(s: Services): vscode.Disposable[] {
               reported = pct;
             }
           },
-        }).finally(() => watch.dispose());
+        }).finally(() => {
+          watch.dispose();
+          external?.removeEventListener('abort', onExternal);
+        });
       },
     );
     const text = formatSummary(model!, summary);

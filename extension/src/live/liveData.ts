@@ -6,7 +6,7 @@ import type { AgentState } from '../agent/agentSupervisor.js';
 import type { AgentClient } from '../client/agentClient.js';
 import { Emitter } from '../emitter.js';
 import { EventStream, type StreamState } from './eventStream.js';
-import { RequestRate } from './requestRate.js';
+import { RequestRate, type RequestRates } from './requestRate.js';
 
 export class LiveData {
   private readonly visible = new Set<string>();
@@ -46,6 +46,11 @@ export class LiveData {
   /** Inference requests per second over the last snapshots (undefined until two arrived). */
   get requestsPerSecond(): number | undefined {
     return this.rate.perSecond();
+  }
+
+  /** The same rate per model: what the Metrics panel's Traffic section charts. */
+  get requestRates(): RequestRates | undefined {
+    return this.rate.rates();
   }
 
   get subscribed(): boolean {

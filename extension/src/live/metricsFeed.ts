@@ -2,7 +2,7 @@
 // sidebar view, the dashboard) is visible, one history both show, and a point event each posts to
 // its webview. Nothing is scraped while none is visible. Also the model selected in the Models tree,
 // which both show.
-import type { AgentStatus } from '../../../common/api.js';
+import type { AgentStatus, CanarySummary } from '../../../common/api.js';
 import type { Bucket } from '../../../common/histogramQuantile.js';
 import type { SeriesPoint } from '../../../common/timeSeries.js';
 import { Emitter } from '../emitter.js';
@@ -22,10 +22,27 @@ export class MetricsFeed {
   private _selectedModel: string | undefined;
   private readonly visible = new Set<string>();
   private scraping = false;
+  private readonly past = new Map<string, CanarySummary>();
   private readonly sub: { dispose(): void };
 
   constructor(private readonly s: Services) {
-    this.sub = s.live.onSnapshot.event((status) => void this.tick(status));
+    this.sub = s.live.onSnapshot.event((status) => {
+      this.keepCanaries(status);
+      void this.tick(status);
+    });
+  }
+
+  /**
+   * Canaries that ended, newest first (at most 10), from every snapshot seen: the panel lists them
+   * while the agent is down (a restarted agent no longer knows them).
+   */
+  get pastCanaries(): CanarySummary[] {
+    return [...this.past.values()].sort((a, b) => (a.started_at < b.started_at ? 1 : -1));
+  }
+
+  private keepCanaries(status: AgentStatus): void {
+    for (const c of status.canaries ?? []) if (c.state !== 'running') this.past.set(c.id, c);
+    while (this.past.size > 10) this.past.delete(this.pastCanaries.at(-1)!.id);
   }
 
   /** A view's visibility: live data flows (and the history grows) while any is visible. */
@@ -55,13 +72,15 @@ export class MetricsFeed {
   private async tick(status: AgentStatus): Promise<void> {
     if (!this.active || this.scraping) return;
     this.scraping = true;
+    // The rates of this snapshot (the status bar's), read before the scrape's await.
+    const rates = this.s.live.requestRates;
     try {
       const text = await this.s.client.metricsText();
       // The agent may have stopped or been replaced while the scrape ran: a stale tick would
       // bring a dead agent's numbers back after the 'stopped' message.
       const state = this.s.agent.state;
       if (state.kind !== 'ready' || (this.s.agent.mode.kind === 'local' && state.pid !== status.agent.pid)) return;
-      const point = this.history.ingest(status, text, Date.now());
+      const point = this.history.ingest(status, text, Date.now(), rates);
       this.onPoint.fire({ point, status, batchSizes: this.history.batchSizes });
     } catch (err) {
       this.s.log.debug(`metrics: scrape failed: ${(err as Error).message}`);

@@ -6,6 +6,7 @@ import type { Bucket } from '../../../common/histogramQuantile.js';
 import { parsePromText } from '../../../common/promText.js';
 import { SeriesWindow, type SeriesPoint } from '../../../common/timeSeries.js';
 import { batchSizeDistribution, panelPoint, type Observation } from './panelMetrics.js';
+import type { RequestRates } from './requestRate.js';
 
 /** 15 minutes at one snapshot per second: the dashboard's longest range (the sidebar shows up to 5). */
 export const HISTORY_POINTS = 900;
@@ -15,10 +16,10 @@ export class MetricsHistory {
   batchSizes: Record<string, Bucket[]> = {};
   private prev: Observation | undefined;
 
-  /** Adds one observation; returns the new point. */
-  ingest(status: AgentStatus, metricsText: string, t: number): SeriesPoint {
+  /** Adds one observation (with the request rates the status bar shows, taken with the snapshot); returns the new point. */
+  ingest(status: AgentStatus, metricsText: string, t: number, rates?: RequestRates): SeriesPoint {
     const cur: Observation = { t, status, scrape: parsePromText(metricsText) };
-    const point = panelPoint(cur, this.prev);
+    const point = panelPoint(cur, this.prev, rates);
     this.prev = cur;
     this.window.push(point);
     this.batchSizes = batchSizeDistribution(status, cur.scrape);

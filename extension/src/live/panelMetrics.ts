@@ -6,6 +6,7 @@ import { bucketCounts, bucketDelta, bucketsOf, histogramQuantile, type Bucket } 
 import { SERIES } from '../../../common/panelProtocol.js';
 import { select, sum, type Scrape } from '../../../common/promText.js';
 import type { SeriesPoint } from '../../../common/timeSeries.js';
+import type { RequestRates } from './requestRate.js';
 
 export interface Observation {
   /** Epoch ms. */
@@ -19,16 +20,21 @@ function increase(now: number, before: number): number {
   return now >= before ? now - before : now;
 }
 
-export function panelPoint(cur: Observation, prev: Observation | undefined): SeriesPoint {
+/**
+ * `rates`: requests/s per model as the status bar computes them (LiveData's RequestRate), so the
+ * Traffic chart and the status bar show one number; errors/s come from the scrapes.
+ */
+export function panelPoint(cur: Observation, prev: Observation | undefined, rates?: RequestRates): SeriesPoint {
   const values: Record<string, number> = {};
   const samePid = prev !== undefined && prev.status.agent.pid === cur.status.agent.pid;
   // Observation times, not the agent's uptime (whole seconds): the counters come from the scrapes.
   const dt = samePid ? (cur.t - prev.t) / 1000 : 0;
   for (const m of cur.status.models) {
+    const rps = rates?.models[m.name];
+    if (rps !== undefined) values[SERIES.requestsPerSecond(m.name)] = rps;
     if (samePid && dt > 0) {
-      const reqs = (s: Scrape, errorsOnly: boolean) => sum(select(s, 'inferscope_inference_requests_total', { model: m.name }).filter((x) => !errorsOnly || x.labels.outcome !== 'success'));
-      values[SERIES.requestsPerSecond(m.name)] = increase(reqs(cur.scrape, false), reqs(prev.scrape, false)) / dt;
-      values[SERIES.errorsPerSecond(m.name)] = increase(reqs(cur.scrape, true), reqs(prev.scrape, true)) / dt;
+      const errors = (s: Scrape) => sum(select(s, 'inferscope_inference_requests_total', { model: m.name }).filter((x) => x.labels.outcome !== 'success'));
+      values[SERIES.errorsPerSecond(m.name)] = increase(errors(cur.scrape), errors(prev.scrape)) / dt;
     }
     for (const v of m.versions) {
       const labels = { model: m.name, version: v.version };

@@ -1,9 +1,12 @@
 // Read-only documents the agent provides: `inferscope:/metrics.prom` (the raw Prometheus text of
 // /metrics, the agent's own `inferscope_*` series first)
-// and `inferscope:/canaries/<id>.md` (a canary's report). Re-opened documents are fetched afresh.
+// and `inferscope:/canaries/<id>.md` (a canary's report; Show Canary Report opens it as
+// `inferscope:/canaries/<id>/Canary digits 1 → 2, 14.02.13.md`, so its tab says which canary).
+// Re-opened documents are fetched afresh.
 import * as vscode from 'vscode';
 import type { Canary } from '../../../common/api.js';
 import { canaryReport } from '../canary/canaryReport.js';
+import { reportFileName } from '../canary/canaryReportPick.js';
 import type { AgentClient } from '../client/agentClient.js';
 import { inferscopeFirst } from './metricsOrder.js';
 
@@ -14,6 +17,8 @@ export class AgentDocuments implements vscode.TextDocumentContentProvider, vscod
   readonly onDidChange = this.changed.event;
   /** Reports of canaries that ended, kept so they open even after the agent stops. */
   private readonly canaries = new Map<string, Canary>();
+  /** The readable URI each canary's report was opened with (its tab name). */
+  private readonly readable = new Map<string, vscode.Uri>();
 
   constructor(private readonly client: AgentClient) {}
 
@@ -25,9 +30,26 @@ export class AgentDocuments implements vscode.TextDocumentContentProvider, vscod
     return vscode.Uri.from({ scheme: SCHEME, path: `/canaries/${id}.md` });
   }
 
+  /** The report's URI with a readable file name (the tab shows it), the same one every time for a canary. */
+  reportUri(c: Pick<Canary, 'id' | 'model' | 'baseline' | 'candidate' | 'started_at'>): vscode.Uri {
+    let uri = this.readable.get(c.id);
+    if (!uri) {
+      uri = vscode.Uri.from({ scheme: SCHEME, path: `/canaries/${encodeURIComponent(c.id)}/${reportFileName(c)}` });
+      this.readable.set(c.id, uri);
+    }
+    return uri;
+  }
+
+  /** A canary already seen (started or ended here, or a report opened). */
+  known(id: string): Canary | undefined {
+    return this.canaries.get(id);
+  }
+
   remember(c: Canary): void {
     this.canaries.set(c.id, c);
     this.changed.fire(AgentDocuments.canaryUri(c.id));
+    const readable = this.readable.get(c.id);
+    if (readable) this.changed.fire(readable);
   }
 
   refresh(uri: vscode.Uri): void {
@@ -36,7 +58,7 @@ export class AgentDocuments implements vscode.TextDocumentContentProvider, vscod
 
   async provideTextDocumentContent(uri: vscode.Uri): Promise<string> {
     if (uri.path === '/metrics.prom') return inferscopeFirst(await this.client.metricsText());
-    const m = /^\/canaries\/([^/]+)\.md$/.exec(uri.path);
+    const m = /^\/canaries\/([^/]+)(?:\.md|\/[^/]+\.md)$/.exec(uri.path);
     if (m) {
       const id = decodeURIComponent(m[1]!);
       const known = this.canaries.get(id);

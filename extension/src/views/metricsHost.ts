@@ -65,6 +65,7 @@ export abstract class MetricsWebviewHost implements vscode.Disposable {
       testMode: this.s.context.extensionMode === vscode.ExtensionMode.Test,
       mode: this.mode,
       ...(selected ? { selectedModel: selected } : {}),
+      pastCanaries: this.feed.pastCanaries,
     };
   }
 

@@ -1,6 +1,7 @@
 // What the status bar item says for an agent state and the latest snapshot. Pure (no `vscode`), so
 // every state's text is tested under plain Node.
 import type { AgentStatus } from '../../../common/api.js';
+import { formatNumber } from '../../../common/formatNumber.js';
 import { GRPC_UNKNOWN_REMOTE } from '../agent/agentAddress.js';
 import type { AgentState } from '../agent/agentSupervisor.js';
 
@@ -32,11 +33,16 @@ export function failedModels(s: AgentStatus | undefined): string[] {
   return failed;
 }
 
+/**
+ * `remote`: the URL of a remote agent (Connect to Remote Agent…, `inferscope.agent.url`); the text
+ * then says "remote" beside the state. `rps`: LiveData's request rate, the one the panel charts.
+ */
 export function statusBarView(state: AgentState, remote: string | undefined, latest: AgentStatus | undefined, rps: number | undefined): StatusBarView {
   const where = remote ? ` (${remote})` : '';
+  const r = remote ? ' (remote)' : '';
   switch (state.kind) {
     case 'stopped':
-      return { text: '$(circle-slash) Inferscope: stopped', severity: 'normal', summary: remote ? `Not connected to ${remote}.` : 'The agent is not running.' };
+      return { text: `$(circle-slash) Inferscope: stopped${r}`, severity: 'normal', summary: remote ? `Not connected to ${remote}.` : 'The agent is not running.' };
     case 'starting':
       return {
         text: `$(loading~spin) Inferscope: ${remote ? 'connecting' : 'starting'}…`,
@@ -44,18 +50,18 @@ export function statusBarView(state: AgentState, remote: string | undefined, lat
         summary: remote ? `Connecting to ${remote}…` : state.attempt > 1 ? `Restarting the agent (attempt ${state.attempt})…` : 'Starting the agent…',
       };
     case 'crashed':
-      return { text: '$(error) Inferscope: crashed, restarting', severity: 'error', summary: `${firstLine(state.message)} Restarting in ${(state.restartInMs / 1000).toFixed(1)} s.` };
+      return { text: `$(error) Inferscope: crashed${r}, restarting`, severity: 'error', summary: `${firstLine(state.message)} Restarting in ${(state.restartInMs / 1000).toFixed(1)} s.` };
     case 'failed':
-      return { text: '$(error) Inferscope: down', severity: 'error', summary: firstLine(state.message) };
+      return { text: `$(error) Inferscope: down${r}`, severity: 'error', summary: firstLine(state.message) };
     case 'ready': {
       const open = openBreakers(latest);
       const rate = rps === undefined ? '' : ` · ${formatRate(rps)} req/s`;
       const failed = failedModels(latest);
       if (open.length > 0 || failed.length > 0) {
         const why = [...(failed.length ? [`Not serving: ${failed.join('; ')}.`] : []), ...(open.length ? [`Circuit breaker open: ${open.join(', ')}.`] : [])];
-        return { text: `$(warning) Inferscope: degraded${rate}`, severity: 'warning', summary: `${why.join(' ')}${where}` };
+        return { text: `$(warning) Inferscope: degraded${r}${rate}`, severity: 'warning', summary: `${why.join(' ')}${where}` };
       }
-      return { text: `$(pulse) Inferscope: ready${rate}`, severity: 'normal', summary: servingSummary(state, remote !== undefined) };
+      return { text: `$(pulse) Inferscope: ready${r}${rate}`, severity: 'normal', summary: servingSummary(state, remote !== undefined) };
     }
   }
 }
@@ -66,8 +72,9 @@ export function servingSummary(state: { url: string; grpcAddress?: string; pid: 
   return `Serving at ${state.url}${grpc} (${remote ? `remote${state.grpcAddress ? '' : `; ${GRPC_UNKNOWN_REMOTE}`}` : `pid ${state.pid}`}).`;
 }
 
+/** As the Metrics panel's Traffic section writes a rate (one formatter for both). */
 export function formatRate(rps: number): string {
-  return rps >= 100 ? rps.toFixed(0) : rps >= 10 ? rps.toFixed(1) : rps.toFixed(2);
+  return formatNumber(rps);
 }
 
 function firstLine(s: string): string {

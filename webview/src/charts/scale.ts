@@ -1,4 +1,8 @@
 // Scales and ticks for the panel's charts. Pure, so the maths is unit-tested under Node.
+import { formatNumber } from '../../../common/formatNumber.js';
+
+// Compact numbers (0.25, 12, 3.4k, 1.2M) live in common/: the status bar formats its rate with them too.
+export { formatNumber };
 
 export interface Scale {
   (v: number): number;
@@ -49,15 +53,6 @@ export function yDomain(values: Iterable<number | null>, minMax = 1e-9): [number
   const ticks = niceTicks(lo, hi, Y_TICKS);
   const step = ticks.length > 1 ? ticks[1]! - ticks[0]! : hi;
   return [lo, Number((Math.ceil(hi / step - 1e-9) * step).toPrecision(12))];
-}
-
-/** Compact numbers for axes and labels: 0.25, 12, 3.4k, 1.2M. */
-export function formatNumber(v: number, unit = ''): string {
-  if (!Number.isFinite(v)) return '–';
-  const a = Math.abs(v);
-  const s =
-    a >= 1e9 ? `${(v / 1e9).toFixed(1)}G` : a >= 1e6 ? `${(v / 1e6).toFixed(1)}M` : a >= 1e4 ? `${(v / 1e3).toFixed(0)}k` : a >= 1e3 ? `${(v / 1e3).toFixed(1)}k` : a >= 100 ? v.toFixed(0) : a >= 10 ? v.toFixed(1) : a >= 1 ? v.toFixed(2) : a === 0 ? '0' : v.toPrecision(2);
-  return `${s}${unit}`;
 }
 
 /** Axis tick labels: integers plainly (1, 20, 1.5k), fractions to their tick's precision. */

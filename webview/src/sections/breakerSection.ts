@@ -57,7 +57,7 @@ export function breakerSection(): Section {
             fill(
               c.actions,
               button('Reset', `breaker-reset:${key}`, () => ctx.act({ kind: 'breaker', action: 'reset', ...target }), b.state === 'closed'),
-              button('Open', `breaker-open:${key}`, () => ctx.act({ kind: 'breaker', action: 'open', ...target }), true),
+              button('Force Open…', `breaker-open:${key}`, () => ctx.act({ kind: 'breaker', action: 'open', ...target }), true),
             );
           }
         }
