@@ -1,5 +1,6 @@
-// The scenario `npm run screenshot` plays inside the workbench: live traffic, the dashboard, an open
-// breaker and a canary in progress, in a dark and a light theme. At each moment it asks the runner (which
+// The scenario `npm run screenshot` plays inside the workbench: live traffic, the dashboard, a
+// request's waterfall, a request file with its answer and a comparison, a version's inspector, an
+// open breaker and a canary in progress, in a dark and a light theme. At each moment it asks the runner (which
 // owns the browser page) for a screenshot and waits until the PNG has been written anew.
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -57,6 +58,33 @@ async function dashboardShot(api: Awaited<ReturnType<typeof extensionApi>>): Pro
   await vscode.commands.executeCommand('inferscope.metrics.focus');
 }
 
+/** A request file with its answer beside it, the comparison of two versions, and a version's inspector (issue 19). */
+async function requestFileShots(api: Awaited<ReturnType<typeof extensionApi>>): Promise<void> {
+  const uri = await vscode.commands.executeCommand<vscode.Uri>('inferscope.newRequestFile', { model: 'digits' });
+  let lenses: vscode.CodeLens[] = [];
+  await waitFor('the request file has its lenses', async () => {
+    lenses = (await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri)) ?? [];
+    return lenses.some((l) => l.command?.title.includes('Send to digits'));
+  });
+  const send = lenses.find((l) => l.command!.title.includes('Send to digits'))!.command!;
+  await vscode.commands.executeCommand(send.command, ...(send.arguments ?? []));
+  await new Promise((r) => setTimeout(r, 1000)); // the answer's editor opens beside the file
+  await shot('request-file-dark');
+  await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  await vscode.window.showTextDocument(uri!);
+  const compare = lenses.find((l) => l.command!.title.includes('Compare'))!.command!;
+  await vscode.commands.executeCommand('inferscope.compareRequest', { ...(compare.arguments?.[0] as object), versions: ['1', '2'] });
+  await new Promise((r) => setTimeout(r, 1000));
+  await shot('request-compare-dark');
+  await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  const row = api.models.current.find((m) => m.name === 'digits')!.versions.find((v) => v.version === '2')!;
+  await vscode.commands.executeCommand('inferscope.inspectVersion', row);
+  await new Promise((r) => setTimeout(r, 1000));
+  await shot('inspector-dark');
+  await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  await vscode.commands.executeCommand('inferscope.metrics.focus');
+}
+
 export async function run(): Promise<void> {
   const api = await extensionApi();
   await readyAgent(api);
@@ -72,6 +100,7 @@ export async function run(): Promise<void> {
   await theme('Default Dark Modern');
   await dashboardShot(api);
   await waterfallShot(api);
+  await requestFileShots(api);
   await vscode.commands.executeCommand('inferscope.openBreaker', { model: 'digits', version: '2', confirmed: true });
   await waitFor('open card', () => api.metrics.lastRendered?.breakers['digits/2'] === 'open');
   await shot('panel-breaker-open-dark');

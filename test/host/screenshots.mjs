@@ -29,8 +29,8 @@ const host = await openWorkbench({
       return;
     }
     pending = pending.then(async () => {
-      // The request waterfall and the dashboard open in the editor area; everything else is in the sidebar.
-      const part = host.page.locator(/(waterfall|dashboard)-[^/]*\.png$/.test(m[1]) ? '.part.editor' : '.part.sidebar');
+      // The waterfall, the dashboard, request files and the inspector open in the editor area; the rest is in the sidebar.
+      const part = host.page.locator(/(waterfall|dashboard|request-file|request-compare|inspector)-[^/]*\.png$/.test(m[1]) ? '.part.editor' : '.part.sidebar');
       const png = await part.screenshot();
       writeFileSync(m[1], png);
       console.log(`saved ${m[1]}`);
