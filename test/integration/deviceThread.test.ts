@@ -82,3 +82,19 @@ test('the device thread dies: batches in flight and waiting fail with WorkerCras
     await b.close();
   }
 });
+
+test('a version reloaded from disk: its new session loads beside the one still serving; closing the old leaves the new one serving', async () => {
+  const threads = new DeviceThreads(WORKER);
+  const { pool: old } = await pool(threads, 'm/1');
+  const { pool: fresh } = await pool(threads, 'm/1');
+  try {
+    assert.equal(threads.get('webgpu').sessions, 2);
+    await Promise.all([old.run(feeds(1, 1), ['y']), fresh.run(feeds(1, 1), ['y'])]);
+    await old.close();
+    assert.equal(threads.get('webgpu').sessions, 1);
+    const out = await fresh.run(feeds(1, 1), ['y']);
+    assert.equal((out.y!.data as Float32Array)[1], 1, 'one session left on the device');
+  } finally {
+    await fresh.close();
+  }
+});

@@ -35,6 +35,8 @@ export class DevicePool extends EventEmitter<{ exhausted: [reason: string] }> im
   private constructor(
     private readonly opts: DevicePoolOptions,
     private thread: DeviceThread,
+    /** The session's key on its thread. */
+    private key: string,
   ) {
     super();
     this.watch(thread);
@@ -43,8 +45,8 @@ export class DevicePool extends EventEmitter<{ exhausted: [reason: string] }> im
   static async start(opts: DevicePoolOptions): Promise<{ pool: DevicePool; info: LoadedInfo }> {
     const thread = opts.threads.get(opts.provider.name);
     try {
-      const info = await thread.load(opts.label, opts.modelPath, opts.provider, opts.intraOpThreads);
-      return { pool: new DevicePool(opts, thread), info };
+      const { key, info } = await thread.load(opts.label, opts.modelPath, opts.provider, opts.intraOpThreads);
+      return { pool: new DevicePool(opts, thread, key), info };
     } catch (err) {
       await opts.threads.release(opts.provider.name);
       throw err;
@@ -67,7 +69,7 @@ export class DevicePool extends EventEmitter<{ exhausted: [reason: string] }> im
     if (!this.alive) throw new ModelNotReadyError(`${this.opts.label} has no running session on ${this.device} (it is being loaded again)`, 1);
     this.running++;
     try {
-      const r = await this.thread.run(this.opts.label, feeds, outputNames, maxOutputElements, this.opts.runTimeoutMs);
+      const r = await this.thread.run(this.key, feeds, outputNames, maxOutputElements, this.opts.runTimeoutMs);
       this.opts.onBusy?.(r.busyMs);
       return r.outputs;
     } finally {
@@ -78,7 +80,7 @@ export class DevicePool extends EventEmitter<{ exhausted: [reason: string] }> im
   async close(): Promise<void> {
     this.closed = true;
     this.alive = false;
-    await this.thread.unload(this.opts.label);
+    await this.thread.unload(this.key);
     await this.opts.threads.release(this.device);
   }
 
@@ -103,9 +105,10 @@ export class DevicePool extends EventEmitter<{ exhausted: [reason: string] }> im
     if (this.closed) return;
     const thread = this.opts.threads.get(this.device);
     try {
-      await thread.load(label, this.opts.modelPath, this.opts.provider, this.opts.intraOpThreads);
-      if (this.closed) return void thread.unload(label);
+      const { key } = await thread.load(label, this.opts.modelPath, this.opts.provider, this.opts.intraOpThreads);
+      if (this.closed) return void thread.unload(key);
       this.thread = thread;
+      this.key = key;
       this.alive = true;
       this.watch(thread);
     } catch (err) {

@@ -18,7 +18,8 @@ export interface DeviceRun {
 }
 
 interface PendingRun {
-  key: string;
+  /** The version the batch belongs to (messages). */
+  label: string;
   resolve(run: DeviceRun): void;
   reject(err: Error): void;
   maxOutputElements: number;
@@ -31,8 +32,12 @@ export class DeviceThread extends EventEmitter<{ exit: [reason: string] }> {
   private readonly runs = new Map<number, PendingRun>();
   private readonly loads = new Map<string, { resolve(info: LoadedInfo): void; reject(err: Error): void }>();
   private readonly unloads = new Map<string, () => void>();
-  /** Sessions loaded (or loading) here. */
-  private readonly keys = new Set<string>();
+  /**
+   * Sessions loaded (or loading) here, by key, with the version each holds. A key is unique to one
+   * load: a version reloaded from disk is warmed in a second session beside the one still serving.
+   */
+  private readonly labels = new Map<string, string>();
+  private nextSession = 1;
   private nextId = 1;
   private alive = true;
   private closing = false;
@@ -58,7 +63,12 @@ export class DeviceThread extends EventEmitter<{ exit: [reason: string] }> {
   }
 
   get sessions(): number {
-    return this.keys.size;
+    return this.labels.size;
+  }
+
+  /** The version a session holds, for messages. */
+  private nameOf(key: string): string {
+    return this.labels.get(key) ?? key;
   }
 
   /** Batches of `key` waiting for the device (not counting the one running). */
@@ -66,20 +76,23 @@ export class DeviceThread extends EventEmitter<{ exit: [reason: string] }> {
     return this.scheduler.waiting(key);
   }
 
-  load(key: string, modelPath: string, provider: ProviderSpec, intraOpThreads: number): Promise<LoadedInfo> {
+  /** Loads `label`'s model into a new session; resolves with the session's key (for run and unload). */
+  load(label: string, modelPath: string, provider: ProviderSpec, intraOpThreads: number): Promise<{ key: string; info: LoadedInfo }> {
     if (!this.alive) return Promise.reject(new WorkerCrashedError(`the ${this.device} device thread is not running`));
-    if (this.keys.has(key)) return Promise.reject(new Error(`${key} is already loaded on ${this.device}`));
-    this.keys.add(key);
+    const key = `${label}#${this.nextSession++}`;
+    this.labels.set(key, label);
     return new Promise((resolve, reject) => {
-      this.loads.set(key, { resolve, reject });
+      this.loads.set(key, { resolve: (info) => resolve({ key, info }), reject });
       this.post({ type: 'load', key, modelPath, provider, intraOpThreads });
     });
   }
 
   /** Releases `key`'s session; its waiting batches are refused. */
   unload(key: string): Promise<void> {
-    if (!this.keys.delete(key)) return Promise.resolve();
-    this.scheduler.drop(key, new WorkerCrashedError(`${key} could not finish the request: the agent is stopping the model`));
+    const label = this.labels.get(key);
+    if (label === undefined) return Promise.resolve();
+    this.labels.delete(key);
+    this.scheduler.drop(key, new WorkerCrashedError(`${label} could not finish the request: the agent is stopping the model`));
     if (!this.alive) return Promise.resolve();
     return new Promise((resolve) => {
       this.unloads.set(key, resolve);
@@ -89,19 +102,19 @@ export class DeviceThread extends EventEmitter<{ exit: [reason: string] }> {
 
   /** Runs a batch of `key` when its turn comes; `runTimeoutMs` bounds the run itself (0: none). */
   run(key: string, feeds: Record<string, WireTensor>, outputNames: string[], maxOutputElements: number, runTimeoutMs: number): Promise<DeviceRun> {
-    if (!this.alive) return Promise.reject(new WorkerCrashedError(`${key} is not running: the ${this.device} device thread ${this.exitCause ?? 'has stopped'}`));
+    if (!this.alive) return Promise.reject(new WorkerCrashedError(`${this.nameOf(key)} is not running: the ${this.device} device thread ${this.exitCause ?? 'has stopped'}`));
     return this.scheduler.submit({
       owner: key,
       run: () =>
         new Promise<DeviceRun>((resolve, reject) => {
-          if (!this.alive) return reject(new WorkerCrashedError(`${key} could not finish the request: the ${this.device} device thread has stopped`));
+          if (!this.alive) return reject(new WorkerCrashedError(`${this.nameOf(key)} could not finish the request: the ${this.device} device thread has stopped`));
           const id = this.nextId++;
-          const pending: PendingRun = { key, resolve, reject, maxOutputElements };
+          const pending: PendingRun = { label: this.nameOf(key), resolve, reject, maxOutputElements };
           if (runTimeoutMs > 0) {
             // A run that never returns would hold the device for every version on it: end the
             // thread (everything on it fails and is reloaded) so that each request gets an answer.
             pending.watchdog = setTimeout(() => {
-              this.exitCause = `a run of ${key} took longer than run_timeout_ms (${runTimeoutMs} ms)`;
+              this.exitCause = `a run of ${pending.label} took longer than run_timeout_ms (${runTimeoutMs} ms)`;
               void this.worker.terminate();
             }, runTimeoutMs);
             pending.watchdog.unref();
@@ -131,7 +144,7 @@ export class DeviceThread extends EventEmitter<{ exit: [reason: string] }> {
         this.loads.delete(m.key);
         if (m.type === 'loaded') load?.resolve({ provider: this.device, inputs: m.inputs, outputs: m.outputs });
         else {
-          this.keys.delete(m.key);
+          this.labels.delete(m.key);
           load?.reject(new Error(m.message));
         }
         return;
@@ -147,9 +160,9 @@ export class DeviceThread extends EventEmitter<{ exit: [reason: string] }> {
         this.runs.delete(m.id);
         clearTimeout(p.watchdog);
         if (m.type === 'result') p.resolve({ outputs: m.outputs, busyMs: m.busyMs });
-        else if (m.reason === 'input') p.reject(new InvalidInputError(`${p.key} refused the input: ${m.message}`));
-        else if (m.reason === 'output_too_large') p.reject(new OutputTooLargeError(`${p.key}: ${m.message}; at most ${p.maxOutputElements} are returned per request`));
-        else p.reject(new ModelExecutionError(`${p.key} failed to run on ${this.device}: ${m.message}`));
+        else if (m.reason === 'input') p.reject(new InvalidInputError(`${p.label} refused the input: ${m.message}`));
+        else if (m.reason === 'output_too_large') p.reject(new OutputTooLargeError(`${p.label}: ${m.message}; at most ${p.maxOutputElements} are returned per request`));
+        else p.reject(new ModelExecutionError(`${p.label} failed to run on ${this.device}: ${m.message}`));
       }
     }
   }
@@ -159,15 +172,15 @@ export class DeviceThread extends EventEmitter<{ exit: [reason: string] }> {
     const why = this.closing ? 'the agent is stopping' : `the ${this.device} device thread exited (code ${code}${this.exitCause ? `: ${this.exitCause}` : ''})`;
     for (const p of this.runs.values()) {
       clearTimeout(p.watchdog);
-      p.reject(new WorkerCrashedError(`${p.key} could not finish the request: ${why}`));
+      p.reject(new WorkerCrashedError(`${p.label} could not finish the request: ${why}`));
     }
     this.runs.clear();
-    for (const [key, load] of this.loads) load.reject(new WorkerCrashedError(`${key} could not load: ${why}`));
+    for (const [key, load] of this.loads) load.reject(new WorkerCrashedError(`${this.nameOf(key)} could not load: ${why}`));
     this.loads.clear();
     for (const done of this.unloads.values()) done();
     this.unloads.clear();
-    for (const key of this.keys) this.scheduler.drop(key, new WorkerCrashedError(`${key} could not finish the request: ${why}`));
-    this.keys.clear();
+    for (const [key, label] of this.labels) this.scheduler.drop(key, new WorkerCrashedError(`${label} could not finish the request: ${why}`));
+    this.labels.clear();
     this.emit('exit', why);
   }
 }

@@ -31,8 +31,7 @@ export class RequestTrace {
     readonly protocol: RequestRecord['protocol'],
     model: string,
     version: string | undefined,
-    now: () => number = () => performance.now(),
-    private readonly clock = now,
+    private readonly now: () => number = () => performance.now(),
   ) {
     this.receivedAt = now();
     this.model = model;
@@ -40,7 +39,7 @@ export class RequestTrace {
   }
 
   /** The phase ended now (or at `at`, a time on the same clock). */
-  mark(phase: Phase, at = this.clock()): void {
+  mark(phase: Phase, at = this.now()): void {
     this.times[phase] = at;
   }
 

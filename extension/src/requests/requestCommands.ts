@@ -60,6 +60,15 @@ async function sendOnce(s: Services, model: string, version: string | undefined,
   }
 }
 
+/** The request file a command acts on, its body and its model (undefined: the user chose none). */
+async function fileToSend(s: Services, arg?: RequestArg) {
+  requireAgent(s);
+  const doc = await requestDocument(arg);
+  const body = readBody(doc);
+  const model = await modelFor(s, doc, body, arg);
+  return model ? { doc, body, model } : undefined;
+}
+
 export function registerRequestCommands(s: Services, docs: ResponseDocuments): vscode.Disposable[] {
   const reg = vscode.commands.registerCommand;
   return [
@@ -67,11 +76,9 @@ export function registerRequestCommands(s: Services, docs: ResponseDocuments): v
       'inferscope.sendRequest',
       // Resolves with the response document's text (tests read it).
       guarded(s, 'Send Request', async (arg?: RequestArg): Promise<string | undefined> => {
-        requireAgent(s);
-        const doc = await requestDocument(arg);
-        const body = readBody(doc);
-        const model = await modelFor(s, doc, body, arg);
-        if (!model) return undefined;
+        const target = await fileToSend(s, arg);
+        if (!target) return undefined;
+        const { doc, body, model } = target;
         const at = new Date();
         const { answer, ms } = await sendOnce(s, model, arg?.version, body);
         const file = vscode.workspace.asRelativePath(doc.uri);
@@ -84,11 +91,9 @@ export function registerRequestCommands(s: Services, docs: ResponseDocuments): v
     reg(
       'inferscope.compareRequest',
       guarded(s, 'Compare Versions', async (arg?: RequestArg): Promise<string | undefined> => {
-        requireAgent(s);
-        const doc = await requestDocument(arg);
-        const body = readBody(doc);
-        const model = await modelFor(s, doc, body, arg);
-        if (!model) return undefined;
+        const target = await fileToSend(s, arg);
+        if (!target) return undefined;
+        const { doc, body, model } = target;
         const versions = arg?.versions ?? (await pickTwoVersions(s, model));
         if (!versions) return undefined;
         const answers: { version: string; ms: number; response: InferResponse }[] = [];
