@@ -243,6 +243,9 @@ export interface RequestRecord {
   /** The version's breaker state when the request was admitted (or refused). */
   breaker?: BreakerState;
   batch_id?: string;
+  /** The CPU instance its batch ran on (0-based, its number in the version's instance pool), of `instance_count`. */
+  instance?: number;
+  instance_count?: number;
   outcome: string;
   /** HTTP status (REST) or the gRPC status code's name. */
   status: number | string;
@@ -259,6 +262,9 @@ export interface BatchRecord {
   reason: ReleaseReason;
   /** Where it ran: "cpu", or the GPU execution provider ("webgpu", "cuda", …). */
   device?: string;
+  /** Which of the version's CPU instances ran it (0-based; a replacement takes its predecessor's number), of `instance_count`. */
+  instance?: number;
+  instance_count?: number;
   /** Requests left waiting in the queue when it left. */
   queue_depth: number;
   /** Epoch ms when it was handed to an instance. */

@@ -56,7 +56,11 @@ export type ExtensionMessage =
   /** A model was selected in the Models tree. */
   | { type: 'select'; model: string }
   /** Tests only: click the control with this data-action (what a user's click does). */
-  | { type: 'click'; action: string };
+  | { type: 'click'; action: string }
+  /** Tests only: click the line chart with this label at the x of time `at` (what a user's click does). */
+  | { type: 'clickChart'; chart: string; at: number }
+  /** Tests only: focus the line chart with this label and press these keys (what a keyboard user does). */
+  | { type: 'keysOnChart'; chart: string; keys: string[] };
 
 export type PanelAction =
   | { kind: 'breaker'; action: 'reset' | 'open'; model: string; version: string }
@@ -64,16 +68,22 @@ export type PanelAction =
   | { kind: 'showCanaryReport'; id: string }
   | { kind: 'startAgent' }
   | { kind: 'sendTestTraffic' }
-  | { kind: 'showLog' };
+  | { kind: 'showLog' }
+  /** A point of the latency chart was picked: the slowest requests of the second ending at `at` (epoch ms). */
+  | { kind: 'slowestRequests'; model: string; version: string; at: number };
 
 /** What the webview shows, read back from its DOM (tests only). */
 export interface RenderedSummary {
   breakers: Record<string, string>;
   /** The Totals line of each breaker card. */
   breakerTotals: Record<string, string>;
+  /** Breaker cards shown as one line (the sidebar's closed breakers). */
+  breakersCondensed?: string[];
   requestsPerSecond: Record<string, string>;
   agent: string;
   canary: string | null;
+  /** The canary section's lines of what the last check could see (MDE · ETA), as shown. */
+  canarySight?: string[];
   mode?: PanelMode;
   /** Dashboard layout: grid columns, and each section with the columns it spans. */
   columns?: number;

@@ -1,5 +1,5 @@
 // Bundles the three targets with esbuild:
-//   dist/agent/main.js, inferenceWorker.js, deviceWorker.js, parserWorker.js   Node, onnxruntime-node stays external (native)
+//   dist/agent/main.js, inferenceWorker.js, deviceWorker.js, parserWorker.js, exportWorker.js   Node, onnxruntime-node stays external (native)
 //   dist/extension/extension.js                          Node (extension host), `vscode` external
 //   dist/webview/main.js, panel.css                      browser (the Metrics webview)
 //   dist/webview/waterfall.js, waterfall.css             browser (the request waterfall panel)
@@ -25,7 +25,7 @@ const common = {
 const jobs = [
   build({
     ...common,
-    entryPoints: { main: 'agent/src/main.ts', inferenceWorker: 'agent/src/inference/inferenceWorker.ts', deviceWorker: 'agent/src/inference/deviceWorker.ts', parserWorker: 'agent/src/protocol/parserWorker.ts' },
+    entryPoints: { main: 'agent/src/main.ts', inferenceWorker: 'agent/src/inference/inferenceWorker.ts', deviceWorker: 'agent/src/inference/deviceWorker.ts', parserWorker: 'agent/src/protocol/parserWorker.ts', exportWorker: 'agent/src/tracing/exportWorker.ts' },
     outdir: 'dist/agent',
     platform: 'node',
     target: 'node20',

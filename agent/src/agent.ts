@@ -56,6 +56,8 @@ export interface WorkerFiles {
   /** The device thread of a GPU provider. */
   device: string;
   parser: string;
+  /** The OpenTelemetry export thread (started only when export is on). */
+  export: string;
 }
 
 export async function startAgent(config: AgentConfig, logger: LevelledLogger, workers: WorkerFiles): Promise<RunningAgent> {
@@ -104,11 +106,13 @@ export async function startAgent(config: AgentConfig, logger: LevelledLogger, wo
   // OpenTelemetry export: the SDK is loaded (and its module evaluated) only when it is on.
   const otlp = otlpTarget(config.otlp_endpoint);
   const traceSettings = new TraceSettings(otlp !== undefined);
+  // Spans are built and sent on a thread of their own: the main thread only samples and hands over.
   const otelExport = otlp
-    ? new (await import('./tracing/otelExport.js')).OtlpExport({
+    ? new (await import('./tracing/exportThread.js')).ExportThread(workers.export, {
         ...(otlp.url ? { url: otlp.url } : {}),
         serviceVersion: AGENT_VERSION,
         settings: traceSettings,
+        phases: config.otlp_phases,
         warn: (message, fields) => logger.warn(message, fields),
       })
     : undefined;

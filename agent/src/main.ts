@@ -12,7 +12,7 @@ import { AGENT_VERSION } from './version.js';
 
 // The bundle lives in dist/agent/; the demo repository at the package root.
 const BUNDLED_MODELS = resolve(__dirname, '..', '..', 'models');
-const WORKERS = { inference: join(__dirname, 'inferenceWorker.js'), device: join(__dirname, 'deviceWorker.js'), parser: join(__dirname, 'parserWorker.js') };
+const WORKERS = { inference: join(__dirname, 'inferenceWorker.js'), device: join(__dirname, 'deviceWorker.js'), parser: join(__dirname, 'parserWorker.js'), export: join(__dirname, 'exportWorker.js') };
 
 interface Settings {
   config: AgentConfig;

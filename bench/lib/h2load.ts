@@ -15,6 +15,8 @@ export interface H2Result {
   p99ms: number;
   /** Calls that did not end with HTTP 200 (gRPC statuses are counted by the caller, from /metrics). */
   errors: number;
+  /** CPU seconds h2load itself used (user + system): the load generator's share of the cores. */
+  cpuS: number;
 }
 
 export function requireH2load(bench: string): void {
@@ -37,12 +39,16 @@ export function h2load(dir: string, url: string, frame: Buffer, seconds: number,
   const log = join(dir, 'h2load.log');
   writeFileSync(body, frame);
   writeFileSync(log, '');
+  // Through a shell that prints its own /proc stat once h2load has exited: its children's CPU
+  // (cutime, cstime) is h2load's.
   const out = spawnSync(
-    'h2load',
-    ['-D', String(seconds), '-c', '1', '-m', String(streams), '-H', 'content-type: application/grpc', '-H', 'te: trailers', '-d', body, `--log-file=${log}`, url],
+    '/bin/sh',
+    ['-c', 'h2load "$@"; s=$?; cat /proc/$$/stat >&2; exit $s', 'sh', '-D', String(seconds), '-c', '1', '-m', String(streams), '-H', 'content-type: application/grpc', '-H', 'te: trailers', '-d', body, `--log-file=${log}`, url],
     { encoding: 'utf8' },
   );
   if (out.status !== 0) throw new Error(`h2load failed: ${out.stderr || out.stdout}`);
+  const stat = out.stderr.trim().split('\n').pop() ?? '';
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   const rows = readFileSync(log, 'utf8').trim().split('\n').filter(Boolean).map((l) => l.split('\t').map(Number));
   const ms = rows.map((r) => r[2]! / 1000);
   return {
@@ -51,5 +57,7 @@ export function h2load(dir: string, url: string, frame: Buffer, seconds: number,
     p50ms: percentile(ms, 50),
     p99ms: percentile(ms, 99),
     errors: rows.filter((r) => r[1] !== 200).length,
+    // Fields from 3 on: cutime is 16, cstime 17; in USER_HZ ticks (100 a second).
+    cpuS: (Number(fields[13]) + Number(fields[14])) / 100,
   };
 }

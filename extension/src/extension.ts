@@ -19,6 +19,8 @@ import { REQUEST_FILES, RequestCodeLensProvider } from './requests/requestCodeLe
 import { registerRequestCommands } from './requests/requestCommands.js';
 import { RESPONSE_SCHEME, ResponseDocuments } from './requests/responseDocuments.js';
 import { LiveData } from './live/liveData.js';
+import { FleetWatcher } from './fleet/fleetWatcher.js';
+import { EndedCanaries } from './canary/endedCanaries.js';
 import type { Services } from './services.js';
 import { RESTART_KEYS, readSettings } from './settings.js';
 import { ConfigDiagnostics } from './views/configDiagnostics.js';
@@ -71,6 +73,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<Infers
   connection = agent;
   const client = new AgentClient(() => agent.endpoint());
   const live = new LiveData(client);
+  // A fleet behind the agent URL, seen through its Prometheus (fleet/).
+  const fleet = new FleetWatcher({ prometheusUrl: () => readSettings().fleet.prometheusUrl, log: (m) => log.warn(m) });
   let applying: Promise<void> = Promise.resolve();
 
   const services: Services = {
@@ -81,6 +85,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Infers
     log,
     agentLog,
     bundledModels,
+    fleet,
     startAgent: async () => {
       const remote = agent.mode.kind === 'remote';
       try {
@@ -109,11 +114,13 @@ export async function activate(context: vscode.ExtensionContext): Promise<Infers
   };
 
   const docs = new AgentDocuments(client);
+  // Ended canaries kept whole: their reports open from the panel's down state (issue 19).
+  const endedCanaries = new EndedCanaries((id) => client.canary(id), docs);
   const responses = new ResponseDocuments();
   const inspector = new InspectorDocuments(services);
   const requestLenses = new RequestCodeLensProvider(services);
   const statusBar = new AgentStatusBar(agent, live);
-  const models = new ModelsTreeProvider(live);
+  const models = new ModelsTreeProvider(live, fleet);
   // The sidebar Metrics view and the dashboard share one history and the tree's selected model.
   const metricsFeed = new MetricsFeed(services);
   const metrics = new MetricsViewProvider(services, metricsFeed);
@@ -126,6 +133,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Infers
   requests.view = requestsTree;
   context.subscriptions.push(
     new ConfigDiagnostics(live, agent),
+    live.onSnapshot.event((status) => void endedCanaries.onSnapshot(status)),
     docs,
     vscode.workspace.registerTextDocumentContentProvider(SCHEME, docs),
     statusBar,
@@ -139,9 +147,13 @@ export async function activate(context: vscode.ExtensionContext): Promise<Infers
     tree.onDidChangeSelection((e) => {
       const node = e.selection[0];
       if (node && (node.kind === 'model' || node.kind === 'version')) metricsFeed.select(node.kind === 'model' ? node.name : node.model);
+      // A fleet: a replica's row shows its own charts, the Fleet row the whole fleet's.
+      if (node && (node.kind === 'replica' || node.kind === 'fleet')) fleet.showReplica(node.kind === 'replica' ? node.instance : undefined);
     }),
+    { dispose: () => fleet.dispose() },
     tree.onDidChangeVisibility((e) => {
       live.setVisible('models', e.visible);
+      fleet.setVisible('models', e.visible);
       if (e.visible) void live.refresh().catch(() => undefined);
     }),
     { dispose: () => live.dispose() },
@@ -182,6 +194,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Infers
     requestsTree.onDidChangeVisibility((e) => requests.setVisible(e.visible)),
     ...registerRequestsViewCommands(services, requests, waterfall),
     vscode.workspace.onDidChangeConfiguration(async (e) => {
+      if (e.affectsConfiguration('inferscope.fleet.prometheusUrl')) fleet.configure();
       if (e.affectsConfiguration('inferscope.agent.url')) {
         await services.applyConnectionSetting!();
         return;
@@ -192,6 +205,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Infers
     }),
   );
   live.setVisible('models', tree.visible);
+  fleet.setVisible('models', tree.visible);
   requests.setVisible(requestsTree.visible);
   void vscode.commands.executeCommand('setContext', 'inferscope.agentState', agent.state.kind);
 

@@ -4,6 +4,7 @@ import type { AgentConnection } from './agent/agentConnection.js';
 import type { AgentClient } from './client/agentClient.js';
 import type { LiveData } from './live/liveData.js';
 import type { Prompts } from './commands/prompts.js';
+import type { FleetWatcher } from './fleet/fleetWatcher.js';
 
 export interface Services {
   context: vscode.ExtensionContext;
@@ -22,4 +23,6 @@ export interface Services {
   applyConnectionSetting?(reconnect?: boolean): Promise<void>;
   /** Replaces the quick picks, input boxes and message buttons of the commands that use it (extension-host tests answer them). */
   prompts?: Prompts;
+  /** The fleet behind the agent URL, read from its Prometheus (setting inferscope.fleet.prometheusUrl). */
+  fleet?: FleetWatcher;
 }

@@ -14,6 +14,8 @@ export interface Settings {
   modelDefaults: ModelDefaults;
   canary: { steps: number[]; intervalSeconds: number; checksPerStep: number; alpha: number };
   testTraffic: { requests: number; concurrency: number };
+  /** A fleet behind the agent URL (a load balancer): its Prometheus, and what its canaries judge from. */
+  fleet: { prometheusUrl: string; canarySource: 'prometheus' | 'in_process' };
 }
 
 export function readSettings(): Settings {
@@ -46,6 +48,7 @@ export function readSettings(): Settings {
       alpha: c.get<number>('canary.alpha', 0.05),
     },
     testTraffic: { requests: c.get<number>('testTraffic.requests', 200), concurrency: c.get<number>('testTraffic.concurrency', 8) },
+    fleet: { prometheusUrl: c.get<string>('fleet.prometheusUrl', '').trim(), canarySource: c.get<string>('fleet.canarySource', 'prometheus') === 'in_process' ? 'in_process' : 'prometheus' },
   };
 }
 

@@ -218,6 +218,11 @@ export function commandsSuite(): void {
       assert.match(report ?? '', new RegExp(`# Canary ${canary.id}: digits 1 → 2`));
       assert.match(report ?? '', /\*\*Decision:\*\* (promoted version 2|rolled back to version 1)/);
       assert.match(report ?? '', /\| error_rate \|/);
+      // Evidence over time as inline SVG per metric, and the agent's re-judging: at the canary's own
+      // alpha the recorded evidence decides what the canary did, at the check it did.
+      assert.match(report ?? '', /^## Evidence over time$[\s\S]*^\*\*error_rate\*\*\n\n<div><svg [^\n]*<\/svg><\/div>$/m);
+      const own = new RegExp(`^\\| ${canary.thresholds.alpha} \\(this canary's\\) \\| ${canary.decision} \\| ${canary.checks.length} \\|`, 'm');
+      assert.match(report ?? '', own);
     });
 
     test('Show Canary Report: a titled picker, newest first, distinct labels with local times; the tab names the canary (issue 19)', async () => {

@@ -55,11 +55,16 @@ export function metricsSuite(): void {
       await readyAgent(api);
       await vscode.commands.executeCommand('inferscope.metrics.focus');
       // confirmed: a drill (version 2 may be the default by now: Force Open would ask).
+      // The sidebar: charts first, a closed breaker condensed to one line (issue 19).
+      await waitFor('closed cards condensed', () => api.metrics.lastRendered?.breakers['digits/2'] === 'closed' && (api.metrics.lastRendered.breakersCondensed ?? []).includes('digits/2'));
+      const order = api.metrics.lastRendered!.sections!.map((s) => s.id);
+      assert.ok(order.indexOf('latency') < order.indexOf('breakers'), order.join());
       await vscode.commands.executeCommand('inferscope.openBreaker', { model: 'digits', version: '2', confirmed: true });
       await waitFor('open card', () => api.metrics.lastRendered?.breakers['digits/2'] === 'open');
+      assert.ok(!api.metrics.lastRendered!.breakersCondensed!.includes('digits/2'), 'an open breaker is shown whole');
       assert.equal(await api.metrics.click('breaker-reset:digits/2'), true);
       await waitFor('breaker closed at the agent', async () => (await api.services.client.status()).models[0]!.versions.find((v) => v.version === '2')!.breaker!.state === 'closed');
-      await waitFor('closed card', () => api.metrics.lastRendered?.breakers['digits/2'] === 'closed');
+      await waitFor('closed card, condensed again', () => api.metrics.lastRendered?.breakers['digits/2'] === 'closed' && api.metrics.lastRendered.breakersCondensed!.includes('digits/2'));
     });
 
     test('hidden, the panel gets no updates; shown again, it has its history at once', async () => {
@@ -123,6 +128,13 @@ export function metricsSuite(): void {
       assert.deepEqual(down.charts, [], 'no empty chart');
       const line = `digits ${baseline} → ${candidate}: aborted`;
       assert.ok(down.pastCanaries?.includes(line), JSON.stringify(down.pastCanaries));
+      // Its report opens with the agent gone, though this window never followed it (started through
+      // the API): the extension kept it whole when it ended.
+      assert.equal(await api.metrics.click(`past-canary-report:${started.id}`), true);
+      let report: vscode.TextDocument | undefined;
+      await waitFor('the report is open', () => (report = vscode.workspace.textDocuments.find((d) => d.uri.scheme === 'inferscope' && d.uri.path.includes(started.id))) !== undefined);
+      assert.match(report!.getText(), new RegExp(`digits ${baseline} → ${candidate}`));
+      assert.match(report!.getText(), /aborted/i);
       // Hidden and shown again (full state from the extension): still listed.
       await vscode.commands.executeCommand('workbench.view.explorer');
       await waitFor('hidden', () => !api.metrics.visible);

@@ -6,6 +6,7 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import type { RequestRecord } from '../../common/api.js';
+import { SERIES } from '../../common/panelProtocol.js';
 import { PHASES } from '../../extension/src/requestsView/waterfallModel.js';
 import { exampleBodies } from '../../extension/src/traffic/testInputs.js';
 import type { LoadSummary } from '../../extension/src/traffic/loadGenerator.js';
@@ -67,7 +68,10 @@ export function requestsViewSuite(): void {
       assert.equal(shown.mates, batch.request_ids.length - 1);
       assert.equal(shown.mates + 1, batch.rows);
       assert.ok(batch.request_ids.includes(record.id));
-      assert.match(shown.batchText, new RegExp(`^Batch ${batch.id} on cpu: ${batch.rows} rows from ${batch.request_ids.length} requests; left `));
+      // Which instance ran it: the bundled digits has one CPU instance (1 of 1; the agent counts from 0).
+      assert.deepEqual([batch.instance, batch.instance_count, record.instance], [0, 1, 0]);
+      assert.match(shown.batchText, new RegExp(`^Batch ${batch.id} on instance 1 of 1, cpu: ${batch.rows} rows from ${batch.request_ids.length} requests; left `));
+      assert.equal(api.waterfall.current!.facts.find((f) => f.label === 'Ran on')?.value, 'instance 1 of 1, cpu');
       // Every bar takes keyboard focus: this request's phases, the batch's compute, the mates' phases.
       const bars = api.waterfall.current!.lanes.reduce((n, l) => n + l.bars.length, 0);
       assert.equal(shown.focusable, bars);
@@ -75,6 +79,68 @@ export function requestsViewSuite(): void {
       const csp = /http-equiv="Content-Security-Policy" content="([^"]+)"/.exec(api.waterfall.html)?.[1] ?? '';
       assert.match(csp, new RegExp(`^default-src 'none'; script-src 'nonce-[^']{16,}'; style-src ${api.waterfall.cspSource.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')};`));
       assert.doesNotMatch(api.waterfall.html, /style="|unsafe-inline/);
+    });
+
+    test('clicking a point of the latency chart lists the slowest requests of that second, as the agent reports them', async () => {
+      const api = await extensionApi();
+      await readyAgent(api);
+      await vscode.commands.executeCommand('inferscope.metrics.focus');
+      await waitFor('the Metrics webview rendered', () => api.metrics.lastRendered?.agent === 'ready');
+      const version = api.services.live.latest!.models.find((m) => m.name === 'digits')!.default_version!;
+      const label = `digits version ${version} latency quantiles`;
+      const p99 = SERIES.latencyMs('p99', 'digits', version);
+      const history = api.metrics.history.window;
+      const startedAt = Date.now();
+      const summary = await vscode.commands.executeCommand<LoadSummary>('inferscope.sendTestTraffic', { model: 'digits', requests: 300, concurrency: 8 });
+      assert.equal(summary?.succeeded, 300);
+      // A second in the middle of the traffic: a point with a p99 after another with one, both taken
+      // after the traffic began (so the traffic ran through the whole second).
+      const busy = () => {
+        const values = history.get(p99);
+        for (let j = history.times.length - 1; j >= 1 && history.times[j - 1]! > startedAt; j--) {
+          if ((values[j] ?? null) !== null && (values[j - 1] ?? null) !== null) return history.times[j]!;
+        }
+        return undefined;
+      };
+      await waitFor('a second of the traffic in the chart\'s history', () => busy() !== undefined);
+      const at = busy()!;
+      await waitFor('the webview drew the chart', () => (api.metrics.lastRendered?.charts ?? []).some((c) => c.label === label));
+      await vscode.commands.executeCommand('inferscope.filterRequests', {});
+
+      // The click goes through the webview: a real click event at the point's x on the canvas.
+      assert.equal(await api.metrics.clickChart(label, at), true);
+      await waitFor('the Requests view shows that second', () => api.requests.filter.until === at);
+      assert.deepEqual(api.requests.filter, { model: 'digits', version, since: at - 1000, until: at });
+      assert.equal(api.requests.sort, 'duration');
+
+      // What the agent holds for that second, read without the window (the route's since/until and
+      // sort are checked by what the view got, not used to compute the expectation).
+      const all = await api.services.client.recordedRequests(`model=digits&version=${version}&limit=10000`);
+      const expected = all.filter((r) => r.received_at >= at - 1000 && r.received_at < at).sort((a, b) => b.duration_ms - a.duration_ms || b.received_at - a.received_at);
+      assert.ok(expected.length > 0, 'requests were received in that second');
+      await waitFor('the view lists them', () => api.requests.current.length === Math.min(expected.length, 200));
+      assert.deepEqual(api.requests.current.map((r) => r.id), expected.slice(0, 200).map((r) => r.id), 'the second\'s requests, slowest first');
+      const durations = api.requests.current.map((r) => r.durationMs);
+      assert.deepEqual(durations, [...durations].sort((a, b) => b - a));
+      assert.match(api.requests.view!.description ?? '', new RegExp(`^digits/${version} · \\d\\d:\\d\\d:\\d\\d(\\.\\d)?–\\d\\d:\\d\\d:\\d\\d(\\.\\d)? · slowest first$`));
+      // The first row opens the slowest request's waterfall.
+      api.waterfall.lastRendered = undefined;
+      const first = api.requests.getTreeItem(api.requests.current[0]!);
+      await vscode.commands.executeCommand(first.command!.command, ...(first.command!.arguments ?? []));
+      await waitFor('the slowest request\'s waterfall', () => api.waterfall.lastRendered?.requestId === expected[0]!.id);
+
+      // The keyboard does the same: End (the last point), ← (the one before it), Enter.
+      await vscode.commands.executeCommand('inferscope.metrics.focus');
+      await vscode.commands.executeCommand('inferscope.filterRequests', {});
+      assert.equal(await api.metrics.keysOnChart(label, ['End', 'ArrowLeft', 'Enter']), true);
+      await waitFor('Enter on a chosen point shows its second', () => api.requests.filter.until !== undefined);
+      const picked = api.requests.filter.until!;
+      const withValue = history.times.filter((_, j) => (history.get(p99)[j] ?? null) !== null);
+      assert.ok(withValue.includes(picked), 'a point with a value');
+      assert.ok(picked < withValue[withValue.length - 1]!, 'the one before the last');
+      assert.equal(api.requests.filter.since, picked - 1000);
+      await vscode.commands.executeCommand('inferscope.sortRequestsByTime');
+      await vscode.commands.executeCommand('inferscope.filterRequests', {});
     });
 
     test('a request refused by an open breaker is marked failed, the filter and the sort change the rows', async () => {

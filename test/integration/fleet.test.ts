@@ -2,14 +2,15 @@
 // redis-server, scraped by a Prometheus. Traffic reaches every replica; a feature written once is
 // served by all; a replica SIGKILLed under load and a rolling restart under load cost no failed
 // requests (nginx resends inference to the other replica); a breaker opened on one replica is that
-// replica's state, and nginx routes around it.
+// replica's state, and nginx routes around it; a canary started on every replica with the
+// Prometheus source reaches one decision on each, and the fleet's split is the canary's weight.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { Redis } from 'ioredis';
-import type { InferResponse } from '../../common/api.js';
+import type { Canary, InferResponse } from '../../common/api.js';
 import { encodeVector } from '../../agent/src/features/redisFeatureSource.js';
 import { readDemoFeatures } from '../../scripts/lib/demoFeatures.js';
 import { FEATURE_PREFIX, Fleet, readState, stillOurs } from '../../scripts/lib/fleet.js';
@@ -215,5 +216,98 @@ test('a breaker opened on one replica is that replica’s state; nginx routes ar
     }
   } finally {
     await breaker(0, 'reset');
+  }
+});
+
+/** An instant query at `timeS` (epoch seconds; default now). */
+async function promQuery(q: string, timeS?: number): Promise<{ metric: Record<string, string>; value: [number, string] }[]> {
+  const params = new URLSearchParams({ query: q, ...(timeS !== undefined ? { time: timeS.toFixed(3) } : {}) });
+  const body = (await (await fetch(`${fleet.state.prometheusUrl}/api/v1/query?${params}`)).json()) as { status: string; error?: string; data: { result: { metric: Record<string, string>; value: [number, string] }[] } };
+  assert.equal(body.status, 'success', `${q}: ${body.error}`);
+  return body.data.result;
+}
+
+/** Waits until Prometheus holds a scrape of every replica taken after `t` (epoch ms). */
+async function scrapedAfter(t: number): Promise<void> {
+  await waitFor(async () => {
+    const r = await promQuery('timestamp(inferscope_build_info{job="inferscope"})');
+    return r.length === REPLICAS && r.every((s) => Number(s.value[1]) * 1000 > t);
+  }, 20_000);
+}
+
+test('a canary started on every replica with the Prometheus source: one decision on each, and the fleet\'s split is the canary\'s weight', { skip }, async (t) => {
+  const WEIGHT = 30;
+  const body = {
+    model: 'digits',
+    candidate: '3', // a twin of version 1
+    steps: [WEIGHT, 100],
+    // The first check comes after 15 s: the split is measured before it (a check may already decide).
+    interval_s: 15,
+    checks_per_step: 1,
+    thresholds: { min_samples: 30, max_inconclusive_checks: 12 },
+    source: { kind: 'prometheus', url: fleet.state.prometheusUrl },
+  };
+  const load = new Load(`${fleet.state.lbUrl}/v2/models/digits/infer`, exampleRequest(4), auth(), 8);
+  try {
+    // nginx may still skip a replica that answered 503s in the tests before (fail_timeout): wait until both take traffic.
+    for (const [i] of fleet.state.replicas.entries()) await takingTraffic(i);
+    const started = await Promise.all(fleet.state.replicas.map((_, i) => request<Canary>(`${fleet.replicaUrl(i)}/api/v1/canaries`, { body, headers: auth() })));
+    for (const s of started) assert.equal(s.status, 201, JSON.stringify(s.body));
+    const get = (i: number) => request<Canary>(`${fleet.replicaUrl(i)}/api/v1/canaries/${started[i]!.body.id}`, { headers: auth() }).then((r) => r.body);
+    const all = () => Promise.all(fleet.state.replicas.map((_, i) => get(i)));
+    const atFirstStep = (cs: Canary[]) => cs.every((c) => c.state === 'running' && c.step === 0 && c.weight === WEIGHT);
+
+    // The window: from a scrape of every replica taken after both split at WEIGHT%, to one taken
+    // while both still do (weights only grow, so everything counted between ran at WEIGHT%).
+    assert.ok(atFirstStep(await all()), 'both replicas start at the first step');
+    const t0 = Date.now();
+    await scrapedAfter(t0);
+    const t1 = Date.now();
+    await load.more(800);
+    const t2a = Date.now();
+    await scrapedAfter(t2a);
+    const t2 = Date.now();
+    const still = await all();
+    assert.ok(atFirstStep(still), `both replicas were still at ${WEIGHT}% when the window closed: ${JSON.stringify(still.map((c) => [c.state, c.step, c.weight]))}`);
+
+    // Requests per replica and version in the window, from Prometheus (counters at t2 minus at t1).
+    const byReplica = async (at: number) => {
+      const out = new Map<string, number>();
+      for (const s of await promQuery('sum by (replica, version) (inferscope_inference_requests_total{model="digits"})', at / 1000)) out.set(`${s.metric.replica}/${s.metric.version}`, Number(s.value[1]));
+      return out;
+    };
+    const [before, after] = [await byReplica(t1), await byReplica(t2)];
+    const served = (replica: string, v: string) => (after.get(`${replica}/${v}`) ?? 0) - (before.get(`${replica}/${v}`) ?? 0);
+    const replicas = fleet.state.replicas.map((_, i) => `r${i}`);
+    const fleetServed = (v: string) => replicas.reduce((a, r) => a + served(r, v), 0);
+    const n = fleetServed('1') + fleetServed('3');
+    const share = fleetServed('3') / n;
+    const p = WEIGHT / 100;
+    // Four binomial standard deviations: a real split misses it about once in 15,000 runs, and with
+    // 150+ requests it is under half the weight, so no split, or a split on only some replicas, cannot pass.
+    const tolerance = (k: number) => 4 * Math.sqrt((p * (1 - p)) / k);
+    t.diagnostic(
+      `fleet split at ${WEIGHT}%: ${fleetServed('3')} of ${n} requests to the candidate (${(share * 100).toFixed(1)}%, tolerance ±${(tolerance(n) * 100).toFixed(1)} points); ` +
+        replicas.map((r) => `${r}: ${served(r, '3')} of ${served(r, '1') + served(r, '3')}`).join(', ') +
+        `; version 2: ${fleetServed('2')}`,
+    );
+    assert.equal(fleetServed('2'), 0, 'no request to the version outside the canary');
+    assert.ok(n >= 600, `${n} requests in the window`);
+    assert.ok(Math.abs(share - p) <= tolerance(n), `fleet candidate share ${share.toFixed(3)} vs the canary's ${p} (±${tolerance(n).toFixed(3)})`);
+    // Every replica took part, and split as its canary says (so the fleet's figure is not one replica's).
+    for (const r of replicas) {
+      const k = served(r, '1') + served(r, '3');
+      assert.ok(tolerance(k) < p / 2, `${r} served ${k} requests in the window: too few to tell its split from none`);
+      assert.ok(Math.abs(served(r, '3') / k - p) <= tolerance(k), `${r}: candidate share ${(served(r, '3') / k).toFixed(3)} vs ${p} (±${tolerance(k).toFixed(3)})`);
+    }
+
+    await waitFor(async () => (await all()).every((c) => c.state !== 'running'), 120_000);
+    const final = await all();
+    t.diagnostic(`decisions: ${final.map((c, i) => `replica ${i}: ${c.state} (${c.reason})`).join('; ')}`);
+    assert.equal(new Set(final.map((c) => c.state)).size, 1, `one decision: ${final.map((c) => `${c.state}: ${c.reason}`).join(' | ')}`);
+    for (const c of final) assert.deepEqual(c.source, { kind: 'prometheus', url: fleet.state.prometheusUrl });
+  } finally {
+    const { failed } = await load.stop();
+    assert.equal(failed, 0, load.failures.join('\n'));
   }
 });

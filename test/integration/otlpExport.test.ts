@@ -1,8 +1,10 @@
 // Issue 17, OpenTelemetry: a real agent exports each request as a span tree over OTLP/HTTP
 // (protobuf) to a receiver inside this test, which decodes what it gets with OpenTelemetry's own
 // generated protobuf definitions (opentelemetry-proto, as @opentelemetry/otlp-proto-exporter-base
-// ships them). A client's traceparent is continued; requests of one batch link to its batch span;
-// Triton's /v2/trace/setting sets the sampling.
+// ships them). A client's traceparent is continued; the phases are span events on the request span
+// (the default) or child spans (`otlp_phases: "spans"`, a second agent); requests of one batch link
+// to its batch span, which names the instance that ran it; Triton's /v2/trace/setting sets the
+// sampling.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
@@ -30,6 +32,7 @@ interface ReceivedSpan {
   status: number;
   attributes: Record<string, AttributeValue>;
   links: { traceId: string; spanId: string; attributes: Record<string, AttributeValue> }[];
+  events: { name: string; time: number; attributes: Record<string, AttributeValue> }[];
   resource: Record<string, AttributeValue>;
 }
 
@@ -80,6 +83,7 @@ class Receiver extends EventEmitter<{ spans: [ReceivedSpan[]] }> {
                 status: s.status?.code ?? 0,
                 attributes: attributesOf(s.attributes),
                 links: (s.links ?? []).map((l: { traceId: Uint8Array; spanId: Uint8Array; attributes: never }) => ({ traceId: hex(l.traceId), spanId: hex(l.spanId), attributes: attributesOf(l.attributes) })),
+                events: (s.events ?? []).map((e: { name: string; timeUnixNano: number; attributes: never }) => ({ name: e.name, time: nanos(e.timeUnixNano), attributes: attributesOf(e.attributes) })),
                 resource,
               });
             }
@@ -116,7 +120,10 @@ class Receiver extends EventEmitter<{ spans: [ReceivedSpan[]] }> {
 
 const repo = mkdtempSync(join(tmpdir(), 'inferscope-otlp-'));
 const receiver = new Receiver();
+let endpoint: string;
 let agent: AgentProcess;
+/** The same model, its phases exported as child spans (otlp_phases "spans"). */
+let spansAgent: AgentProcess;
 
 before(async () => {
   // digits/1 as "batched", whose queue waits 50 ms so that concurrent requests share a batch.
@@ -127,26 +134,30 @@ before(async () => {
   delete config.features;
   Object.assign(config, { execution_providers: ['cpu'], max_batch_size: 64, dynamic_batching: { max_queue_size: 1024, max_queue_delay_ms: 50 } });
   writeFileSync(join(repo, 'batched', 'config.json'), JSON.stringify(config));
-  const endpoint = await receiver.start();
+  endpoint = await receiver.start();
   agent = await startAgent({ args: ['--models', repo, '--otlp-endpoint', endpoint], env: { OTEL_BSP_SCHEDULE_DELAY: '20', OTEL_SERVICE_NAME: 'inferscope-under-test', OTEL_EXPORTER_OTLP_HEADERS: 'x-api-key=secret-1' } });
-  for (let i = 0; i < 100; i++) if ((await request(`${agent.url}/v2/health/ready`)).status === 200) break;
+  const spansConfig = join(repo, 'spans.json');
+  writeFileSync(spansConfig, JSON.stringify({ otlp_phases: 'spans' }));
+  spansAgent = await startAgent({ args: ['--models', repo, '--config', spansConfig, '--otlp-endpoint', endpoint], env: { OTEL_BSP_SCHEDULE_DELAY: '20', OTEL_SERVICE_NAME: 'inferscope-phase-spans' } });
+  for (const a of [agent, spansAgent]) for (let i = 0; i < 100; i++) if ((await request(`${a.url}/v2/health/ready`)).status === 200) break;
 });
 after(async () => {
   await agent?.stop();
+  await spansAgent?.stop();
   receiver.server?.close();
   rmSync(repo, { recursive: true, force: true });
 });
 
-const infer = (id: string, headers: Record<string, string> = {}) =>
-  request(`${agent.url}/v2/models/batched/infer`, { body: { ...exampleRequest(7), id }, headers });
+const infer = (id: string, headers: Record<string, string> = {}, to = agent) =>
+  request(`${to.url}/v2/models/batched/infer`, { body: { ...exampleRequest(7), id }, headers });
 const requestSpan = (spans: ReceivedSpan[], clientId: string) => spans.find((s) => s.name === 'infer batched' && s.attributes['inferscope.client_id'] === clientId);
 
-test('a traceparent is continued: same trace id, the client\'s span as parent; phases are child spans; attributes and resource', async () => {
+test('a traceparent is continued: same trace id, the client\'s span as parent; phases are span events at the record\'s times; attributes and resource', async () => {
   const traceId = randomBytes(16).toString('hex');
   const parentId = randomBytes(8).toString('hex');
   const answer = await infer('with-parent', { traceparent: `00-${traceId}-${parentId}-01` });
   assert.equal(answer.status, 200);
-  const spans = await receiver.until((all) => requestSpan(all, 'with-parent') !== undefined && all.some((s) => s.name === 'respond' && s.traceId === traceId), 'span of the traced request');
+  const spans = await receiver.until((all) => requestSpan(all, 'with-parent') !== undefined, 'span of the traced request');
   const span = requestSpan(spans, 'with-parent')!;
   assert.equal(span.traceId, traceId);
   assert.equal(span.parentSpanId, parentId);
@@ -159,9 +170,33 @@ test('a traceparent is continued: same trace id, the client\'s span as parent; p
   assert.equal(span.attributes['inferscope.rows'], 1);
   assert.equal(span.attributes['inferscope.breaker.state'], 'closed');
   assert.match(String(span.attributes['inferscope.batch.id']), /^b/);
-  const record = (await request<{ id: string; duration_ms: number }>(`${agent.url}/api/v1/requests/with-parent`)).body;
+  const record = (await request<{ id: string; duration_ms: number; phases: Record<string, number> }>(`${agent.url}/api/v1/requests/with-parent`)).body;
   assert.equal(span.attributes['inferscope.request.id'], record.id, 'the span names the agent\'s record');
   assert.ok(Math.abs(span.end - span.start - record.duration_ms) < 0.01, `span lasts the record's ${record.duration_ms} ms (got ${span.end - span.start})`);
+  // One event per phase the record has (but the answer, which is the span's end), in order, each
+  // at the record's offset from the span's start.
+  assert.equal(spans.filter((s) => s.parentSpanId === span.spanId).length, 0, 'no child spans');
+  const expected = ['body_read', 'parsed', 'admitted', 'enqueued', 'dispatched', 'compute_start', 'compute_end'];
+  assert.deepEqual(span.events.map((e) => e.name), expected);
+  for (const e of span.events) {
+    const offset = record.phases[`${e.name}_ms`]!;
+    assert.ok(Math.abs(e.time - span.start - offset) < 0.01, `${e.name} at +${offset} ms (got +${e.time - span.start})`);
+  }
+  const queued = span.events.find((e) => e.name === 'dispatched')!.time - span.events.find((e) => e.name === 'enqueued')!.time;
+  assert.ok(queued >= 40, `the request waited for the 50 ms queue delay (${queued} ms between enqueued and dispatched)`);
+  assert.ok(receiver.contentTypes.has('application/x-protobuf'), [...receiver.contentTypes].join());
+  assert.ok(receiver.paths.has('/v1/traces'), 'a bare collector address gets /v1/traces');
+  assert.ok([...receiver.apiKeys].includes('secret-1'), 'OTEL_EXPORTER_OTLP_HEADERS is sent');
+});
+
+test('otlp_phases "spans": the phases are child spans of the request span instead', async () => {
+  const traceId = randomBytes(16).toString('hex');
+  const parentId = randomBytes(8).toString('hex');
+  assert.equal((await infer('as-spans', { traceparent: `00-${traceId}-${parentId}-01` }, spansAgent)).status, 200);
+  const spans = await receiver.until((all) => requestSpan(all, 'as-spans') !== undefined && all.some((s) => s.name === 'respond' && s.traceId === traceId), 'spans of the request');
+  const span = requestSpan(spans, 'as-spans')!;
+  assert.equal(span.resource['service.name'], 'inferscope-phase-spans');
+  assert.deepEqual([span.traceId, span.parentSpanId, span.events.length], [traceId, parentId, 0]);
   const children = spans.filter((s) => s.parentSpanId === span.spanId);
   assert.deepEqual(children.map((s) => s.name).sort(), ['admission', 'compute', 'parse', 'queue', 'read body', 'respond']);
   for (const c of children) {
@@ -170,9 +205,9 @@ test('a traceparent is continued: same trace id, the client\'s span as parent; p
   }
   const queue = children.find((c) => c.name === 'queue')!;
   assert.ok(queue.end - queue.start >= 40, `the request waited for the 50 ms queue delay (queue span ${queue.end - queue.start} ms)`);
-  assert.ok(receiver.contentTypes.has('application/x-protobuf'), [...receiver.contentTypes].join());
-  assert.ok(receiver.paths.has('/v1/traces'), 'a bare collector address gets /v1/traces');
-  assert.deepEqual([...receiver.apiKeys], ['secret-1'], 'OTEL_EXPORTER_OTLP_HEADERS is sent');
+  const compute = children.find((c) => c.name === 'compute')!;
+  assert.equal(compute.attributes['inferscope.batch.id'], span.attributes['inferscope.batch.id']);
+  assert.equal(span.links.length, 1, 'the request links to its batch');
 });
 
 test('requests sent at once share a batch: each request span links to the batch span, which lists the batch', async () => {
@@ -194,8 +229,10 @@ test('requests sent at once share a batch: each request span links to the batch 
     assert.equal(link!.attributes['inferscope.batch.id'], span.attributes['inferscope.batch.id']);
     assert.ok(['instance_idle', 'max_queue_delay', 'max_batch_size', 'full_to_busy_instance'].includes(String(batch.attributes['inferscope.batch.reason'])), String(batch.attributes['inferscope.batch.reason']));
     assert.ok((batch.attributes['inferscope.batch.request_ids'] as unknown as string[]).includes(String(span.attributes['inferscope.request.id'])), 'the batch span lists the request');
-    const compute = spans.find((s) => s.parentSpanId === span.spanId && s.name === 'compute')!;
-    assert.ok(Math.abs(compute.start - batch.start) < 5, 'the request\'s compute starts with its batch');
+    const computeStart = span.events.find((e) => e.name === 'compute_start')!;
+    assert.ok(Math.abs(computeStart.time - batch.start) < 5, 'the request\'s compute starts with its batch');
+    // One CPU instance (instance_count 1): instance 0 of 1.
+    assert.deepEqual([batch.attributes['inferscope.batch.instance'], batch.attributes['inferscope.batch.instances']], [0, 1]);
     batchIds.add(String(batch.attributes['inferscope.batch.id']));
   }
   assert.ok(batchIds.size < ids.length, `8 requests at once shared batches (${batchIds.size} batches)`);
@@ -266,4 +303,19 @@ test('/v2/trace/setting: trace_rate 2 exports every other request, OFF none; per
   }
   assert.equal((await settings('/v2/models/nope/trace/setting')).status, 404);
   assert.deepEqual((await settings()).body, { trace_level: ['TIMESTAMPS'], trace_rate: '1', trace_count: '-1', trace_mode: 'opentelemetry' }, 'a refused setting changed nothing');
+});
+
+test('spans still buffered on the export thread are sent when the agent stops (SIGTERM)', async () => {
+  // A processor that would wait a minute: only the shutdown's flush can send this request's span.
+  const late = await startAgent({ args: ['--models', repo, '--otlp-endpoint', endpoint], env: { OTEL_BSP_SCHEDULE_DELAY: '60000', OTEL_SERVICE_NAME: 'inferscope-stopping' } });
+  try {
+    for (let i = 0; i < 100; i++) if ((await request(`${late.url}/v2/health/ready`)).status === 200) break;
+    assert.equal((await infer('sent-at-stop', {}, late)).status, 200);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(requestSpan(receiver.spans, 'sent-at-stop'), undefined, 'not sent before the stop');
+  } finally {
+    await late.stop();
+  }
+  const spans = await receiver.until((all) => requestSpan(all, 'sent-at-stop') !== undefined, 'the span flushed at shutdown', 5000);
+  assert.equal(requestSpan(spans, 'sent-at-stop')!.resource['service.name'], 'inferscope-stopping');
 });

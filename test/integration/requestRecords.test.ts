@@ -15,14 +15,14 @@ import { exampleRequest, request } from '../helpers/http.js';
 const repo = mkdtempSync(join(tmpdir(), 'inferscope-records-'));
 let agent: AgentProcess;
 
-/** digits/1 under another name, with its own batching rules. */
-function copy(name: string, batching: Record<string, unknown>): void {
+/** digits/1 under another name, with its own batching rules (and more config, e.g. instance_count). */
+function copy(name: string, batching: Record<string, unknown>, more: Record<string, unknown> = {}): void {
   cpSync(join(BUNDLED_MODELS, 'digits', '1'), join(repo, name, '1'), { recursive: true });
   cpSync(join(BUNDLED_MODELS, 'digits', 'features'), join(repo, name, 'features'), { recursive: true });
   const config = JSON.parse(readFileSync(join(BUNDLED_MODELS, 'digits', 'config.json'), 'utf8')) as Record<string, unknown>;
   delete config.name;
   delete config.default_version;
-  Object.assign(config, { execution_providers: ['cpu'], max_batch_size: 64, dynamic_batching: { max_queue_size: 1024, ...batching } });
+  Object.assign(config, { execution_providers: ['cpu'], max_batch_size: 64, dynamic_batching: { max_queue_size: 1024, ...batching }, ...more });
   writeFileSync(join(repo, name, 'config.json'), JSON.stringify(config));
 }
 
@@ -30,6 +30,7 @@ before(async () => {
   copy('fast', { max_queue_delay_ms: 0 });
   copy('delayed', { max_queue_delay_ms: 5 });
   copy('preferred', { max_queue_delay_ms: 50, preferred_batch_size: [4] });
+  copy('pair', { max_queue_delay_ms: 0 }, { instance_count: 2 });
   agent = await startAgent({ args: ['--models', repo] });
   for (let i = 0; i < 100; i++) if ((await request(`${agent.url}/v2/health/ready`)).status === 200) break;
 });
@@ -80,6 +81,44 @@ test('256 requests at once: every request names its batch and the batch lists it
   assert.ok(batches.size < 256, 'concurrent requests shared batches');
   const releases = [...metricsAfter.matchAll(/^inferscope_batch_releases_total\{model="fast",version="1",reason="(\w+)"\} (\d+)$/gm)].reduce((n, m) => n + Number(m[2]), 0);
   assert.ok(releases >= batches.size);
+});
+
+test('two CPU instances: under concurrent traffic batches name both, each in range, and their requests say the same', async () => {
+  const seen = new Set<number>();
+  // While one instance runs a batch the next goes to the other: a burst uses both. A few bursts at
+  // most, in case a fast machine answers one burst on a single instance.
+  for (let round = 0; round < 5 && seen.size < 2; round++) {
+    const answers = await Promise.all(Array.from({ length: 128 }, (_, i) => infer('pair', i % 10)));
+    assert.ok(answers.every((a) => a.status === 200));
+    const records = await requestsOf('model=pair&limit=128');
+    assert.equal(records.length, 128);
+    const batches = new Map<string, BatchRecord>();
+    for (const r of records) {
+      assert.ok(r.batch_id);
+      const b = batches.get(r.batch_id!) ?? (await batch(r.batch_id!));
+      batches.set(b.id, b);
+      assert.equal(b.device, 'cpu');
+      assert.equal(b.instance_count, 2);
+      assert.ok(Number.isInteger(b.instance) && b.instance! >= 0 && b.instance! < 2, `${b.id} ran on instance ${b.instance}`);
+      assert.deepEqual([r.instance, r.instance_count], [b.instance, 2], `${r.id} names its batch's instance`);
+      seen.add(b.instance!);
+    }
+  }
+  assert.deepEqual([...seen].sort(), [0, 1], 'batches ran on both instances');
+  // One instance (the other models): instance 0 of 1.
+  const [one] = await requestsOf('model=fast&limit=1');
+  assert.deepEqual([one?.instance, one?.instance_count], [0, 1]);
+});
+
+test('a second of requests, slowest first: until is exclusive, sort=duration sorts before the limit', async () => {
+  await Promise.all(Array.from({ length: 20 }, (_, i) => infer('fast', i % 10)));
+  const all = await requestsOf('model=fast&limit=10000');
+  const until = all[0]!.received_at; // the newest: excluded
+  const since = until - 1000;
+  const expected = all.filter((r) => r.received_at >= since && r.received_at < until).sort((a, b) => b.duration_ms - a.duration_ms || b.received_at - a.received_at);
+  const got = await requestsOf(`model=fast&since=${since}&until=${until}&sort=duration&limit=5`);
+  assert.deepEqual(got.map((r) => r.id), expected.slice(0, 5).map((r) => r.id));
+  assert.equal((await request(`${agent.url}/api/v1/requests?sort=size`)).status, 400);
 });
 
 test('release reasons follow the configuration: a queue delay, a preferred size', async () => {

@@ -122,3 +122,24 @@ test('Inference-Header-Content-Length splits the body; a length past its end is 
   assert.throws(() => splitBody(body, '11'), /Inference-Header-Content-Length is "11", but the body has 10 bytes/);
   assert.throws(() => splitBody(body, '-1'), InvalidInputError);
 });
+
+test('bytes the request owns are used in place when aligned; otherwise, or when not owned, they are copied', () => {
+  const buffer = new ArrayBuffer(64 + 16);
+  const bytes = new Uint8Array(buffer, 64, 16);
+  new Float32Array(buffer, 64, 4).set([1, 2, 3, 4]);
+  const inPlace = decodeBinaryTensor('FP32', bytes, 4, true) as Float32Array;
+  assert.equal(inPlace.buffer, buffer, 'a view of the request buffer, not a copy');
+  assert.equal(inPlace.byteOffset, 64);
+  assert.deepEqual([...inPlace], [1, 2, 3, 4]);
+  const copied = decodeBinaryTensor('FP32', bytes, 4) as Float32Array;
+  assert.notEqual(copied.buffer, buffer, 'not owned: copied, as every REST body is');
+  assert.deepEqual([...copied], [1, 2, 3, 4]);
+  const odd = new Uint8Array(buffer, 2, 16);
+  const misaligned = decodeBinaryTensor('FP32', odd, 4, true) as Float32Array;
+  assert.notEqual(misaligned.buffer, buffer, 'misaligned for FP32: copied');
+  assert.equal(misaligned.byteOffset, 0);
+  // BOOL is normalized in place when owned (any non-zero byte is true).
+  const flags = new Uint8Array(new ArrayBuffer(8), 0, 3);
+  flags.set([0, 7, 1]);
+  assert.deepEqual([...(decodeBinaryTensor('BOOL', flags, 3, true) as Uint8Array)], [0, 1, 1]);
+});

@@ -199,7 +199,9 @@ test('controller: no traffic → inconclusive checks, then rollback saying so', 
   for (let i = 0; i < 3; i++) clock.advance(10_000);
   const done = controller.get(c.id);
   assert.equal(done.state, 'rolled_back');
-  assert.match(done.reason!, /not enough traffic to judge the candidate after 3 inconclusive checks/);
+  // The README's rule: max_inconclusive_checks (2) are tolerated, the 3rd rolls back and says so.
+  assert.match(done.reason!, /not enough traffic to judge the candidate after 3 inconclusive checks, more than max_inconclusive_checks \(2\)/);
+  assert.equal(done.checks.length, 3);
 });
 
 test('controller: abort sends all traffic to the baseline at once; restart recovery rolls back a running canary', async () => {

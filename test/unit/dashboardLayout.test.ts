@@ -8,7 +8,7 @@ import { Emitter } from '../../extension/src/emitter.js';
 import { MetricsFeed } from '../../extension/src/live/metricsFeed.js';
 import { HISTORY_POINTS } from '../../extension/src/live/metricsHistory.js';
 import type { Services } from '../../extension/src/services.js';
-import { DEFAULT_RANGE_MIN, RANGES_MIN, chartHeight, chartWindowMs, gridColumns, parseRange, sectionSpans, versionColumns } from '../../webview/src/dashboardLayout.js';
+import { DEFAULT_RANGE_MIN, RANGES_MIN, chartHeight, chartWindowMs, condensedBreaker, gridColumns, parseRange, sectionOrder, sectionSpans, versionColumns } from '../../webview/src/dashboardLayout.js';
 import { windowMs } from '../../webview/src/panelContext.js';
 
 test('the dashboard shows exactly the selected range; the sidebar fits the history (1 to 5 min)', () => {
@@ -120,4 +120,19 @@ test('a model selected once reaches the views once', () => {
   feed.select('fraud');
   assert.deepEqual(seen, ['digits', 'fraud']);
   assert.equal(feed.selectedModel, 'fraud');
+});
+
+test('the sidebar puts the charts first and condenses closed breakers; the dashboard keeps state first and whole cards (issue 19)', () => {
+  const sidebar = sectionOrder('sidebar');
+  const charts = ['traffic', 'latency', 'batching'].map((id) => sidebar.indexOf(id));
+  const state = ['breakers', 'canary'].map((id) => sidebar.indexOf(id));
+  assert.ok(Math.max(...charts) < Math.min(...state), `charts before state cards: ${sidebar.join()}`);
+  assert.equal(sidebar[0], 'agent');
+  assert.deepEqual([...sectionOrder('dashboard')].sort(), [...sidebar].sort(), 'both show every section');
+  assert.ok(sectionOrder('dashboard').indexOf('breakers') < sectionOrder('dashboard').indexOf('latency'));
+  assert.equal(condensedBreaker('sidebar', { state: 'closed' }), true);
+  assert.equal(condensedBreaker('sidebar', { state: 'closed', forced: true }), false, 'a forced state is shown whole');
+  assert.equal(condensedBreaker('sidebar', { state: 'open' }), false);
+  assert.equal(condensedBreaker('sidebar', { state: 'half_open' }), false);
+  assert.equal(condensedBreaker('dashboard', { state: 'closed' }), false);
 });

@@ -2,11 +2,13 @@
 // settings (validation, per-model overrides, 1-in-N sampling), where traces are sent, and what
 // RequestLog hands the exporter.
 import assert from 'node:assert/strict';
+import { SpanKind, TraceFlags } from '@opentelemetry/api';
 import { test } from 'node:test';
 import type { RequestRecord } from '../../common/api.js';
 import type { BatchEvent } from '../../agent/src/batching/dynamicBatcher.js';
 import { parseCliArgs } from '../../agent/src/cli/parseCliArgs.js';
 import { InvalidInputError } from '../../agent/src/errors.js';
+import { FinishedSpan, hrTime, newSpanId, newTraceId } from '../../agent/src/tracing/finishedSpan.js';
 import { otlpTarget, tracesUrl } from '../../agent/src/tracing/otlpEndpoint.js';
 import { RequestLog } from '../../agent/src/tracing/requestLog.js';
 import { RequestRecorder } from '../../agent/src/tracing/requestRecorder.js';
@@ -128,4 +130,22 @@ test('RequestLog feeds the exporter with each record and its trace, and each bat
   log.record(trace.finish(200), trace);
   assert.deepEqual(got, ['batch m/1 b1', `request ${trace.id} true 00-${TRACE}-${SPAN}-01`]);
   assert.deepEqual([log.recorder.stats().requests, log.recorder.stats().slowest, log.recorder.stats().batches, events.length], [0, 0, 0, 0], 'recording off: nothing kept or published');
+});
+
+test('spans built whole: epoch ms to [s, ns] without a carry lost; random ids of the right size; attributes and events made when read', () => {
+  assert.deepEqual(hrTime(1_700_000_000_123.456), [1_700_000_000, 123_456_000]);
+  assert.deepEqual(hrTime(1_999.9999999), [2, 0], 'rounding up to a whole second carries into the seconds');
+  const ids = new Set(Array.from({ length: 1000 }, () => newTraceId()));
+  assert.equal(ids.size, 1000);
+  for (const id of ids) assert.match(id, /^[0-9a-f]{32}$/);
+  assert.match(newSpanId(), /^[0-9a-f]{16}$/);
+  let made = 0;
+  const resource = { attributes: {} } as never;
+  const span = new FinishedSpan('infer m', SpanKind.SERVER, resource, { name: 'inferscope' }, TRACE, undefined, 1000.5, 1000.25, () => ({ made: ++made }), () => [{ name: 'parsed', time: hrTime(1000.75) }]);
+  assert.equal(made, 0, 'nothing made before the exporter reads it');
+  assert.deepEqual(span.attributes, { made: 1 });
+  assert.deepEqual(span.events.map((e) => e.name), ['parsed']);
+  assert.deepEqual([span.startTime, span.endTime, span.duration], [[1, 500_000], [1, 500_000], [0, 0]], 'an end before the start is the start');
+  assert.equal(span.spanContext().traceId, TRACE);
+  assert.equal(span.spanContext().traceFlags & TraceFlags.SAMPLED, TraceFlags.SAMPLED, 'the processor drops unsampled spans');
 });

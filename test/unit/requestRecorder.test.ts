@@ -70,6 +70,18 @@ test('queries filter by model, version, outcome, duration and time; a client id 
   assert.deepEqual(rec.query({ since: 1_000_002 }).map((r) => r.id), ['r3', 'r2']);
   assert.deepEqual(rec.query({ limit: 1 }).map((r) => r.id), ['r3']);
   assert.equal(rec.request('same')?.id, 'r2');
+  // A window [since, until): the second a chart's point stands for.
+  assert.deepEqual(rec.query({ since: 1_000_001, until: 1_000_003 }).map((r) => r.id), ['r2', 'r1']);
+  assert.deepEqual(rec.query({ until: 1_000_002 }).map((r) => r.id), ['r1']);
+});
+
+test('slowest first: the limit applies after sorting, so the slowest of every match are returned, not of the newest', () => {
+  const rec = new RequestRecorder({ requests: 100, failures: 10, batches: 10, slowestMinutes: 60 }, () => 1_000_000);
+  const durations = [7, 30, 2, 30, 90, 1, 12];
+  durations.forEach((d, i) => rec.addRequest(record(i, { duration_ms: d })));
+  assert.deepEqual(rec.query({ slowestFirst: true, limit: 3 }).map((r) => r.id), ['r4', 'r3', 'r1'], 'ties: the newer first');
+  assert.deepEqual(rec.query({ slowestFirst: true, since: 1_000_005 }).map((r) => r.duration_ms), [12, 1]);
+  assert.deepEqual(rec.query({ limit: 3 }).map((r) => r.id), ['r6', 'r5', 'r4'], 'without it: newest first');
 });
 
 test('a batch lists its requests that are still held, in batch order; the batch ring is bounded', () => {

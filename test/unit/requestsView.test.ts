@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { BatchRecord, ModelStatus, RequestRecord } from '../../common/api.js';
 import { filterChoices, filterDescription, MAX_ROWS, requestRows, requestsQuery, slowThresholdMs } from '../../extension/src/requestsView/requestRows.js';
-import { formatMs, phaseSegments, releaseText, tickStep, waterfallModel, type BatchWithRequests } from '../../extension/src/requestsView/waterfallModel.js';
+import { formatMs, phaseSegments, placeText, releaseText, tickStep, waterfallModel, type BatchWithRequests } from '../../extension/src/requestsView/waterfallModel.js';
 import { panelHtml } from '../../extension/src/views/panelHtml.js';
 
 function record(n: number, over: Partial<RequestRecord> = {}): RequestRecord {
@@ -46,6 +46,12 @@ test('rows: sorted by duration, slowest first; filter by model, version, exact o
   assert.equal(requestsQuery({ outcome: 'failed' }), 'limit=2000');
   assert.equal(filterDescription({ model: 'digits', version: '2', outcome: 'failed' }, 'duration'), 'digits/2 · failed · slowest first');
   assert.equal(filterDescription({}, 'time'), '');
+  // A second picked on the latency chart: the agent sorts that window's requests, slowest first.
+  const second = { model: 'digits', version: '2', since: Date.UTC(2026, 11, 3, 12, 3, 4, 500), until: Date.UTC(2026, 11, 3, 12, 3, 5, 500) };
+  assert.equal(requestsQuery(second), `model=digits&version=2&since=${second.since}&until=${second.until}&sort=duration&limit=200`);
+  assert.equal(filterDescription(second, 'duration'), 'digits/2 · 12:03:04.5–12:03:05.5 · slowest first');
+  const at = (ms: number) => ({ id: 'x', protocol: 'rest' as const, model: 'digits', version: '2', canary_routed: false, received_at: ms, duration_ms: 1, phases: {}, outcome: 'success', status: 200 });
+  assert.deepEqual([second.since - 1, second.since, second.until - 1, second.until].map((ms) => requestRows([at(ms)], second, 'duration').length), [0, 1, 1, 0], 'the window is [since, until)');
 });
 
 test('slow: at or above the p99 of the shown ones and twice their median; nothing with few rows or an even spread', () => {
@@ -114,6 +120,9 @@ test('the waterfall: a common axis from the earliest arrival; the request, the b
   assert.match(m.lanes[2]!.bars[0]!.aria, /^Batch-mate r1, Body read:/);
   assert.equal(m.batchText, 'Batch b7: 3 rows from 3 requests; left when an instance became free (no queue delay configured); 3 requests were left waiting.');
   assert.match(releaseText({ ...batchOf('instance_idle', 3, [early, me, late]), device: 'webgpu' }), /^Batch b7 on webgpu: 3 rows/);
+  assert.match(releaseText({ ...batchOf('instance_idle', 3, [early, me, late]), device: 'cpu', instance: 1, instance_count: 4 }), /^Batch b7 on instance 2 of 4, cpu: 3 rows/);
+  assert.equal(placeText({ instance: 0, instance_count: 1 }), 'instance 1 of 1');
+  assert.equal(placeText({}), '');
   const facts = Object.fromEntries(m.facts.map((f) => [f.label, f.value]));
   assert.equal(facts['Entity cache'], '5 ids: 3 hits, 1 miss, 1 stale, 0 negative');
   assert.equal(facts['Breaker'], 'closed');

@@ -7,7 +7,7 @@ import http2, { type ClientHttp2Session, type OutgoingHttpHeaders } from 'node:h
 import { after, before, test } from 'node:test';
 import { deflateSync, gzipSync } from 'node:zlib';
 import { GrpcStatus } from '../../agent/src/grpc/grpcStatus.js';
-import { encodeGrpcMessage, frame, parseGrpcTimeout, startUnaryTransport, type UnaryTransport } from '../../agent/src/grpc/unaryTransport.js';
+import { ALIGN_BYTES, encodeGrpcMessage, frame, parseGrpcTimeout, startUnaryTransport, type UnaryCall, type UnaryMethod, type UnaryTransport } from '../../agent/src/grpc/unaryTransport.js';
 
 const MAX = 1024;
 const ended: [string | undefined, number][] = [];
@@ -15,6 +15,22 @@ let cancelled = 0;
 let releaseSlow: (() => void) | undefined;
 let transport: UnaryTransport;
 let client: ClientHttp2Session;
+
+/**
+ * Its payload starts after the first '*' of the message. Answers where the message landed: whether
+ * the call owns it, the payload's offset in its ArrayBuffer modulo ALIGN_BYTES, and the message.
+ */
+const placeMethod: UnaryMethod = {
+  payloadOffset: (head) => {
+    const star = head.indexOf(0x2a);
+    return star < 0 ? undefined : star + 1;
+  },
+  handle: (call: UnaryCall) => {
+    const payloadAt = call.message.byteOffset + call.message.indexOf(0x2a) + 1;
+    const own = call.owned && call.message.buffer.byteLength - call.message.byteOffset === call.message.length;
+    return Buffer.concat([Buffer.from(`${call.owned}:${own}:${payloadAt % ALIGN_BYTES}:`), call.message]);
+  },
+};
 
 before(async () => {
   transport = await startUnaryTransport({
@@ -29,6 +45,7 @@ before(async () => {
           throw new Error('bad 100% ünïcode\nline');
         },
       },
+      Place: placeMethod,
       Slow: {
         handle: (call) =>
           new Promise<Buffer>((resolve) => {
@@ -95,6 +112,86 @@ test('a message split over many DATA frames, and the empty message, arrive whole
   assert.deepEqual(empty.body, frame(Buffer.from(':')));
 });
 
+test('a message is received into one buffer of its own, placed so that the payload payloadOffset finds starts aligned', async () => {
+  // owned : the buffer holds just this message (after the alignment pad) : payload offset mod ALIGN_BYTES
+  for (const prefix of ['', 'a', 'abc', 'x'.repeat(70)]) {
+    const message = Buffer.from(`${prefix}*${'p'.repeat(300)}`);
+    const a = await call('/test.Echo/Place', frame(message));
+    assert.deepEqual(a.body, frame(Buffer.concat([Buffer.from('true:true:0:'), message])), `prefix of ${prefix.length}`);
+  }
+  // Split over DATA frames, the prefix alone in the first: still whole, and still the call's own
+  // (no '*' in the first bytes: no alignment, nothing else changes).
+  const message = Buffer.from(`abc*${'q'.repeat(900)}`);
+  const whole = frame(message);
+  const split = await call('/test.Echo/Place', [whole.subarray(0, 3), whole.subarray(3, 6), whole.subarray(6, 400), whole.subarray(400)]);
+  assert.match(split.body.subarray(5).toString(), /^true:true:\d+:abc\*q{900}$/);
+  const found = await call('/test.Echo/Place', [whole.subarray(0, 20), whole.subarray(20)]);
+  assert.deepEqual(found.body, frame(Buffer.concat([Buffer.from('true:true:0:'), message])));
+  // A decompressed message is not the call's own: it is zlib's buffer.
+  const packed = gzipSync(message);
+  const gzPrefix = Buffer.from([1, 0, 0, 0, 0]);
+  gzPrefix.writeUInt32BE(packed.length, 1);
+  const gz = await call('/test.Echo/Place', Buffer.concat([gzPrefix, packed]), { 'grpc-encoding': 'gzip' });
+  assert.match(gz.body.subarray(5).toString(), /^false:/);
+});
+
+test('a message larger than the receive window is collected chunk by chunk, arrives whole, and is not owned by the call', async () => {
+  const big = await startUnaryTransport({
+    host: '127.0.0.1',
+    port: 0,
+    maxMessageBytes: 8 * 1024 * 1024,
+    service: 'test.Echo',
+    methods: { Place: placeMethod },
+    toStatus: (err) => ({ code: GrpcStatus.INTERNAL, details: (err as Error).message }),
+  });
+  const bigClient = http2.connect(`http://127.0.0.1:${big.port}`);
+  try {
+    const message = Buffer.concat([Buffer.from('*'), Buffer.alloc(5 * 1024 * 1024, 9)]);
+    const answer = await new Promise<Buffer>((resolve, reject) => {
+      const stream = bigClient.request({ ':method': 'POST', ':path': '/test.Echo/Place', 'content-type': 'application/grpc', te: 'trailers' });
+      const chunks: Buffer[] = [];
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('error', reject);
+      stream.on('close', () => resolve(Buffer.concat(chunks)));
+      stream.end(frame(message));
+    });
+    assert.match(answer.subarray(5, 30).toString('latin1'), /^false:\w+:\d+:\*/);
+    assert.ok(answer.subarray(5).subarray(-message.length).equals(message), 'the message arrives whole');
+
+    // Calls that send a length prefix and stall hold what was allocated for them, up to 64 MiB in
+    // all: 16 stalled calls of 4 MiB take it, so the next message is collected chunk by chunk (not
+    // owned); once they are reset, messages are preallocated again. A complete call answered in
+    // between orders the steps: frames of one connection are read in order.
+    const place = (body: Buffer) =>
+      new Promise<string>((resolve, reject) => {
+        const stream = bigClient.request({ ':method': 'POST', ':path': '/test.Echo/Place', 'content-type': 'application/grpc', te: 'trailers' });
+        const chunks: Buffer[] = [];
+        stream.on('data', (c: Buffer) => chunks.push(c));
+        stream.on('error', reject);
+        stream.on('close', () => resolve(Buffer.concat(chunks).subarray(5).toString('latin1')));
+        stream.end(frame(body));
+      });
+    const claim = Buffer.alloc(5);
+    claim.writeUInt32BE(4 * 1024 * 1024, 1);
+    const stalled = Array.from({ length: 16 }, () => {
+      const stream = bigClient.request({ ':method': 'POST', ':path': '/test.Echo/Place', 'content-type': 'application/grpc', te: 'trailers' });
+      stream.on('error', () => {});
+      stream.write(claim);
+      return stream;
+    });
+    await place(Buffer.from('*sync'));
+    assert.match(await place(Buffer.from('*probe')), /^false:/, 'over the budget: collected as it comes');
+    const gone = stalled.map((stream) => new Promise((resolve) => stream.on('close', resolve)));
+    for (const stream of stalled) stream.close(http2.constants.NGHTTP2_CANCEL);
+    await Promise.all(gone);
+    await place(Buffer.from('*sync'));
+    assert.match(await place(Buffer.from('*probe')), /^true:true:0:/, 'the budget given back');
+  } finally {
+    bigClient.close();
+    await big.close();
+  }
+});
+
 test('gzip- and deflate-compressed messages are decompressed; an unknown encoding is UNIMPLEMENTED, naming the ones accepted', async () => {
   const packed = gzipSync(Buffer.from('squeezed'));
   const body = Buffer.concat([Buffer.from([1]), Buffer.alloc(4), packed]);
@@ -156,7 +253,7 @@ test('framing mistakes are INVALID_ARGUMENT, each saying which: truncated, no me
 test('unknown methods are UNIMPLEMENTED naming the service; a non-gRPC request gets an HTTP status', async () => {
   const a = await call('/test.Echo/Nope', frame(Buffer.alloc(0)));
   assert.equal(a.code, GrpcStatus.UNIMPLEMENTED);
-  assert.match(a.message, /unknown method \/test\.Echo\/Nope: this server implements test\.Echo \(Echo, Fail, Slow\)/);
+  assert.match(a.message, /unknown method \/test\.Echo\/Nope: this server implements test\.Echo \(Echo, Fail, Place, Slow\)/);
   const other = await call('/other.Service/Echo', frame(Buffer.alloc(0)));
   assert.equal(other.code, GrpcStatus.UNIMPLEMENTED);
   // Object.prototype names are not methods.
@@ -208,12 +305,21 @@ test('a client that resets the stream cancels the call: the method is told, the 
 });
 
 test('close(): a call in flight is answered; the session then ends; no new connection is taken', async () => {
+  let started!: () => void;
+  const inFlight = new Promise<void>((resolve) => (started = resolve));
   const t = await startUnaryTransport({
     host: '127.0.0.1',
     port: 0,
     maxMessageBytes: MAX,
     service: 'test.Echo',
-    methods: { Wait: { handle: () => new Promise<Buffer>((resolve) => setTimeout(() => resolve(Buffer.from('done')), 50)) } },
+    methods: {
+      Wait: {
+        handle: () => {
+          started();
+          return new Promise<Buffer>((resolve) => setTimeout(() => resolve(Buffer.from('done')), 50));
+        },
+      },
+    },
     toStatus: () => ({ code: GrpcStatus.INTERNAL, details: 'x' }),
   });
   const c = http2.connect(`http://127.0.0.1:${t.port}`);
@@ -225,7 +331,7 @@ test('close(): a call in flight is answered; the session then ends; no new conne
     s.on('close', () => resolve(Buffer.concat(chunks)));
     s.end(frame(Buffer.alloc(0)));
   });
-  await new Promise((resolve) => setTimeout(resolve, 10));
+  await inFlight; // the call is in the server's hands (a fixed sleep lost this race on a busy machine)
   const closed = t.close();
   assert.deepEqual(await answer, frame(Buffer.from('done')));
   await closed;

@@ -60,3 +60,22 @@ export function versionColumns(span: number, versions: number): number {
 }
 
 const PER_VERSION = new Set(['latency']);
+
+/**
+ * The order of the sections. The sidebar is narrow and scrolls: the charts come first, then the
+ * state cards (their collapsed headers still say "1 open", "running 25 %"). The dashboard has room
+ * for everything at once and keeps what needs attention first.
+ */
+export function sectionOrder(mode: PanelMode): readonly string[] {
+  return mode === 'sidebar' ? SIDEBAR_ORDER : DASHBOARD_ORDER;
+}
+const SIDEBAR_ORDER = ['agent', 'traffic', 'latency', 'batching', 'breakers', 'canary', 'cache', 'gpu'] as const;
+const DASHBOARD_ORDER = ['agent', 'breakers', 'canary', 'traffic', 'latency', 'batching', 'cache', 'gpu'] as const;
+
+/**
+ * The sidebar shows a closed breaker as one line (state and totals); an open, half-open or forced
+ * one, and every breaker on the dashboard, as the whole card with its window, reason and buttons.
+ */
+export function condensedBreaker(mode: PanelMode, breaker: { state: string; forced?: boolean }): boolean {
+  return mode === 'sidebar' && breaker.state === 'closed' && !breaker.forced;
+}

@@ -5,9 +5,9 @@ import '@vscode-elements/elements/dist/vscode-collapsible/index.js';
 import type { ExtensionMessage, PanelAction, PanelMode, PanelState, RenderedSummary, WebviewMessage } from '../../common/panelProtocol.js';
 import { SERIES } from '../../common/panelProtocol.js';
 import { SeriesWindow } from '../../common/timeSeries.js';
-import { configureCharts } from './charts/lineChart.js';
+import { configureCharts, lineChartOf } from './charts/lineChart.js';
 import { formatNumber } from './charts/scale.js';
-import { RANGES_MIN, chartHeight, chartWindowMs, gridColumns, parseRange, sectionSpans, versionColumns } from './dashboardLayout.js';
+import { RANGES_MIN, chartHeight, chartWindowMs, gridColumns, parseRange, sectionOrder, sectionSpans, versionColumns } from './dashboardLayout.js';
 import { fill, h } from './dom.js';
 import type { PanelContext, Section, UiState } from './panelContext.js';
 import { onThemeChange } from './theme.js';
@@ -34,8 +34,9 @@ declare function acquireVsCodeApi(): VsCodeApi;
 const vscode = acquireVsCodeApi();
 const ui: UiState = vscode.getState() ?? { collapsed: {} };
 const app = document.getElementById('app')!;
-// What needs attention first (state), then the charts.
-const sections: Section[] = [agentSection(), breakerSection(), canarySection(), trafficSection(), latencySection(), batchingSection(), cacheSection(), gpuSection()];
+const allSections: Section[] = [agentSection(), breakerSection(), canarySection(), trafficSection(), latencySection(), batchingSection(), cacheSection(), gpuSection()];
+/** In the mode's order (dashboardLayout.sectionOrder): the sidebar's charts first. */
+let sections: Section[] = ordered('sidebar');
 const collapsibles = new Map<string, HTMLElement & { open: boolean; description: string }>();
 /** While the agent is not ready: one compact state instead of the (empty) sections. */
 const down = downState();
@@ -79,6 +80,8 @@ function layout(): void {
 function becomeDashboard(): void {
   mode = 'dashboard';
   document.body.classList.add('dashboard');
+  sections = ordered(mode);
+  for (const s of sections) app.append(collapsibles.get(s.id)!);
   configureCharts({ height: chartHeight(mode), legends: true });
   const range = h('div', { class: 'range', role: 'group', 'aria-label': 'Time range' }, h('span', { class: 'muted' }, 'Range '));
   for (const r of RANGES_MIN) {
@@ -94,6 +97,11 @@ function becomeDashboard(): void {
   new ResizeObserver(() => {
     if (ctx && gridColumns(app.clientWidth) !== columns) render();
   }).observe(app);
+}
+
+function ordered(m: PanelMode): Section[] {
+  const order = sectionOrder(m);
+  return [...allSections].sort((a, b) => order.indexOf(a.id) - order.indexOf(b.id));
 }
 
 /** The dashboard's grid: columns for the width, a column per version for the per-version sections. */
@@ -175,9 +183,11 @@ function renderedSummary(): RenderedSummary {
   return {
     breakers,
     breakerTotals,
+    breakersCondensed: [...document.querySelectorAll<HTMLElement>('[data-breaker].condensed')].map((c) => c.dataset.breaker!),
     requestsPerSecond: rps,
     agent: document.querySelector<HTMLElement>('[data-agent]')?.dataset.agent ?? '',
     canary: document.querySelector<HTMLElement>('[data-canary]')?.dataset.canary ?? null,
+    canarySight: [...document.querySelectorAll('[data-canary-sight] li')].map((li) => li.textContent ?? ''),
     mode,
     columns: mode === 'dashboard' ? columns : 1,
     ...(mode === 'dashboard' ? { width: app.clientWidth } : {}),
@@ -227,6 +237,18 @@ function receive(m: ExtensionMessage): void {
     case 'click':
       if (ctx?.state.testMode) document.querySelector<HTMLElement>(`[data-action="${CSS.escape(m.action)}"]`)?.click();
       return;
+    case 'clickChart': {
+      const canvas = ctx?.state.testMode ? document.querySelector<HTMLCanvasElement>(`canvas[data-chart="${CSS.escape(m.chart)}"]`) : null;
+      const chart = canvas ? lineChartOf(canvas) : undefined;
+      if (canvas && chart) canvas.dispatchEvent(new MouseEvent('click', { bubbles: true, clientX: chart.clientXOf(m.at), clientY: canvas.getBoundingClientRect().top + canvas.clientHeight / 2 }));
+      return;
+    }
+    case 'keysOnChart': {
+      const canvas = ctx?.state.testMode ? document.querySelector<HTMLCanvasElement>(`canvas[data-chart="${CSS.escape(m.chart)}"]`) : null;
+      canvas?.focus();
+      for (const key of m.keys) canvas?.dispatchEvent(new KeyboardEvent('keydown', { key, bubbles: true, cancelable: true }));
+      return;
+    }
   }
   render();
 }

@@ -34,8 +34,8 @@ import { batchKey, concatFeeds, splitOutputs } from './batchTensors.js';
 export interface BatchRunner {
   /** Instances able to run a batch now (alive). */
   readonly size: number;
-  /** `maxOutputElements`: the bound on any one output of the whole batch (0: none). */
-  run(feeds: Record<string, WireTensor>, outputNames: string[], maxOutputElements?: number): Promise<Record<string, WireTensor>>;
+  /** `maxOutputElements`: the bound on any one output of the whole batch (0: none); `placed`: which instance took it, of how many. */
+  run(feeds: Record<string, WireTensor>, outputNames: string[], maxOutputElements?: number, placed?: (instance: number, of: number) => void): Promise<Record<string, WireTensor>>;
 }
 
 export interface BatcherOptions {
@@ -67,6 +67,9 @@ export interface BatchRequest {
   batchId?: string;
   computeStartedAt?: number;
   computeEndedAt?: number;
+  /** Filled in by the batcher when the pool numbers its instances: the one its batch ran on, of how many. */
+  instance?: number;
+  instances?: number;
 }
 
 /** setTimeout turns longer delays into 1 ms; no deadline or delay may exceed this. */
@@ -95,6 +98,9 @@ export interface BatchEvent {
   /** inputS + inferS: what /metrics has always called compute time. */
   computeS: number;
   ok: boolean;
+  /** Which of the version's instances ran it (0-based), of how many: when the pool says (CPU instances). */
+  instance?: number;
+  instances?: number;
 }
 
 interface Queued {
@@ -323,15 +329,20 @@ export class DynamicBatcher extends EventEmitter<{
     const started = this.clock.now();
     let joined = started;
     let outputs: Record<string, WireTensor>;
+    let instance: number | undefined;
+    let instances: number | undefined;
     const event = (ok: boolean, ran: number, split = ran): BatchEvent => {
       const [inputS, inferS, outputS] = [(joined - started) / 1000, (ran - joined) / 1000, (split - ran) / 1000];
       for (const q of batch) {
         q.req.batchId = id;
         q.req.computeStartedAt = started;
         q.req.computeEndedAt = split;
+        if (instance !== undefined) [q.req.instance, q.req.instances] = [instance, instances];
       }
       const requestIds = batch.map((q) => q.req.traceId ?? '');
-      return { id, ...released, requestIds, rows: total, requests: batch.length, inputS, inferS, outputS, computeS: inputS + inferS, ok };
+      const e: BatchEvent = { id, ...released, requestIds, rows: total, requests: batch.length, inputS, inferS, outputS, computeS: inputS + inferS, ok };
+      if (instance !== undefined) [e.instance, e.instances] = [instance, instances];
+      return e;
     };
     try {
       const feeds = this.opts.maxBatchSize === 0 ? batch[0]!.req.feeds : concatFeeds(batch.map((q) => q.req.feeds), total);
@@ -339,7 +350,7 @@ export class DynamicBatcher extends EventEmitter<{
       // If every request's outputs are within the bound, the batch's are within this one; past
       // it, at least one request is over, and bisecting finds it.
       const bound = (this.opts.maxOutputElements ?? 0) * batch.length;
-      outputs = await this.runner.run(feeds, batch[0]!.req.outputNames, bound);
+      outputs = await this.runner.run(feeds, batch[0]!.req.outputNames, bound, (i, of) => ([instance, instances] = [i, of]));
     } catch (err) {
       this.record(event(false, this.clock.now()));
       if (isolates(err) && batch.length > 1) {

@@ -70,9 +70,12 @@ export const TAU = {
   errorStandardized: 0.1,
 };
 
-/** Checks that can happen: the planned ones, plus the inconclusive ones tolerated on top. */
+/**
+ * Checks that can happen: the planned ones, the inconclusive ones tolerated on top, and the one
+ * more inconclusive check that ends the canary (its conclusive metrics are still tested).
+ */
 export function alphaPerTest(t: CanaryThresholds, plannedChecks: number): number {
-  return t.alpha / (Math.max(1, plannedChecks + t.max_inconclusive_checks) * TESTS_PER_CHECK);
+  return t.alpha / ((plannedChecks + t.max_inconclusive_checks + 1) * TESTS_PER_CHECK);
 }
 
 /** The level of every test for a canary. */
@@ -507,7 +510,8 @@ export function decide(d: DecisionInput): { decision: CheckDecision; reason: str
   const unsure = critical.filter((m) => m.verdict === 'inconclusive');
   if (unsure.length) {
     if (d.inconclusiveChecks > d.maxInconclusive) {
-      return { decision: 'rollback', reason: `not enough traffic to judge the candidate after ${d.inconclusiveChecks} inconclusive checks (${unsure.map((m) => m.name).join(', ')})` };
+      // Worded as the README states the rule: `max_inconclusive_checks` are tolerated, the next one rolls back.
+      return { decision: 'rollback', reason: `not enough traffic to judge the candidate after ${d.inconclusiveChecks} inconclusive checks, more than max_inconclusive_checks (${d.maxInconclusive}) (${unsure.map((m) => m.name).join(', ')})` };
     }
     return { decision: 'continue', reason: `waiting for traffic: ${unsure.map((m) => `${m.name} (${m.reason})`).join('; ')}` };
   }

@@ -85,6 +85,8 @@ export const agentConfigSchema = z
         const problem = endpointProblem(s);
         if (problem) ctx.addIssue({ code: 'custom', message: problem });
       }),
+    /** How exported requests carry their phases: span events on the request span, or child spans. */
+    otlp_phases: z.enum(['events', 'spans']),
     /** How long a SIGTERM waits for in-flight requests before closing connections. */
     drain_timeout_s: z.number().min(0).max(3600),
     /** Settings for models whose config.json leaves them out (the extension's batching/cache settings). */
@@ -114,6 +116,7 @@ export function defaultAgentConfig(bundledModels: string): AgentConfig {
     record_failures: 1_000,
     drain_timeout_s: 30,
     otlp_endpoint: '',
+    otlp_phases: 'events',
     allowed_hosts: [],
     prometheus_urls: [],
     state_dir: defaultStateDir(),

@@ -11,7 +11,7 @@ import { outcomeOf } from '../serving/inferenceService.js';
 import { RequestTrace } from '../tracing/requestTrace.js';
 import { toGrpcError } from './grpcErrors.js';
 import { statusName } from './grpcStatus.js';
-import { fromBuiltResponse, toInferPayload, type ModelInferRequest } from './inferMessages.js';
+import { fromBuiltResponse, rawContentsOffset, toInferPayload, type ModelInferRequest } from './inferMessages.js';
 import { inferenceServiceDefinition, SERVICE_NAME } from './protoFiles.js';
 import { tritonHandlers } from './tritonHandlers.js';
 import { startUnaryTransport, type UnaryCall, type UnaryMethod } from './unaryTransport.js';
@@ -68,7 +68,7 @@ export async function startGrpcServer(deps: AppDeps, opts: GrpcServerOptions): P
   };
 
   async function modelInfer(req: ModelInferRequest, call: UnaryCall, trace?: RequestTrace) {
-    const { payload, raw } = toInferPayload(req);
+    const { payload, raw } = toInferPayload(req, call.owned);
     // The call's deadline is the request's: it lowers the queue deadline like `timeout` does.
     const left = call.deadline - Date.now();
     if (Number.isFinite(left)) {
@@ -87,6 +87,7 @@ export async function startGrpcServer(deps: AppDeps, opts: GrpcServerOptions): P
     const handler = handlers[name];
     if (!handler) throw new Error(`no handler for RPC ${name}`);
     methods[name] = {
+      ...(name === 'ModelInfer' ? { payloadOffset: rawContentsOffset } : {}),
       handle: async (call) => {
         if (verify && !OPEN_RPCS.has(name)) verify(first(call.metadata.authorization));
         let request: unknown;

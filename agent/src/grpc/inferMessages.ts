@@ -150,8 +150,59 @@ export function contentsToBytes(datatype: string, c: TensorContents, name: strin
   }
 }
 
-/** The request as the REST path's JSON part and binary part (see the file's comment). */
-export function toInferPayload(req: ModelInferRequest): GrpcInfer {
+/** ModelInferRequest's field number of `raw_input_contents` (agent/proto/inference.proto). */
+const RAW_INPUT_CONTENTS_FIELD = 7;
+
+/**
+ * Where the first `raw_input_contents` entry's bytes start in a ModelInferRequest, read from the
+ * message's first bytes; undefined when they end before it (or are not protobuf). Encoders write
+ * fields in number order, so the tensor comes after the small fields, usually in the first DATA
+ * frame: the transport places the message so that it is aligned, and it is used in place.
+ */
+export function rawContentsOffset(head: Uint8Array): number | undefined {
+  let at = 0;
+  const varint = (): number | undefined => {
+    let value = 0;
+    for (let shift = 0; shift < 35; shift += 7) {
+      if (at >= head.length) return undefined;
+      const byte = head[at++]!;
+      value += (byte & 0x7f) * 2 ** shift;
+      if (byte < 0x80) return value;
+    }
+    return undefined; // longer than any length or tag this message holds
+  };
+  while (at < head.length) {
+    const tag = varint();
+    if (tag === undefined) return undefined;
+    switch (tag & 7) {
+      case 0:
+        if (varint() === undefined) return undefined;
+        break;
+      case 1:
+        at += 8;
+        break;
+      case 2: {
+        const length = varint();
+        if (length === undefined) return undefined;
+        if (tag >>> 3 === RAW_INPUT_CONTENTS_FIELD) return at;
+        at += length;
+        break;
+      }
+      case 5:
+        at += 4;
+        break;
+      default:
+        return undefined;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The request as the REST path's JSON part and binary part (see the file's comment). `owned`: the
+ * request's bytes are its alone (UnaryCall.owned), so one raw input is used in place.
+ */
+export function toInferPayload(req: ModelInferRequest, owned = false): GrpcInfer {
   const raw = req.raw_input_contents.length > 0;
   if (raw && req.raw_input_contents.length !== req.inputs.length) {
     fail(`raw_input_contents has ${req.raw_input_contents.length} entries, but the request has ${req.inputs.length} inputs; give one per input, in order`);
@@ -182,8 +233,10 @@ export function toInferPayload(req: ModelInferRequest): GrpcInfer {
     inputs,
     ...(outputs.length ? { outputs } : {}),
   };
-  // One input (the common case) is passed as it is: Buffer.concat would copy it.
-  return { payload: { body, binary: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks) }, raw };
+  // One input (the common case) is passed as it is: Buffer.concat would copy it. Owned raw bytes
+  // become the tensor itself (no aligned copy), and go to the worker with their buffer.
+  if (chunks.length === 1) return { payload: { body, binary: chunks[0]!, ...(owned && raw ? { ownsBinary: true } : {}) }, raw };
+  return { payload: { body, binary: Buffer.concat(chunks) }, raw };
 }
 
 /** The REST path's answer (JSON part and binary outputs) as a ModelInferResponse. */

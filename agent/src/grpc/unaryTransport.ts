@@ -13,6 +13,11 @@ export interface UnaryCall {
   rpc: string;
   /** The request message, decompressed. */
   message: Buffer;
+  /**
+   * The message's memory is this call's alone (not pooled, not shared with another call): the
+   * handler may keep views of it and transfer its ArrayBuffer to another thread.
+   */
+  owned: boolean;
   /** Request headers (custom metadata included), names in lower case. */
   metadata: IncomingHttpHeaders;
   /** From `grpc-timeout`: ms since the epoch, or Infinity. */
@@ -29,6 +34,12 @@ export interface CallStatus {
 export interface UnaryMethod {
   /** Resolves to the encoded response message; a rejection becomes a status through `toStatus`. */
   handle(call: UnaryCall): Promise<Buffer> | Buffer;
+  /**
+   * Where a payload the handler will view in place (a tensor) starts in the message, read from
+   * the message's first bytes (undefined: not there, or not known): the message is received at an
+   * offset that puts that payload on an ALIGN_BYTES boundary, so no aligned copy is needed.
+   */
+  payloadOffset?(head: Buffer): number | undefined;
 }
 
 export interface UnaryTransportOptions {
@@ -56,6 +67,21 @@ export interface UnaryTransport {
 
 /** HTTP/2 receive window: a 64-row request (200 KB) arrives without waiting for window updates. */
 const WINDOW_BYTES = 4 * 1024 * 1024;
+/**
+ * A message up to this size is received straight into one buffer allocated from its length prefix
+ * (no list of chunks, no copy into a contiguous body). It is the stream's window: what a client
+ * may send without waiting for the agent anyway, so a prefix alone cannot make the agent allocate
+ * more than that. Larger messages are collected chunk by chunk as they come.
+ */
+const PREALLOCATE_MAX_BYTES = WINDOW_BYTES;
+/**
+ * Bytes preallocated for messages still arriving, over all calls: beyond it, a call collects its
+ * chunks as they come (memory that grows only with what was sent), so that many calls that send a
+ * prefix and stall cannot make the agent reserve more than this.
+ */
+const PREALLOCATE_BUDGET_BYTES = 64 * 1024 * 1024;
+/** Where `payloadOffset` puts the payload: a cache line, more than any element type needs. */
+export const ALIGN_BYTES = 64;
 const ENCODINGS = 'identity,deflate,gzip';
 const CONTENT_TYPE = 'application/grpc+proto';
 const TIMEOUT_UNITS_MS: Record<string, number> = { H: 3_600_000, M: 60_000, S: 1000, m: 1, u: 1e-3, n: 1e-6 };
@@ -94,6 +120,7 @@ class Refused extends Error {
 export async function startUnaryTransport(opts: UnaryTransportOptions): Promise<UnaryTransport> {
   const prefix = `/${opts.service}/`;
   const sessions = new Set<ServerHttp2Session>();
+  let preallocated = 0; // bytes of PREALLOCATE_BUDGET_BYTES held by calls still arriving
   const server = http2.createServer({
     settings: { initialWindowSize: WINDOW_BYTES },
     // Node's default (10 MB) counts queued outbound data too; 64 calls of 200 KB in flight on one
@@ -172,38 +199,71 @@ export async function startUnaryTransport(opts: UnaryTransportOptions): Promise<
       }
     });
 
-    const chunks: Buffer[] = [];
+    // The message arrives in DATA chunks. Once the 5-byte prefix is in, a message up to
+    // PREALLOCATE_MAX_BYTES gets one buffer of its size, `pad` bytes in (see payloadOffset), and
+    // each chunk is copied there as it comes; a larger one is collected as a list of chunks.
+    let head: Buffer[] = []; // chunks until the prefix is in, then a larger message's chunks
     let received = 0;
     let expected = -1; // 5 + the message length, once the prefix is in
+    let body: Buffer | undefined; // the preallocated message buffer, `pad` bytes before the message
+    let pad = 0;
+    let flag = 0; // the prefix's compressed flag
+    let reserved = 0; // this call's share of `preallocated`, given back once its message is in or it ends
+    const unreserve = () => {
+      preallocated -= reserved;
+      reserved = 0;
+    };
+    stream.once('close', unreserve);
     stream.on('data', (chunk: Buffer) => {
       if (answered) return;
-      chunks.push(chunk);
       received += chunk.length;
-      if (expected < 0 && received >= 5) {
-        const head = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
-        const length = head.readUInt32BE(1);
-        if (length > opts.maxMessageBytes) {
-          return refuse(new Refused(GrpcStatus.RESOURCE_EXHAUSTED, `received message larger than max (${length} vs. ${opts.maxMessageBytes} bytes)`));
-        }
-        expected = 5 + length;
+      if (expected >= 0 && received > expected) return refuse(new Refused(GrpcStatus.INVALID_ARGUMENT, `${rpc} is unary: the request holds more than one message`));
+      if (body) {
+        body.set(chunk, pad + received - chunk.length - 5);
+        return;
       }
-      if (expected >= 0 && received > expected) refuse(new Refused(GrpcStatus.INVALID_ARGUMENT, `${rpc} is unary: the request holds more than one message`));
+      head.push(chunk);
+      if (expected >= 0 || received < 5) return;
+      const first = head.length === 1 ? chunk : Buffer.concat(head, received);
+      const length = first.readUInt32BE(1);
+      if (length > opts.maxMessageBytes) {
+        return refuse(new Refused(GrpcStatus.RESOURCE_EXHAUSTED, `received message larger than max (${length} vs. ${opts.maxMessageBytes} bytes)`));
+      }
+      expected = 5 + length;
+      if (received > expected) return refuse(new Refused(GrpcStatus.INVALID_ARGUMENT, `${rpc} is unary: the request holds more than one message`));
+      if (length > PREALLOCATE_MAX_BYTES || preallocated + length > PREALLOCATE_BUDGET_BYTES) return;
+      flag = first[0]!;
+      const inFirst = first.subarray(5);
+      const offset = flag === 0 ? method.payloadOffset?.(inFirst) : undefined;
+      pad = offset === undefined ? 0 : (ALIGN_BYTES - (offset % ALIGN_BYTES)) % ALIGN_BYTES;
+      // Not from Buffer's shared pool: the call owns it (UnaryCall.owned) and may transfer it.
+      body = Buffer.allocUnsafeSlow(pad + length);
+      body.set(inFirst, pad);
+      head = [];
+      reserved = length;
+      preallocated += reserved;
     });
     stream.on('end', () => {
+      unreserve();
       if (answered) return;
       if (expected < 0 || received < expected) {
         return refuse(new Refused(GrpcStatus.INVALID_ARGUMENT, received === 0 ? `${rpc} received no request message` : `the request message is truncated (${received} of ${expected < 0 ? 5 : expected} bytes)`));
       }
-      const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, received);
       let message: Buffer;
       try {
-        message = unpack(body, encoding, opts.maxMessageBytes);
+        if (body) message = unpack(flag, body.subarray(pad), encoding, opts.maxMessageBytes);
+        else {
+          const whole = head.length === 1 ? head[0]! : Buffer.concat(head, received);
+          message = unpack(whole[0]!, whole.subarray(5), encoding, opts.maxMessageBytes);
+        }
       } catch (err) {
         return refuse(err as Refused);
       }
       const call: UnaryCall = {
         rpc: rpc!,
         message,
+        // Only the preallocated buffer is the call's alone (a decompressed message may not be).
+        owned: body !== undefined && flag === 0,
         metadata: headers,
         deadline,
         onCancel: (fn) => {
@@ -250,10 +310,9 @@ export async function startUnaryTransport(opts: UnaryTransportOptions): Promise<
 }
 
 /** The message of a frame, decompressed when its flag says so. */
-function unpack(body: Buffer, encoding: string, max: number): Buffer {
-  const message = body.subarray(5);
-  if (body[0] === 0) return message;
-  if (body[0] !== 1) throw new Refused(GrpcStatus.INVALID_ARGUMENT, `the message's compressed flag is ${body[0]}; it must be 0 or 1`);
+function unpack(flag: number, message: Buffer, encoding: string, max: number): Buffer {
+  if (flag === 0) return message;
+  if (flag !== 1) throw new Refused(GrpcStatus.INVALID_ARGUMENT, `the message's compressed flag is ${flag}; it must be 0 or 1`);
   if (encoding === 'identity') throw new Refused(GrpcStatus.INVALID_ARGUMENT, 'the message is marked compressed but the call names no grpc-encoding');
   try {
     return encoding === 'gzip' ? gunzipSync(message, { maxOutputLength: max }) : inflateSync(message, { maxOutputLength: max });

@@ -4,7 +4,7 @@ import { ModelNotReadyError } from '../errors.js';
 import { EventEmitter } from 'node:events';
 import type { Logger } from '../log/logger.js';
 import type { WireTensor } from './tensorTypes.js';
-import type { VersionPool } from './versionPool.js';
+import type { Placed, VersionPool } from './versionPool.js';
 import { WorkerInstance, type LoadedInfo } from './workerInstance.js';
 import type { WorkerInit } from './workerProtocol.js';
 
@@ -46,6 +46,8 @@ export function crashBudget(now: () => number = Date.now) {
 
 export class InstancePool extends EventEmitter<{ exhausted: [reason: string] }> implements VersionPool {
   private instances: WorkerInstance[] = [];
+  /** Each instance's number in the pool (0 … count-1): a replacement takes its predecessor's. */
+  private readonly slots = new Map<WorkerInstance, number>();
   private closed = false;
   private readonly budget = crashBudget();
 
@@ -76,12 +78,13 @@ export class InstancePool extends EventEmitter<{ exhausted: [reason: string] }> 
     return this.instances.reduce((n, i) => n + i.inFlight, 0);
   }
 
-  run(feeds: Record<string, WireTensor>, outputNames: string[], maxOutputElements = 0): Promise<Record<string, WireTensor>> {
+  run(feeds: Record<string, WireTensor>, outputNames: string[], maxOutputElements = 0, placed?: Placed): Promise<Record<string, WireTensor>> {
     let best: WorkerInstance | undefined;
     for (const instance of this.instances) {
       if (instance.isAlive && (!best || instance.inFlight < best.inFlight)) best = instance;
     }
     if (!best) return Promise.reject(new ModelNotReadyError(`${this.opts.label} has no running inference instance`, 1));
+    placed?.(this.slots.get(best) ?? 0, this.opts.count);
     return best.run(feeds, outputNames, maxOutputElements);
   }
 
@@ -93,9 +96,14 @@ export class InstancePool extends EventEmitter<{ exhausted: [reason: string] }> 
   }
 
   private adopt(instance: WorkerInstance): void {
+    const taken = new Set(this.slots.values());
+    let slot = 0;
+    while (taken.has(slot)) slot++;
+    this.slots.set(instance, slot);
     this.instances.push(instance);
     instance.once('exit', (unexpected) => {
       this.instances = this.instances.filter((i) => i !== instance);
+      this.slots.delete(instance);
       if (unexpected && !this.closed) void this.replace();
     });
   }

@@ -612,10 +612,10 @@ export class ModelManager extends EventEmitter<{
       get size() {
         return pool.size;
       },
-      async run(feeds: Parameters<VersionPool['run']>[0], outputNames: string[], maxOutputElements?: number) {
+      async run(feeds: Parameters<VersionPool['run']>[0], outputNames: string[], maxOutputElements?: number, placed?: Parameters<VersionPool['run']>[3]) {
         const delay = faults.latencyMs(model.name, v.version);
         if (delay > 0) await new Promise<void>((resolve) => clock.setTimer(delay, resolve));
-        return pool.run(feeds, outputNames, maxOutputElements);
+        return pool.run(feeds, outputNames, maxOutputElements, placed);
       },
     };
     const batcher = new DynamicBatcher(

@@ -25,7 +25,7 @@ export const ELEMENT_BYTES: Record<Exclude<Datatype, 'BYTES'>, number> = {
   FP64: 8,
 };
 
-type Ctor = new (buffer: ArrayBuffer) => Exclude<TensorValues, string[]>;
+type Ctor = new (buffer: ArrayBuffer, byteOffset?: number, length?: number) => Exclude<TensorValues, string[]>;
 const ARRAYS: Record<Exclude<Datatype, 'BYTES'>, Ctor> = {
   BOOL: Uint8Array,
   UINT8: Uint8Array,
@@ -50,16 +50,24 @@ export function binarySizeProblem(datatype: Datatype, bytes: number, count: numb
 
 /**
  * Decodes `count` elements. The bytes are copied into a fresh, aligned buffer (a slice of the
- * request body is neither aligned nor safe to transfer to a worker). Throws a message (string)
- * describing what is wrong, for the caller to attach the input's name to.
+ * request body is neither aligned nor safe to transfer to a worker), unless `owned` says the
+ * bytes' buffer belongs to this request alone (gRPC's message buffer, placed so the tensor is
+ * aligned): then an aligned slice is used as it is, and goes to the worker with its buffer.
+ * Throws a message (string) describing what is wrong, for the caller to attach the input's name to.
  */
-export function decodeBinaryTensor(datatype: Datatype, bytes: Uint8Array, count: number): TensorValues {
+export function decodeBinaryTensor(datatype: Datatype, bytes: Uint8Array, count: number, owned = false): TensorValues {
   if (datatype === 'BYTES') return decodeBytesElements(bytes, count);
   const problem = binarySizeProblem(datatype, bytes.byteLength, count);
   if (problem) throw problem;
-  const buffer = new ArrayBuffer(bytes.byteLength);
-  new Uint8Array(buffer).set(bytes);
-  const out = new ARRAYS[datatype](buffer);
+  const Typed = ARRAYS[datatype];
+  let out: Exclude<TensorValues, string[]>;
+  if (owned && bytes.buffer instanceof ArrayBuffer && bytes.byteOffset % ELEMENT_BYTES[datatype] === 0) {
+    out = new Typed(bytes.buffer, bytes.byteOffset, count);
+  } else {
+    const buffer = new ArrayBuffer(bytes.byteLength);
+    new Uint8Array(buffer).set(bytes);
+    out = new Typed(buffer);
+  }
   if (datatype === 'BOOL') {
     const b = out as Uint8Array;
     for (let i = 0; i < b.length; i++) if (b[i]! > 1) b[i] = 1;

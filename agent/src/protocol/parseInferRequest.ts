@@ -83,9 +83,10 @@ function formatShape(shape: number[]): string {
 /**
  * `binary` is the part of the body after the JSON header (binary tensor data extension), when the
  * request had an Inference-Header-Content-Length; inputs with `binary_data_size` take their bytes
- * from it, in order.
+ * from it, in order. `ownsBinary`: its buffer is the request's alone, so tensors may be views of it
+ * (see decodeBinaryTensor).
  */
-export function parseInferRequest(body: unknown, target: InferTarget, limits: RequestLimits, binary?: Uint8Array): ParsedInferRequest {
+export function parseInferRequest(body: unknown, target: InferTarget, limits: RequestLimits, binary?: Uint8Array, ownsBinary = false): ParsedInferRequest {
   if (!isPlainObject(body)) fail(`the request body must be a JSON object with an "inputs" array`);
   for (const key of Object.keys(body)) {
     if (!REQUEST_FIELDS.has(key)) {
@@ -121,7 +122,7 @@ export function parseInferRequest(body: unknown, target: InferTarget, limits: Re
 
   const feeds: Record<string, WireTensor> = {};
   let batchSize: number | undefined;
-  const cursor = { binary, at: 0 };
+  const cursor = { binary, at: 0, owned: ownsBinary };
   inputs.forEach((raw, index) => {
     const { name, tensor, rows } = parseInput(raw, index, target, limits, cursor);
     if (feeds[name]) fail(`input '${name}' is given twice`);
@@ -180,6 +181,7 @@ function requestTimeoutMs(value: unknown): number | undefined {
 interface BinaryCursor {
   binary: Uint8Array | undefined;
   at: number;
+  owned: boolean;
 }
 
 function parseInput(
@@ -255,7 +257,7 @@ function takeBinary(size: unknown, cursor: BinaryCursor, datatype: Datatype, cou
   const bytes = cursor.binary.subarray(cursor.at, cursor.at + size);
   cursor.at += size;
   try {
-    return decodeBinaryTensor(datatype, bytes, count);
+    return decodeBinaryTensor(datatype, bytes, count, cursor.owned);
   } catch (problem) {
     if (typeof problem === 'string') fail(`input '${name}': ${problem} (shape and datatype decide the size)`);
     throw problem;

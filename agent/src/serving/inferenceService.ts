@@ -158,7 +158,7 @@ export class InferenceService extends EventEmitter<{ inference: [InferenceOutcom
     }
     const { json, binary } = payload;
     if (json && !binary && this.parser && json.length >= OFF_THREAD_MIN_BYTES) return this.parser.parse(json, target, url, this.limits);
-    return parseInferRequest(json ? parseJson(json) : payload.body, { ...target, ...(url ? { url } : {}) }, this.limits, binary);
+    return parseInferRequest(json ? parseJson(json) : payload.body, { ...target, ...(url ? { url } : {}) }, this.limits, binary, payload.ownsBinary);
   }
 }
 
@@ -168,6 +168,8 @@ export interface InferPayload {
   /** The JSON already parsed (when there are no bytes). */
   body?: unknown;
   binary?: Uint8Array;
+  /** `binary`'s buffer is this request's alone (not pooled, not shared): tensors may be views of it. */
+  ownsBinary?: boolean;
 }
 
 /** What the batcher filled in on the request: its batch and when that batch ran. */
@@ -176,6 +178,7 @@ function batchTimes(trace: RequestTrace, r: BatchRequest): void {
   if (r.computeStartedAt !== undefined) trace.mark('compute_start_ms', r.computeStartedAt);
   if (r.computeEndedAt !== undefined) trace.mark('compute_end_ms', r.computeEndedAt);
   if (r.batchId !== undefined) trace.batchId = r.batchId;
+  if (r.instance !== undefined) [trace.instance, trace.instanceCount] = [r.instance, r.instances];
 }
 
 /** The outcome label: the error's kind; a deadline the client set is told apart from the model's. */

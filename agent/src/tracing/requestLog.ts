@@ -63,6 +63,7 @@ export class RequestLog {
       model,
       version,
       ...(device ? { device } : {}),
+      ...(e.instance !== undefined ? { instance: e.instance, instance_count: e.instances ?? e.instance + 1 } : {}),
       rows: e.rows,
       request_ids: e.requestIds.filter(Boolean),
       reason: e.reason,

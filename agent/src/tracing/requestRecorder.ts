@@ -25,6 +25,10 @@ export interface RequestQuery {
   minMs?: number;
   /** Only requests received at or after this (epoch ms). */
   since?: number;
+  /** Only requests received before this (epoch ms). */
+  until?: number;
+  /** Slowest first (the `limit` slowest of those that match), else newest first. */
+  slowestFirst?: boolean;
   limit?: number;
 }
 
@@ -135,14 +139,17 @@ export class RequestRecorder {
     const limit = Math.max(0, q.limit ?? 100);
     const out: RequestRecord[] = [];
     for (const r of this.all()) {
-      if (out.length >= limit) break;
+      // Slowest first needs every match before the limit applies.
+      if (out.length >= limit && !q.slowestFirst) break;
       if (q.model !== undefined && r.model !== q.model) continue;
       if (q.version !== undefined && r.version !== q.version) continue;
       if (q.outcome !== undefined && r.outcome !== q.outcome) continue;
       if (q.minMs !== undefined && r.duration_ms < q.minMs) continue;
       if (q.since !== undefined && r.received_at < q.since) continue;
+      if (q.until !== undefined && r.received_at >= q.until) continue;
       out.push(r);
     }
+    if (q.slowestFirst) return out.sort((a, b) => b.duration_ms - a.duration_ms || b.received_at - a.received_at).slice(0, limit);
     return out;
   }
 

@@ -22,6 +22,9 @@ export class RequestTrace {
   entities?: RequestRecord['entities'];
   breaker?: BreakerState;
   batchId?: string;
+  /** The instance its batch ran on, of how many (CPU instance pools). */
+  instance?: number;
+  instanceCount?: number;
   /** The client's W3C traceparent (header or gRPC metadata), read only while OpenTelemetry export is on. */
   traceparent?: string | string[];
   outcome = 'success';
@@ -71,6 +74,10 @@ export class RequestTrace {
     if (this.entities) r.entities = this.entities;
     if (this.breaker) r.breaker = this.breaker;
     if (this.batchId) r.batch_id = this.batchId;
+    if (this.instance !== undefined) {
+      r.instance = this.instance;
+      r.instance_count = this.instanceCount!;
+    }
     if (this.error !== undefined) r.error = this.error;
     return r;
   }

@@ -1,8 +1,10 @@
 // A canary as a readable Markdown report: the decision, the plan, and every check with every
 // metric's values, statistic and verdict, and its evidence ledger (tests, e-values, always-valid
-// p-values, levels, effects with intervals, what the check could see and when it will see enough).
-// Pure (no `vscode`).
-import type { Canary, CanaryCheck, CanaryMetricResult } from '../../../common/api.js';
+// p-values, levels, effects with intervals, what the check could see and when it will see enough),
+// a chart per metric of its evidence over the checks against the bar each test must reach, and the
+// recorded evidence re-judged at other alphas (when the agent could be asked). Pure (no `vscode`).
+import type { Canary, CanaryCheck, CanaryMetricResult, CanaryRejudgement } from '../../../common/api.js';
+import { evidenceChartSvg, evidenceSeries } from './evidenceChart.js';
 import { localDateTime, localTime } from './localTime.js';
 
 const VERDICT: Record<CanaryMetricResult['verdict'], string> = { pass: '✅ pass', fail: '❌ fail', inconclusive: '⚪ inconclusive' };
@@ -20,7 +22,10 @@ export function decisionText(c: Omit<Canary, 'checks'>): string {
   }
 }
 
-export function canaryReport(c: Canary): string {
+/** The alphas the report re-judges a canary at (besides its own). */
+export const REJUDGE_ALPHAS = [0.01, 0.05, 0.1];
+
+export function canaryReport(c: Canary, rejudged?: CanaryRejudgement[]): string {
   const out: string[] = [];
   out.push(`# Canary ${c.id}: ${c.model} ${c.baseline} → ${c.candidate}`, '');
   out.push(`**Decision:** ${decisionText(c)}${c.reason ? ` (${c.reason})` : ''}`, '');
@@ -37,10 +42,40 @@ export function canaryReport(c: Canary): string {
   );
   out.push(`| Critical metrics | ${c.thresholds.critical.join(', ')} |`);
   out.push(`| Samples from | ${c.source.kind === 'prometheus' ? `Prometheus at ${c.source.url}` : 'this agent'} |`, '');
+  out.push(...evidenceSection(c));
+  if (rejudged?.length) out.push(...rejudgeSection(c, rejudged));
   out.push(`## Checks (${c.checks.length})`, '');
   if (c.checks.length === 0) out.push('No check has run yet.');
   c.checks.forEach((check, i) => out.push(...checkSection(check, i + 1, c.started_at)));
   return `${out.join('\n')}\n`;
+}
+
+/** Per metric, its tests' evidence over the checks against their bars (inline SVG, one HTML block each). */
+function evidenceSection(c: Canary): string[] {
+  const metrics = evidenceSeries(c.checks);
+  if (metrics.length === 0) return [];
+  const anytime = metrics.some((m) => m.kind === 'e');
+  const lines = [
+    '## Evidence over time',
+    '',
+    anytime
+      ? 'Each test\'s evidence against "no regression" at every check, as ln e of its e-process; the dashed line is ln(1/α) of the test\'s level, where it fails (whatever the number of looks). A metric fails when a test crosses and the effect is past its margin; a red dotted line marks a check where it failed.'
+      : 'Each test\'s evidence against "no regression" at every check, as ln(1/p); the dashed line is ln(1/α) of the level of each look. A metric fails when a test crosses and the effect is past its margin; a red dotted line marks a check where it failed.',
+    '',
+  ];
+  for (const m of metrics) lines.push(`**${m.metric}**`, '', `<div>${evidenceChartSvg(m, c.checks.length)}</div>`, '');
+  return lines;
+}
+
+/** What the recorded evidence decides at other alphas (the agent's /rejudge), without rerunning. */
+function rejudgeSection(c: Canary, rejudged: CanaryRejudgement[]): string[] {
+  const lines = ['## Re-judged at other alphas', '', 'The same recorded evidence judged again at another α: what a canary at that α would have decided on this traffic, up to where the record ends.', '', '| α | decision | at check | reason |', '|---|---|---|---|'];
+  for (const r of [...rejudged].sort((a, b) => a.alpha - b.alpha)) {
+    const own = r.alpha === c.thresholds.alpha ? ' (this canary\'s)' : '';
+    lines.push(`| ${r.alpha}${own} | ${r.decision} | ${r.at_check ?? '–'} | ${r.reason.replace(/\|/g, '\\|')} |`);
+  }
+  lines.push('');
+  return lines;
 }
 
 function checkSection(check: CanaryCheck, n: number, startedAt: string): string[] {
@@ -93,14 +128,14 @@ export function checkLine(check: CanaryCheck): string {
   return `${check.weight}%: ${verdicts} → ${check.decision.replace('_', ' ')}${waitText(check)}`;
 }
 
-/** While the canary goes on: no traffic, or the metric that needs the most checks to see what counts. */
+/** While the canary goes on: no traffic, or the metric that needs the most checks to see what counts: what it can see now, and when it will see enough. */
 function waitText(check: CanaryCheck): string {
   if (check.decision === 'rollback' || check.decision === 'promote') return '';
-  const etas = check.metrics.filter((m) => m.evidence?.eta).map((m) => ({ name: m.name, eta: m.evidence!.eta! }));
+  const etas = check.metrics.filter((m) => m.evidence?.eta).map((m) => ({ name: m.name, eta: m.evidence!.eta!, mde: m.evidence!.mde }));
   const idle = etas.find((e) => e.eta.requests_per_s === 0);
   if (idle) return ` · ${idle.eta.text}`;
   const waiting = etas.filter((e) => e.eta.checks !== 0).sort((a, b) => (b.eta.checks ?? Infinity) - (a.eta.checks ?? Infinity))[0];
-  return waiting ? ` · ${waiting.name}: ${waiting.eta.text}` : '';
+  return waiting ? ` · ${waiting.name}: ${waiting.mde ? `${waiting.mde.text}; ` : ''}${waiting.eta.text}` : '';
 }
 
 function fmt(v: number | null): string {

@@ -6,6 +6,7 @@ import type {
   BreakerStatus,
   Canary,
   CanaryHead,
+  CanaryRejudgement,
   CanaryRequest,
   InferRequest,
   InferResponse,
@@ -52,6 +53,11 @@ export class AgentClient {
   /** Every canary the agent keeps, without checks (canary(id) has them). */
   canaries(): Promise<CanaryHead[]> {
     return this.json('GET', '/api/v1/canaries');
+  }
+
+  /** The canary's recorded evidence judged again at another alpha (no rerun). */
+  rejudgeCanary(id: string, alpha: number): Promise<CanaryRejudgement> {
+    return this.json('GET', `/api/v1/canaries/${enc(id)}/rejudge?alpha=${alpha}`);
   }
 
   abortCanary(id: string): Promise<Canary> {

@@ -29,6 +29,7 @@ import {
 import type { Services } from '../services.js';
 import { readSettings } from '../settings.js';
 import { AgentDocuments } from '../views/agentDocuments.js';
+import { evaluateOnFleet, type FleetEvaluation } from '../fleet/fleetEvaluate.js';
 import { guarded, requireAgent } from './guard.js';
 import { type Prompts, windowPrompts } from './prompts.js';
 
@@ -42,6 +43,8 @@ export interface EvaluateArgs {
   thresholds?: Partial<CanaryThresholds>;
   /** A candidate older than the baseline is asked about unless this is true. */
   allowDowngrade?: boolean;
+  /** Sends test traffic to the model from the start until the canary ends (the walkthrough's demo). */
+  withTestTraffic?: boolean;
 }
 
 export function registerCanaryCommands(s: Services, docs: AgentDocuments): vscode.Disposable[] {
@@ -51,11 +54,13 @@ export function registerCanaryCommands(s: Services, docs: AgentDocuments): vscod
   // Canaries this extension aborted (Abort Canary): their Evaluate says nothing more, Abort said it.
   const abortedHere = new Set<string>();
 
-  const evaluate = async (arg?: EvaluateArgs): Promise<Canary | undefined> => {
+  const evaluate = async (arg?: EvaluateArgs): Promise<Canary | FleetEvaluation | undefined> => {
     requireAgent(s);
     const prompts = s.prompts ?? windowPrompts;
     const request = arg ? await fromArgs(s, prompts, arg) : await askForCanary(s, prompts);
     if (!request) return undefined;
+    // A fleet (inferscope.fleet.prometheusUrl): the canary runs on every replica, followed together.
+    if (s.fleet?.enabled) return evaluateOnFleet(s, s.fleet, prompts, request, (c) => docs.remember(c));
     const started = await s.client.startCanary(request);
     docs.remember(started);
     s.log.info(`canary ${started.id} started: ${started.model} ${started.baseline} → ${started.candidate}, steps ${started.steps.join(',')}, every ${started.interval_s} s`);
@@ -63,16 +68,20 @@ export function registerCanaryCommands(s: Services, docs: AgentDocuments): vscod
     const traffic = new AbortController();
     let sending: Thenable<unknown> | undefined;
     let offered = false;
+    const sendTraffic = () => {
+      if (sending || traffic.signal.aborted) return;
+      s.log.info(`canary ${started.id}: sending test traffic to ${started.model} until the canary decides`);
+      const { concurrency } = readSettings().testTraffic;
+      sending = vscode.commands.executeCommand('inferscope.sendTestTraffic', { model: started.model, requests: TRAFFIC_CAP, concurrency, signal: traffic.signal });
+    };
     const offerTraffic = () => {
       if (offered || sending) return;
       offered = true;
       void prompts.message('warning', noTrafficText(started), {}, SEND_TEST_TRAFFIC).then((pick) => {
-        if (pick !== SEND_TEST_TRAFFIC || traffic.signal.aborted) return;
-        s.log.info(`canary ${started.id}: sending test traffic to ${started.model} until the canary decides`);
-        const { concurrency } = readSettings().testTraffic;
-        sending = vscode.commands.executeCommand('inferscope.sendTestTraffic', { model: started.model, requests: TRAFFIC_CAP, concurrency, signal: traffic.signal });
+        if (pick === SEND_TEST_TRAFFIC) sendTraffic();
       });
     };
+    if (arg?.withTestTraffic) sendTraffic();
     let final: Canary;
     try {
       final = await vscode.window.withProgress(

@@ -19,6 +19,8 @@ export class MetricsFeed {
   readonly history = new MetricsHistory();
   readonly onPoint = new Emitter<FeedPoint>();
   readonly onSelect = new Emitter<string>();
+  /** The history was emptied (the charts' scope changed: fleet or one replica); views take the full state again. */
+  readonly onReset = new Emitter<void>();
   private _selectedModel: string | undefined;
   private readonly visible = new Set<string>();
   private scraping = false;
@@ -30,6 +32,18 @@ export class MetricsFeed {
       this.keepCanaries(status);
       void this.tick(status);
     });
+    this.scopeSub = s.fleet?.onDidChangeScope.event(() => this.resetHistory());
+  }
+
+  private readonly scopeSub: { dispose(): void } | undefined;
+
+  /** Empties the history: points of another scope (the fleet, one replica) must not join its lines. */
+  private resetHistory(): void {
+    this.history.window.times.length = 0;
+    this.history.window.series.clear();
+    this.history.batchSizes = {};
+    this.history.forgetPrevious();
+    this.onReset.fire();
   }
 
   /**
@@ -75,6 +89,19 @@ export class MetricsFeed {
     // The rates of this snapshot (the status bar's), read before the scrape's await.
     const rates = this.s.live.requestRates;
     try {
+      // A fleet (inferscope.fleet.prometheusUrl): the point is PromQL over every replica (fleet/fleetMetrics.ts).
+      const fleet = this.s.fleet?.metricsSource();
+      if (fleet) {
+        await this.s.fleet!.current();
+        const scope = fleet.replica;
+        const { point, batchSizes } = await fleet.point(status, Date.now());
+        // The setting or the scope (fleet, one replica) changed while the queries ran: not this history's point.
+        if (this.s.agent.state.kind !== 'ready' || this.s.fleet?.metricsSource() !== fleet || fleet.replica !== scope) return;
+        this.history.window.push(point);
+        this.history.batchSizes = batchSizes;
+        this.onPoint.fire({ point, status, batchSizes });
+        return;
+      }
       const text = await this.s.client.metricsText();
       // The agent may have stopped or been replaced while the scrape ran: a stale tick would
       // bring a dead agent's numbers back after the 'stopped' message.
@@ -91,6 +118,8 @@ export class MetricsFeed {
 
   dispose(): void {
     this.sub.dispose();
+    this.scopeSub?.dispose();
+    this.onReset.dispose();
     this.onPoint.dispose();
     this.onSelect.dispose();
   }

@@ -4,11 +4,17 @@ import type { ModelStatus, RequestRecord } from '../../../common/api.js';
 import { nearestRank } from '../../../common/nearestRank.js';
 import { formatMs, phaseSegments } from './waterfallModel.js';
 
-/** `outcome: 'failed'` is every outcome but `success`; any other value is one outcome exactly. */
+/**
+ * `outcome: 'failed'` is every outcome but `success`; any other value is one outcome exactly.
+ * `since`/`until` (epoch ms, until exclusive): requests received in that window (a second picked on
+ * the latency chart); the agent then sends the slowest of the window, not the newest.
+ */
 export interface RequestFilter {
   model?: string;
   version?: string;
   outcome?: string;
+  since?: number;
+  until?: number;
 }
 
 export type RequestSort = 'time' | 'duration';
@@ -34,6 +40,8 @@ export const MIN_FOR_SLOW = 20;
 export function matches(r: RequestRecord, f: RequestFilter): boolean {
   if (f.model !== undefined && r.model !== f.model) return false;
   if (f.version !== undefined && r.version !== f.version) return false;
+  if (f.since !== undefined && r.received_at < f.since) return false;
+  if (f.until !== undefined && r.received_at >= f.until) return false;
   if (f.outcome === 'failed') return r.outcome !== 'success';
   return f.outcome === undefined || r.outcome === f.outcome;
 }
@@ -44,6 +52,10 @@ export function requestsQuery(f: RequestFilter, limit = MAX_ROWS): string {
   if (f.model !== undefined) q.set('model', f.model);
   if (f.version !== undefined) q.set('version', f.version);
   if (f.outcome !== undefined && f.outcome !== 'failed') q.set('outcome', f.outcome);
+  if (f.since !== undefined) q.set('since', String(Math.floor(f.since)));
+  if (f.until !== undefined) q.set('until', String(Math.ceil(f.until)));
+  // A window's slowest, whatever its size: the agent sorts before it applies the limit.
+  if (f.since !== undefined || f.until !== undefined) q.set('sort', 'duration');
   // A failed-only view filters here: ask for more, as most recent requests succeed.
   q.set('limit', String(f.outcome === 'failed' ? limit * 10 : limit));
   return q.toString();
@@ -98,8 +110,15 @@ export function filterDescription(f: RequestFilter, sort: RequestSort): string {
   const parts: string[] = [];
   if (f.model !== undefined) parts.push(f.version !== undefined ? `${f.model}/${f.version}` : f.model);
   if (f.outcome !== undefined) parts.push(f.outcome);
+  if (f.since !== undefined || f.until !== undefined) parts.push(`${f.since !== undefined ? clock(f.since) : '…'}–${f.until !== undefined ? clock(f.until) : 'now'}`);
   if (sort === 'duration') parts.push('slowest first');
   return parts.join(' · ');
+}
+
+/** "12:03:04.5" (UTC, as the rows' times): tenths only when the time has them. */
+function clock(ms: number): string {
+  const text = new Date(ms).toISOString().slice(11, 21);
+  return text.endsWith('.0') ? text.slice(0, 8) : text;
 }
 
 export interface FilterChoice {

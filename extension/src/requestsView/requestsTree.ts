@@ -157,6 +157,17 @@ export function registerRequestsViewCommands(s: Services, tree: RequestsTreeProv
       }),
     ),
     vscode.commands.registerCommand('inferscope.sortRequestsByDuration', () => tree.setSort('duration')),
+    // A point picked on the Metrics view's latency chart: the view shows that second's requests of
+    // the version, slowest first (the filter's "All requests" goes back to all of them).
+    vscode.commands.registerCommand(
+      'inferscope.showSlowestRequests',
+      guarded(s, 'Show Slowest Requests', async (w: { model: string; version: string; since: number; until: number }) => {
+        tree.setSort('duration');
+        await tree.setFilter({ model: w.model, version: w.version, since: w.since, until: w.until });
+        await vscode.commands.executeCommand(`${REQUESTS_VIEW}.focus`);
+        return tree.current;
+      }),
+    ),
     vscode.commands.registerCommand('inferscope.sortRequestsByTime', () => tree.setSort('time')),
     vscode.commands.registerCommand(
       'inferscope.openRequest',

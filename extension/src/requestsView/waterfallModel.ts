@@ -54,12 +54,12 @@ const REASONS: Record<ReleaseReason, string> = {
   bisect: 'ran again as half of a failed batch, to find the request at fault',
 };
 
-/** "Batch b12 on cpu: 4 rows from 4 requests; left when an instance became free (…); 3 requests were left waiting." */
+/** "Batch b12 on instance 2 of 4, cpu: 4 rows from 4 requests; left when an instance became free (…); 3 requests were left waiting." */
 export function releaseText(batch: BatchRecord): string {
   const n = batch.request_ids.length;
   const waiting = batch.queue_depth === 0 ? 'no requests were left waiting' : `${batch.queue_depth} ${batch.queue_depth === 1 ? 'request was' : 'requests were'} left waiting`;
-  const device = batch.device ? ` on ${batch.device}` : '';
-  return `Batch ${batch.id}${device}: ${plural(batch.rows, 'row')} from ${plural(n, 'request')}; ${REASONS[batch.reason] ?? `left: ${batch.reason}`}; ${waiting}.`;
+  const where = placeText(batch);
+  return `Batch ${batch.id}${where ? ` on ${where}` : ''}: ${plural(batch.rows, 'row')} from ${plural(n, 'request')}; ${REASONS[batch.reason] ?? `left: ${batch.reason}`}; ${waiting}.`;
 }
 
 export function formatMs(ms: number): string {
@@ -146,7 +146,19 @@ function facts(r: RequestRecord, batch: BatchWithRequests | undefined): { label:
   out.push({ label: 'Breaker', value: r.breaker ? r.breaker.replace('_', '-') : 'not reached' });
   if (batch) out.push({ label: 'Batch', value: `${batch.id}: ${plural(batch.rows, 'row')}, compute ${formatMs(batch.compute_ms)}${batch.ok ? '' : ', failed'}` });
   else if (r.batch_id) out.push({ label: 'Batch', value: `${r.batch_id} (no longer held by the agent)` });
+  // The request's own record says the instance even when its batch is no longer held.
+  const where = placeText({ ...(batch?.device !== undefined ? { device: batch.device } : {}), ...(r.instance !== undefined ? { instance: r.instance, instance_count: r.instance_count } : batch) });
+  if (where) out.push({ label: 'Ran on', value: where });
   return out;
+}
+
+/**
+ * "instance 2 of 4, cpu" (the agent numbers instances from 0; people count from 1), or just the
+ * device where the pool does not number its instances (a GPU session); '' when neither is known.
+ */
+export function placeText(b: Pick<BatchRecord, 'device' | 'instance' | 'instance_count'>): string {
+  const instance = b.instance !== undefined ? `instance ${b.instance + 1} of ${b.instance_count ?? b.instance + 1}` : '';
+  return [instance, b.device ?? ''].filter(Boolean).join(', ');
 }
 
 function clampPct(x: number): number {

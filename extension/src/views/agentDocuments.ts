@@ -5,7 +5,7 @@
 // Re-opened documents are fetched afresh.
 import * as vscode from 'vscode';
 import type { Canary } from '../../../common/api.js';
-import { canaryReport } from '../canary/canaryReport.js';
+import { canaryReport, REJUDGE_ALPHAS } from '../canary/canaryReport.js';
 import { reportFileName } from '../canary/canaryReportPick.js';
 import type { AgentClient } from '../client/agentClient.js';
 import { inferscopeFirst } from './metricsOrder.js';
@@ -67,7 +67,10 @@ export class AgentDocuments implements vscode.TextDocumentContentProvider, vscod
         throw err;
       });
       this.canaries.set(id, canary);
-      return canaryReport(canary);
+      // Re-judged by the agent at a few alphas; an agent that is gone leaves the section out.
+      const alphas = [...new Set([...REJUDGE_ALPHAS, canary.thresholds.alpha])];
+      const rejudged = canary.checks.length ? await Promise.all(alphas.map((a) => this.client.rejudgeCanary(id, a))).catch(() => undefined) : undefined;
+      return canaryReport(canary, rejudged);
     }
     throw new Error(`no such Inferscope document: ${uri.toString()}`);
   }

@@ -28,6 +28,7 @@ export abstract class MetricsWebviewHost implements vscode.Disposable {
     this.subs.push(
       feed.onPoint.event(({ point, status, batchSizes }) => void this.post({ type: 'tick', point, status, batchSizes })),
       feed.onSelect.event((model) => void this.post({ type: 'select', model })),
+      feed.onReset.event(() => void this.post({ type: 'state', state: this.fullState() })),
       s.agent.onDidChangeState((state) => void this.post({ type: 'agent', agent: agentView(state, this.remote()) })),
     );
   }
@@ -72,6 +73,16 @@ export abstract class MetricsWebviewHost implements vscode.Disposable {
   /** Tests: press a control in the webview, as a user's click would. */
   click(action: string): Promise<boolean> {
     return this.post({ type: 'click', action });
+  }
+
+  /** Tests: click the line chart labelled `chart` at the x of time `at`, as a user's click would. */
+  clickChart(chart: string, at: number): Promise<boolean> {
+    return this.post({ type: 'clickChart', chart, at });
+  }
+
+  /** Tests: focus the line chart labelled `chart` and press `keys`, as a keyboard user would. */
+  keysOnChart(chart: string, keys: string[]): Promise<boolean> {
+    return this.post({ type: 'keysOnChart', chart, keys });
   }
 
   private async receive(m: WebviewMessage): Promise<void> {
@@ -129,6 +140,10 @@ async function runAction(a: PanelAction): Promise<void> {
       return;
     case 'showLog':
       await vscode.commands.executeCommand('inferscope.showAgentLog');
+      return;
+    case 'slowestRequests':
+      // The point stands for the second that ended at its time.
+      await vscode.commands.executeCommand('inferscope.showSlowestRequests', { model: a.model, version: a.version, since: a.at - 1000, until: a.at });
       return;
   }
 }

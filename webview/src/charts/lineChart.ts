@@ -1,5 +1,7 @@
 // Line and bar charts on <canvas>, in the theme's colours, sharp on high-DPI screens. Each chart
-// carries a text alternative (its current values) for screen readers.
+// carries a text alternative (its current values) for screen readers. A line chart can be made
+// pickable: a click on it, or Enter on the point chosen with the arrow keys, names that point's
+// time (the latency chart opens the slowest requests of that second).
 import { chartColors, type ChartColors } from '../theme.js';
 import { Y_TICKS, backingSize, formatTick, linearScale, niceTicks, yDomain } from './scale.js';
 
@@ -19,6 +21,8 @@ export interface LineChartData {
   unit?: string;
   /** Fixed y maximum (e.g. 1 for ratios). */
   yMax?: number;
+  /** A point chosen with the keyboard: a vertical line at this time. */
+  cursor?: number;
 }
 
 export interface BarChartData {
@@ -149,9 +153,135 @@ function drawYGrid(ctx: CanvasRenderingContext2D, w: number, lo: number, hi: num
   }
 }
 
+/** The x scale of a line chart `w` pixels wide: times in the window to pixels. */
+function timeScale(d: LineChartData, w: number) {
+  const end = d.times[d.times.length - 1] ?? Date.now();
+  return linearScale([end - d.windowMs, end], [PAD.left, w - PAD.right]);
+}
+
+/** The index of the point with a value (in any series) nearest to `time` within the window; -1 if none. */
+export function nearestPoint(d: LineChartData, time: number): number {
+  const end = d.times[d.times.length - 1] ?? 0;
+  let best = -1;
+  d.times.forEach((t, j) => {
+    if (t < end - d.windowMs || !d.series.some((s) => (s.values[j] ?? null) !== null)) return;
+    if (best < 0 || Math.abs(t - time) < Math.abs(d.times[best]! - time)) best = j;
+  });
+  return best;
+}
+
+/** The first or last point with a value inside the window; -1 if none. */
+export function edgePoint(d: LineChartData, edge: 'first' | 'last'): number {
+  const found = edge === 'first' ? stepPoint(d, -1, 1) : stepPoint(d, d.times.length, -1);
+  return found === -1 || found === d.times.length ? -1 : found;
+}
+
+/** The next point with a value from index `from`, `step` points at a time (±1); `from` itself if there is none. */
+export function stepPoint(d: LineChartData, from: number, step: 1 | -1): number {
+  const end = d.times[d.times.length - 1] ?? 0;
+  for (let j = from + step; j >= 0 && j < d.times.length; j += step) {
+    if (d.times[j]! >= end - d.windowMs && d.series.some((s) => (s.values[j] ?? null) !== null)) return j;
+  }
+  return from;
+}
+
+/**
+ * A line chart whose points can be picked: a click picks the point nearest the pointer; the
+ * keyboard (the canvas takes focus) moves a cursor with ←/→ (Home/End: the first/last point) and
+ * picks it with Enter or Space. `onPick` gets the point's time.
+ */
+export class LineChart extends Chart<LineChartData> {
+  private cursor = -1;
+  private picks: ((time: number) => void) | undefined;
+  private latest: LineChartData | undefined;
+
+  constructor(label: string) {
+    super(paintLines, label, (d, colors) => d.series.map((s, i) => ({ label: s.label, color: colorOf(s.color, i, colors), ...(s.dashed ? { dashed: true } : {}) })));
+    charts.set(this.canvas, this);
+  }
+
+  override update(data: LineChartData): void {
+    this.latest = data;
+    const cursor = this.cursor >= 0 && this.cursor < data.times.length && document.activeElement === this.canvas ? data.times[this.cursor] : undefined;
+    super.update(cursor === undefined ? data : { ...data, cursor });
+  }
+
+  /** `hint` ends the chart's label: what picking does. */
+  pickable(onPick: (time: number) => void, hint: string): void {
+    this.picks = onPick;
+    this.canvas.tabIndex = 0;
+    this.canvas.classList.add('pickable');
+    this.canvas.setAttribute('role', 'button');
+    this.canvas.setAttribute('aria-description', hint);
+    this.canvas.title = hint;
+    this.canvas.addEventListener('click', (e) => this.pickAt(e.clientX));
+    this.canvas.addEventListener('keydown', (e) => this.key(e));
+    this.canvas.addEventListener('blur', () => this.latest && this.update(this.latest));
+  }
+
+  /** The client x of `time` on the canvas now (tests click there). */
+  clientXOf(time: number): number {
+    const w = this.canvas.clientWidth;
+    return this.canvas.getBoundingClientRect().left + (this.latest ? timeScale(this.latest, w)(time) : 0);
+  }
+
+  private pickAt(clientX: number): void {
+    const d = this.latest;
+    if (!d || !this.picks) return;
+    const x = timeScale(d, this.canvas.clientWidth);
+    const [t0, t1] = x.domain;
+    const [p0, p1] = x.range;
+    const time = t0 + ((clientX - this.canvas.getBoundingClientRect().left - p0) / (p1 - p0 || 1)) * (t1 - t0);
+    const j = nearestPoint(d, time);
+    if (j >= 0) this.picks(d.times[j]!);
+  }
+
+  private key(e: KeyboardEvent): void {
+    const d = this.latest;
+    if (!d || !this.picks) return;
+    const last = edgePoint(d, 'last');
+    if (last < 0) return;
+    const current = this.cursor >= 0 && this.cursor < d.times.length ? this.cursor : last;
+    let next = current;
+    switch (e.key) {
+      case 'ArrowLeft':
+        next = this.cursor < 0 ? last : stepPoint(d, current, -1);
+        break;
+      case 'ArrowRight':
+        next = this.cursor < 0 ? last : stepPoint(d, current, 1);
+        break;
+      case 'Home':
+        next = edgePoint(d, 'first');
+        break;
+      case 'End':
+        next = last;
+        break;
+      case 'Enter':
+      case ' ':
+        e.preventDefault();
+        this.cursor = current;
+        this.picks(d.times[current]!);
+        return;
+      default:
+        return;
+    }
+    e.preventDefault();
+    this.cursor = next;
+    this.canvas.setAttribute('aria-valuetext', new Date(d.times[next]!).toLocaleTimeString());
+    this.update(d);
+  }
+}
+
+const charts = new WeakMap<HTMLCanvasElement, LineChart>();
+
+/** The pickable line chart drawn on `canvas` (tests find a chart by its canvas). */
+export function lineChartOf(canvas: HTMLCanvasElement): LineChart | undefined {
+  return charts.get(canvas);
+}
+
 export function paintLines(ctx: CanvasRenderingContext2D, w: number, h: number, d: LineChartData, colors: ChartColors): void {
   const end = d.times[d.times.length - 1] ?? Date.now();
-  const x = linearScale([end - d.windowMs, end], [PAD.left, w - PAD.right]);
+  const x = timeScale(d, w);
   const [lo, hi] = d.yMax !== undefined ? [0, d.yMax] : yDomain(d.series.flatMap((s) => s.values));
   const y = linearScale([lo, hi], [h - PAD.bottom, PAD.top]);
   drawYGrid(ctx, w, lo, hi, y, colors);
@@ -184,6 +314,15 @@ export function paintLines(ctx: CanvasRenderingContext2D, w: number, h: number, 
     ctx.stroke();
   });
   ctx.setLineDash([]);
+  if (d.cursor !== undefined && d.cursor >= end - d.windowMs) {
+    ctx.strokeStyle = colors.muted;
+    ctx.lineWidth = 1;
+    const px = Math.round(x(d.cursor)) + 0.5;
+    ctx.beginPath();
+    ctx.moveTo(px, PAD.top);
+    ctx.lineTo(px, h - PAD.bottom);
+    ctx.stroke();
+  }
 }
 
 export function paintBars(ctx: CanvasRenderingContext2D, w: number, h: number, d: BarChartData, colors: ChartColors): void {
@@ -202,6 +341,5 @@ export function paintBars(ctx: CanvasRenderingContext2D, w: number, h: number, d
   });
 }
 
-export const lineChart = (label: string) =>
-  new Chart<LineChartData>(paintLines, label, (d, colors) => d.series.map((s, i) => ({ label: s.label, color: colorOf(s.color, i, colors), ...(s.dashed ? { dashed: true } : {}) })));
+export const lineChart = (label: string) => new LineChart(label);
 export const barChart = (label: string) => new Chart<BarChartData>(paintBars, label);

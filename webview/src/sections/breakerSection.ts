@@ -1,7 +1,9 @@
 // Circuit breakers: one card per model version with its state (theme status colours), counters,
-// when it opened and when it retries, and Reset / Open buttons.
+// when it opened and when it retries, and Reset / Open buttons. In the sidebar a closed breaker is
+// one line (state and totals): the buttons it does not need are in the Models tree's menu.
 import type { BreakerStatus } from '../../../common/api.js';
 import { fill, h, setText } from '../dom.js';
+import { condensedBreaker } from '../dashboardLayout.js';
 import type { PanelContext, Section } from '../panelContext.js';
 import { button } from './controls.js';
 
@@ -40,21 +42,27 @@ export function breakerSection(): Section {
           setText(c.state, text);
           c.state.className = `chip chip-${b.state}`;
           c.card.dataset.state = b.state;
-          fill(
+          const condensed = condensedBreaker(ctx.mode, b);
+          c.card.classList.toggle('condensed', condensed);
+          const totals = row('Totals', `${b.totals.successes} ok · ${b.totals.failures} failed · ${b.totals.rejected} rejected`, 'totals');
+          if (condensed) fill(c.details, ...totals);
+          else fill(
             c.details,
             ...row('Window', `${b.window.calls} calls, ${b.window.failures} failed (${(b.window.failure_rate * 100).toFixed(1)}%), ${b.window.slow} slow`),
             ...row('Consecutive failures', String(b.consecutive_failures)),
-            ...row('Totals', `${b.totals.successes} ok · ${b.totals.failures} failed · ${b.totals.rejected} rejected`, 'totals'),
+            ...totals,
             ...row('Trips', String(b.trips)),
             ...(b.opened_at !== null ? row('Opened', new Date(b.opened_at).toLocaleTimeString()) : []),
             ...(b.next_trial_at !== null ? row('Retries', `${new Date(b.next_trial_at).toLocaleTimeString()} (in ${Math.max(0, Math.round((b.next_trial_at - Date.now()) / 1000))} s)`) : []),
             ...(b.last_reason ? row('Reason', b.last_reason) : []),
           );
           // Rebuild the buttons only when the state changes, so keyboard focus survives updates.
-          if (c.shown !== b.state) {
-            c.shown = b.state;
+          const shown = condensed ? 'condensed' : b.state;
+          if (c.shown !== shown) {
+            c.shown = shown;
             const target = { model: m.name, version: v.version };
-            fill(
+            if (condensed) fill(c.actions);
+            else fill(
               c.actions,
               button('Reset', `breaker-reset:${key}`, () => ctx.act({ kind: 'breaker', action: 'reset', ...target }), b.state === 'closed'),
               button('Force Open…', `breaker-open:${key}`, () => ctx.act({ kind: 'breaker', action: 'open', ...target }), true),

@@ -1,17 +1,19 @@
 // Latency: p50/p95/p99 per version of the selected model (from the histograms), and the split
-// into queue time and compute time.
+// into queue time and compute time. A point of the quantiles chart, clicked (or chosen with the
+// arrow keys and Enter), asks the extension for the slowest requests of that second.
 import { SERIES } from '../../../common/panelProtocol.js';
 import { fill, h } from '../dom.js';
-import { lineChart, type Chart, type LineChartData } from '../charts/lineChart.js';
+import { lineChart, type LineChart } from '../charts/lineChart.js';
 import { formatNumber } from '../charts/scale.js';
-import type { Section } from '../panelContext.js';
+import type { PanelContext, Section } from '../panelContext.js';
 import { ValuesList, selectedModel } from './common.js';
 
 export function latencySection(): Section {
   // One block per version; the dashboard lays them side by side.
   const body = h('div', { class: 'versions' });
-  const charts = new Map<string, { quantiles: Chart<LineChartData>; split: Chart<LineChartData>; values: ValuesList }>();
+  const charts = new Map<string, { quantiles: LineChart; split: LineChart; values: ValuesList }>();
   let layout = '';
+  let latest: PanelContext | undefined;
   return {
     id: 'latency',
     title: 'Latency',
@@ -22,6 +24,7 @@ export function latencySection(): Section {
       return m && v ? `${m}/${v} p99 ${formatNumber(ctx.series.last(SERIES.latencyMs('p99', m, v)) ?? NaN, ' ms')}` : '';
     },
     update(ctx) {
+      latest = ctx;
       const model = selectedModel(ctx);
       const versions = ctx.state.status?.models.find((m) => m.name === model)?.versions.filter((v) => v.state === 'ready').map((v) => v.version) ?? [];
       const key = `${model}:${versions.join(',')}`;
@@ -32,6 +35,8 @@ export function latencySection(): Section {
         fill(body);
         for (const v of versions) {
           const c = { quantiles: lineChart(`${model} version ${v} latency quantiles`), split: lineChart(`${model} version ${v} queue and compute time`), values: new ValuesList() };
+          // Each point stands for the second before it (a snapshot a second).
+          c.quantiles.pickable((at) => latest?.act({ kind: 'slowestRequests', model: model!, version: v, at }), 'Click a point (or choose one with the arrow keys and press Enter) to list the slowest requests of that second');
           charts.set(v, c);
           body.append(h('div', { class: 'version', 'data-version': v }, h('h4', {}, `${model} / ${v}`), c.quantiles.canvas, h('p', { class: 'legend' }, 'p50 · p95 · p99 (ms); below: queue vs compute (ms)'), c.split.canvas, c.values.element));
         }

@@ -25,6 +25,8 @@ const requestQuerySchema = z
     outcome: z.string().optional(),
     min_ms: z.coerce.number().min(0, 'expected milliseconds').optional(),
     since: count.optional().describe('epoch ms'),
+    until: count.optional().describe('epoch ms, exclusive'),
+    sort: z.enum(['time', 'duration'], 'expected "time" (newest first) or "duration" (slowest first)').optional(),
     limit: count.max(10_000, 'expected at most 10000').optional(),
   })
   .strict();
@@ -78,6 +80,8 @@ export function controlRoutes(deps: AppDeps, limits: BodyLimits): Router {
         ...(q.outcome !== undefined ? { outcome: q.outcome } : {}),
         ...(q.min_ms !== undefined ? { minMs: q.min_ms } : {}),
         ...(q.since !== undefined ? { since: q.since } : {}),
+        ...(q.until !== undefined ? { until: q.until } : {}),
+        ...(q.sort === 'duration' ? { slowestFirst: true } : {}),
         limit: q.limit ?? 100,
       }),
       held: deps.requests.recorder.stats(),

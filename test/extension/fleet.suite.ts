@@ -1,0 +1,286 @@
+// VS Code pointed at a real local fleet (npm run fleet: two agents behind nginx, a shared Redis, a
+// Prometheus scraping each replica every second), connected through the load balancer with
+// inferscope.fleet.prometheusUrl set: the Models tree lists both replicas with their breakers (one
+// opened on one replica shows on that replica only); the Metrics feed's request rate is the fleet's
+// sum, not the rate of whichever replica answered, and one replica's alone when its row is selected;
+// Evaluate Canary, answered through the prompts
+// hook, starts the canary on both replicas and follows them together to one decision; a replica
+// SIGKILLed shows as down. Skipped with the install command when nginx, redis-server or prometheus
+// is missing, except in CI.
+import * as assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as vscode from 'vscode';
+import type { CanaryHead } from '../../common/api.js';
+import type { Prompts } from '../../extension/src/commands/prompts.js';
+import type { InferscopeApi } from '../../extension/src/extension.js';
+import type { FleetEvaluation } from '../../extension/src/fleet/fleetEvaluate.js';
+import { Fleet, readState, type FleetState } from '../../scripts/lib/fleet.js';
+import { requireBinary } from '../helpers/systemBinary.js';
+import { extensionApi, waitFor } from './hostHelpers.js';
+
+const SCRAPE_S = 1;
+
+export function fleetSuite(): void {
+  suite('fleet', () => {
+    let api: InferscopeApi;
+    let dir = '';
+    let state: FleetState;
+    let token = '';
+    let example = '';
+    const config = () => vscode.workspace.getConfiguration('inferscope');
+    const auth = () => ({ authorization: `Bearer ${token}`, 'content-type': 'application/json' });
+    const replicaUrl = (i: number) => `http://127.0.0.1:${state.replicas[i]!.port}`;
+
+    suiteSetup(async function (this: Mocha.Context) {
+      const missing = [requireBinary('nginx', 'nginx'), requireBinary('redis-server', 'redis-server'), requireBinary('prometheus', 'prometheus')].find((b) => 'skip' in b) as { skip: string } | undefined;
+      if (missing) {
+        console.log(`# fleet suite skipped: ${missing.skip}`);
+        this.skip();
+      }
+      this.timeout(180_000);
+      api = await extensionApi();
+      const root = vscode.extensions.getExtension('inferscope.inferscope')!.extensionPath;
+      example = readFileSync(join(root, 'models', 'digits', 'examples', 'digit-3.json'), 'utf8');
+      dir = mkdtempSync(join(tmpdir(), 'inferscope-hostfleet-'));
+      // Started as a user starts it (npm run fleet), so the fleet outlives nothing of this host but its state file.
+      const out = await new Promise<string>((resolve, reject) => {
+        const p = spawn(process.execPath, ['--import', 'tsx', join(root, 'scripts', 'fleet.ts'), '--replicas', '2', '--scrape-interval', String(SCRAPE_S), '--dir', dir], {
+          cwd: root,
+          env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        let text = '';
+        p.stdout.setEncoding('utf8').on('data', (d: string) => (text += d));
+        p.stderr.setEncoding('utf8').on('data', (d: string) => (text += d));
+        p.once('error', reject);
+        p.once('exit', (code) => (code === 0 ? resolve(text) : reject(new Error(`npm run fleet exited ${code}:\n${text}`))));
+      });
+      const s = readState(dir);
+      assert.ok(s, `no fleet state in ${dir}:\n${out}`);
+      state = s;
+      token = readFileSync(state.tokenFile, 'utf8').trim();
+      await config().update('fleet.prometheusUrl', state.prometheusUrl, vscode.ConfigurationTarget.Global);
+      assert.equal(await vscode.commands.executeCommand('inferscope.connectRemoteAgent', { url: state.lbUrl, token }), true);
+      await waitFor('Prometheus scrapes both replicas', async () => {
+        const r = (await (await fetch(`${state.prometheusUrl}/api/v1/query?query=${encodeURIComponent('up{job="inferscope"} == 1')}`)).json()) as { data: { result: unknown[] } };
+        return r.data.result.length === 2;
+      });
+    });
+
+    suiteTeardown(async function (this: Mocha.Context) {
+      this.timeout(60_000);
+      if (!api) return;
+      api.services.prompts = undefined;
+      await config().update('fleet.prometheusUrl', undefined, vscode.ConfigurationTarget.Global);
+      await config().update('canary.intervalSeconds', undefined, vscode.ConfigurationTarget.Global);
+      await config().update('canary.checksPerStep', undefined, vscode.ConfigurationTarget.Global);
+      if (api.services.agent.mode.kind === 'remote') await vscode.commands.executeCommand('inferscope.connectRemoteAgent', { url: '' });
+      if (dir && readState(dir)) await Fleet.open(dir).down();
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    });
+
+    /** Clients sending inference requests one after another to `url` until stopped. */
+    function load(urls: string[], clientsPerUrl = 2): { stop(): Promise<{ ok: number; failed: number }> } {
+      let running = true;
+      let ok = 0;
+      let failed = 0;
+      const loops = urls.flatMap((url) =>
+        Array.from({ length: clientsPerUrl }, async () => {
+          while (running) {
+            try {
+              const res = await fetch(`${url}/v2/models/digits/infer`, { method: 'POST', headers: auth(), body: example });
+              await res.arrayBuffer();
+              if (res.ok) ok++;
+              else failed++;
+            } catch {
+              failed++;
+            }
+          }
+        }),
+      );
+      return {
+        async stop() {
+          running = false;
+          await Promise.all(loops);
+          return { ok, failed };
+        },
+      };
+    }
+
+    async function prom(q: string, timeS?: number): Promise<{ metric: Record<string, string>; value: [number, string] }[]> {
+      const params = new URLSearchParams({ query: q, ...(timeS !== undefined ? { time: timeS.toFixed(3) } : {}) });
+      return ((await (await fetch(`${state.prometheusUrl}/api/v1/query?${params}`)).json()) as { data: { result: { metric: Record<string, string>; value: [number, string] }[] } }).data.result;
+    }
+
+    test('the Models tree lists both replicas with their breakers; a breaker opened on one shows on that one', async function (this: Mocha.Context) {
+      this.timeout(90_000);
+      await vscode.commands.executeCommand('inferscope.models.focus');
+      const names = state.replicas.map((_, i) => `r${i}`);
+      await waitFor('the tree lists 2 replicas, up, with breakers', () => {
+        const f = api.models.fleet;
+        return f?.replicas.length === 2 && f.replicas.every((r) => r.health === 'up' && r.breakers.length > 0);
+      });
+      const fleet = api.models.fleet!;
+      assert.deepEqual(fleet.replicas.map((r) => r.name), names);
+      assert.deepEqual(fleet.replicas.map((r) => r.url).sort(), state.replicas.map((_, i) => replicaUrl(i)).sort(), 'each replica at its own address, from the Prometheus targets');
+      assert.match(fleet.description, /^2 replicas$/);
+      for (const r of fleet.replicas) {
+        assert.ok(r.breakers.some((b) => b.model === 'digits' && b.version === '1'), JSON.stringify(r.breakers));
+        assert.ok(r.breakers.every((b) => b.state === 'closed'), JSON.stringify(r.breakers));
+        assert.match(r.description, /^up · 127\.0\.0\.1:\d+ · v\S+ · \d+ breakers closed$/);
+      }
+      // The tree's own items: Fleet first, then the models (from the replica that answered).
+      const roots = (await api.models.getChildren()) as { kind: string }[];
+      assert.deepEqual(roots.slice(0, 2).map((n) => n.kind), ['fleet', 'model']);
+
+      const breaker = (action: 'open' | 'reset') => fetch(`${replicaUrl(0)}/api/v1/models/digits/versions/1/breaker`, { method: 'POST', headers: auth(), body: JSON.stringify({ action }) });
+      assert.equal((await breaker('open')).status, 200);
+      try {
+        await waitFor('r0 shows digits v1 open, r1 all closed', () => {
+          const [r0, r1] = api.models.fleet?.replicas ?? [];
+          return r0?.breakers.find((b) => b.model === 'digits' && b.version === '1')?.state === 'open' && !!r1 && r1.breakers.every((b) => b.state === 'closed');
+        });
+        const r0 = api.models.fleet!.replicas[0]!;
+        assert.match(r0.description, /digits v1 breaker open/);
+        assert.equal(api.models.fleet!.description, '2 replicas, 1 with a breaker not closed');
+      } finally {
+        assert.equal((await breaker('reset')).status, 200);
+      }
+      await waitFor('r0 closed again', () => api.models.fleet?.replicas[0]?.breakers.every((b) => b.state === 'closed') === true);
+    });
+
+    test("the Metrics feed's request rate is the fleet's: both replicas' rates summed, from their counters; one replica's on demand", async function (this: Mocha.Context) {
+      this.timeout(120_000);
+      await vscode.commands.executeCommand('inferscope.metrics.focus');
+      const windowMs = 4 * SCRAPE_S * 1000; // four scrape intervals, as the feed takes them
+      const instances = state.replicas.map((r) => `127.0.0.1:${r.port}`);
+      /** Waits for a point whose digits req/s is the rates of exactly these replicas together, each above zero (Prometheus at the point's time). */
+      const feedIs = async (of: string[], what: string) => {
+        let last = '';
+        await waitFor(
+          what,
+          async () => {
+            const w = api.metrics.history.window;
+            const i = w.times.length - 1;
+            const t = w.times[i];
+            const v = w.series.get('rps|digits')?.[i];
+            if (t === undefined || v === undefined || v === null || !(v > 0)) return false;
+            const per = await prom(`sum by (instance) (rate(inferscope_inference_requests_total{model="digits"}[${windowMs}ms]))`, t / 1000);
+            last = `feed ${v} at ${t}; per replica ${JSON.stringify(per.map((s) => [s.metric.instance, s.value[1]]))}`;
+            const rates = per.filter((s) => of.includes(s.metric.instance!)).map((s) => Number(s.value[1]));
+            const sum = rates.reduce((a, b) => a + b, 0);
+            return per.length === 2 && per.every((s) => Number(s.value[1]) > 0) && rates.length === of.length && Math.abs(v - sum) <= 1e-9 * Math.max(1, sum);
+          },
+          60_000,
+        ).catch((err: Error) => {
+          throw new Error(`${err.message}; last: ${last}`);
+        });
+      };
+      // Traffic straight to each replica (not through nginx): each replica's counter grows on its own.
+      const traffic = load([replicaUrl(0), replicaUrl(1)]);
+      try {
+        await feedIs(instances, "a point whose digits req/s is both replicas' rates together");
+        // Per replica on demand: selecting r1 in the Models tree charts r1 alone (from a fresh history); the Fleet row, the fleet again.
+        await vscode.commands.executeCommand('inferscope.models.focus');
+        // Selected again if the first click landed while the tree was redrawn (as a user would click again).
+        await waitFor('r1 selected: the Fleet row says the charts show r1', async () => {
+          if (/· charts: r1$/.test(api.models.fleet?.description ?? '')) return true;
+          await api.modelsView.reveal(api.models.fleet!.replicas[1], { select: true, focus: true });
+          return false;
+        }).catch((err: Error) => {
+          throw new Error(`${err.message}; selection ${JSON.stringify(api.modelsView.selection.map((n) => (n as { id?: string }).id))}; fleet row ${api.models.fleet?.description}`);
+        });
+        await vscode.commands.executeCommand('inferscope.metrics.focus');
+        await feedIs([instances[1]!], "a point whose digits req/s is r1's rate alone");
+        await vscode.commands.executeCommand('inferscope.models.focus');
+        await waitFor('the Fleet row selected: the charts show the fleet', async () => {
+          if (!/charts/.test(api.models.fleet?.description ?? '')) return true;
+          await api.modelsView.reveal(api.models.fleet, { select: true, focus: true });
+          return false;
+        });
+        await vscode.commands.executeCommand('inferscope.metrics.focus');
+        await feedIs(instances, "the fleet's sum again");
+      } finally {
+        const { ok, failed } = await traffic.stop();
+        assert.ok(ok > 0 && failed === 0, `${ok} ok, ${failed} failed`);
+      }
+      // And Prometheus's sum is the replicas' own counters together, once it has scraped them both.
+      const counter = async (i: number) => {
+        const text = await (await fetch(`${replicaUrl(i)}/metrics`, { headers: auth() })).text();
+        let n = 0;
+        for (const m of text.matchAll(/^inferscope_inference_requests_total\{([^}]*)\} (\S+)$/gm)) if (/model="digits"/.test(m[1]!)) n += Number(m[2]);
+        return n;
+      };
+      const own = (await counter(0)) + (await counter(1));
+      await waitFor("Prometheus's fleet sum equals the replicas' counters", async () => Number((await prom('sum(inferscope_inference_requests_total{model="digits"})'))[0]?.value[1]) === own);
+    });
+
+    test('Evaluate Canary starts the canary on both replicas and follows them together to one decision', async function (this: Mocha.Context) {
+      this.timeout(150_000);
+      await config().update('canary.intervalSeconds', 3, vscode.ConfigurationTarget.Global);
+      await config().update('canary.checksPerStep', 2, vscode.ConfigurationTarget.Global);
+      const said: string[] = [];
+      const titles: string[] = [];
+      const prompts: Prompts = {
+        pick: async (items, o) => {
+          titles.push(o.title);
+          const want = o.title.startsWith('Evaluate Canary (2/4)') ? '3' : o.title.startsWith('Evaluate Canary (3/4)') ? '50, 100' : o.title.startsWith('Evaluate Canary (4/4)') ? 'Quick (demo traffic)' : undefined;
+          return items.find((i) => i.label === want) as never;
+        },
+        input: async () => undefined,
+        message: async (_kind, text) => {
+          said.push(text);
+          return undefined;
+        },
+      };
+      api.services.prompts = prompts;
+      const before = new Set((await Promise.all([0, 1].map(async (i) => ((await (await fetch(`${replicaUrl(i)}/api/v1/canaries`, { headers: auth() })).json()) as CanaryHead[]).map((c) => c.id)))).flat());
+      const traffic = load([state.lbUrl], 4); // through nginx: the fleet's traffic, split by each replica's canary
+      let result: FleetEvaluation | undefined;
+      try {
+        result = await vscode.commands.executeCommand<FleetEvaluation>('inferscope.evaluateCanary');
+      } finally {
+        await traffic.stop();
+        api.services.prompts = undefined;
+      }
+      assert.ok(result && result.kind === 'fleet', `a fleet evaluation: ${JSON.stringify(result)} ${said.join(' | ')}`);
+      assert.deepEqual(titles, ['Evaluate Canary (2/4): digits', 'Evaluate Canary (3/4): digits 1 → 3', 'Evaluate Canary (4/4): digits 1 → 3']);
+      assert.deepEqual(result.failed, []);
+      assert.deepEqual(result.outcomes.map((o) => o.replica.name), ['r0', 'r1']);
+      assert.deepEqual(result.request.source, { kind: 'prometheus', url: state.prometheusUrl });
+      // Each replica holds its own canary, started at its own address, judged from the fleet's Prometheus.
+      for (const [i, o] of result.outcomes.entries()) {
+        assert.equal(o.replica.url, replicaUrl(i));
+        const heads = (await (await fetch(`${replicaUrl(i)}/api/v1/canaries`, { headers: auth() })).json()) as CanaryHead[];
+        const mine = heads.filter((c) => !before.has(c.id));
+        assert.deepEqual(mine.map((c) => c.id), [o.canary.id], `replica ${i} has exactly the canary started on it`);
+        assert.deepEqual(mine[0]!.source, { kind: 'prometheus', url: state.prometheusUrl });
+        assert.equal(o.lost, undefined);
+        assert.notEqual(o.canary.state, 'running');
+      }
+      const [a, b] = result.outcomes;
+      assert.equal(a!.canary.state, b!.canary.state, `one decision: ${a!.canary.reason} | ${b!.canary.reason}`);
+      const word = a!.canary.state === 'rolled_back' ? 'rolled back' : a!.canary.state;
+      assert.match(result.progress.at(-1) ?? '', new RegExp(`^2 replicas: \\d+ checks?, ${word} on 2/2$`), result.progress.join('\n'));
+      assert.ok(result.progress.some((p) => /^2 replicas: \d+ checks?, running on 2\/2 at 50%$/.test(p)), result.progress.join('\n'));
+      assert.match(said.at(-1) ?? '', new RegExp(`^Canary digits 1 → 3 on 2 replicas: ${word} on 2/2`));
+    });
+
+    test('a replica SIGKILLed is shown as down; the other stays up', async function (this: Mocha.Context) {
+      this.timeout(60_000);
+      await vscode.commands.executeCommand('inferscope.models.focus');
+      process.kill(state.replicas[1]!.pid, 'SIGKILL');
+      await waitFor('r1 shown down', () => api.models.fleet?.replicas[1]?.health === 'down');
+      const [r0, r1] = api.models.fleet!.replicas;
+      assert.equal(r0!.health, 'up');
+      assert.match(r1!.description, /^down · 127\.0\.0\.1:\d+$/);
+      assert.equal(r1!.icon.id, 'debug-disconnect');
+      assert.equal(api.models.fleet!.description, '2 replicas, 1 down');
+      // The fleet keeps serving through nginx.
+      assert.equal((await fetch(`${state.lbUrl}/v2/models/digits/infer`, { method: 'POST', headers: auth(), body: example })).status, 200);
+    });
+  });
+}
