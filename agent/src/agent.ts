@@ -260,6 +260,7 @@ export async function startAgent(config: AgentConfig, logger: LevelledLogger, wo
         logger.warn('models still loading at shutdown; not waiting for them');
         canaries.close();
         await store.close(); // what was saved since the last write
+        await otelExport?.shutdown().catch((err: Error) => logger.warn('OTLP trace export failed at shutdown', { error: err.message }));
         return { drained: inFlight - drain.inFlight, timedOut: true };
       }
       poller?.stop();

@@ -16,7 +16,7 @@ import * as vscode from 'vscode';
 import type { CanaryHead } from '../../common/api.js';
 import type { Prompts } from '../../extension/src/commands/prompts.js';
 import type { InferscopeApi } from '../../extension/src/extension.js';
-import type { FleetEvaluation } from '../../extension/src/fleet/fleetEvaluate.js';
+import { FLEET_QUESTION, type FleetEvaluation } from '../../extension/src/fleet/fleetEvaluate.js';
 import { Fleet, readState, type FleetState } from '../../scripts/lib/fleet.js';
 import { requireBinary } from '../helpers/systemBinary.js';
 import { extensionApi, waitFor } from './hostHelpers.js';
@@ -231,9 +231,10 @@ export function fleetSuite(): void {
           return items.find((i) => i.label === want) as never;
         },
         input: async () => undefined,
-        message: async (_kind, text) => {
+        message: async (_kind, text, _options, ...buttons) => {
           said.push(text);
-          return undefined;
+          // The question before the token goes to the replicas: it names every replica's address.
+          return text.startsWith(FLEET_QUESTION) ? buttons[0] : undefined;
         },
       };
       api.services.prompts = prompts;
@@ -247,6 +248,8 @@ export function fleetSuite(): void {
         api.services.prompts = undefined;
       }
       assert.ok(result && result.kind === 'fleet', `a fleet evaluation: ${JSON.stringify(result)} ${said.join(' | ')}`);
+      const asked = said.find((t) => t.startsWith(FLEET_QUESTION));
+      assert.ok(asked && [0, 1].every((i) => asked.includes(replicaUrl(i))), `asked before the token was sent, naming each replica: ${asked}`);
       assert.deepEqual(titles, ['Evaluate Canary (2/4): digits', 'Evaluate Canary (3/4): digits 1 → 3', 'Evaluate Canary (4/4): digits 1 → 3']);
       assert.deepEqual(result.failed, []);
       assert.deepEqual(result.outcomes.map((o) => o.replica.name), ['r0', 'r1']);

@@ -19,8 +19,8 @@ export type ExportItem =
   | { k: 'unsampled'; batch: string }
   | { k: 'batch'; model: string; version: string; e: BatchEvent };
 
-/** What the export thread posts back. */
-export type ExportReply = { k: 'warn'; message: string; fields?: LogFields } | { k: 'flushed'; id: number };
+/** What the export thread posts back: a warning, a flush done, or how many items it has taken from an array. */
+export type ExportReply = { k: 'warn'; message: string; fields?: LogFields } | { k: 'flushed'; id: number } | { k: 'taken'; n: number };
 
 export interface ExportWorkerData {
   url?: string;
@@ -37,16 +37,28 @@ export interface ExportThreadOptions extends Omit<ExportWorkerData, 'timeOrigin'
   /** Items buffered before a post (default 64), and the longest an item waits (default 25 ms). */
   maxItems?: number;
   maxDelayMs?: number;
+  /**
+   * Items handed over and not yet taken by the thread at most (default OTEL_BSP_MAX_QUEUE_SIZE or
+   * 16,384, the processor's own queue): past it a starved or stuck thread costs dropped spans, not memory.
+   */
+  maxQueued?: number;
 }
 
 export class ExportThread implements RequestExporter {
   private readonly worker: Worker;
   private items: ExportItem[] = [];
   private timer: NodeJS.Timeout | undefined;
-  private readonly flushes = new Map<number, () => void>();
+  private readonly flushes = new Map<number, (sent: boolean) => void>();
   private nextFlush = 0;
   private readonly maxItems: number;
   private readonly maxDelayMs: number;
+  private readonly maxQueued: number;
+  /** Posted to the thread and not yet taken by it. */
+  private queued = 0;
+  private dropped = 0;
+  private lastWarned = 0;
+  /** The thread failed or exited: nothing more is handed over. */
+  private dead = false;
 
   constructor(
     workerFile: string,
@@ -54,6 +66,8 @@ export class ExportThread implements RequestExporter {
   ) {
     this.maxItems = opts.maxItems ?? 64;
     this.maxDelayMs = opts.maxDelayMs ?? 25;
+    const envQueue = Number((opts.env ?? process.env).OTEL_BSP_MAX_QUEUE_SIZE);
+    this.maxQueued = opts.maxQueued ?? (Number.isFinite(envQueue) && envQueue > 0 ? envQueue : 16_384);
     const data: ExportWorkerData = {
       ...(opts.url ? { url: opts.url } : {}),
       serviceVersion: opts.serviceVersion,
@@ -66,22 +80,46 @@ export class ExportThread implements RequestExporter {
     this.worker.unref();
     this.worker.on('message', (m: ExportReply) => {
       if (m.k === 'warn') opts.warn(m.message, m.fields);
-      else this.flushes.get(m.id)?.();
+      else if (m.k === 'taken') this.queued -= m.n;
+      else this.flushes.get(m.id)?.(true);
     });
-    this.worker.on('error', (err) => opts.warn('OTLP trace export thread failed; no more traces are exported', { error: err.message }));
+    this.worker.on('error', (err) => {
+      this.dead = true;
+      opts.warn('OTLP trace export thread failed; no more traces are exported', { error: err.message });
+    });
+    this.worker.on('exit', () => {
+      this.dead = true;
+      for (const done of this.flushes.values()) done(false);
+    });
   }
 
+  /** Called where the answer was written: the export's own failure must never reach the request path. */
   request(r: RequestRecord, t: RequestTrace): void {
-    if (this.opts.settings.sample(r.model, parseTraceparent(t.traceparent))) this.push({ k: 'request', r, at: t.receivedAt, ...(t.traceparent ? { tp: t.traceparent } : {}) });
-    else if (r.batch_id !== undefined) this.push({ k: 'unsampled', batch: r.batch_id });
+    try {
+      if (!this.opts.settings.canExport(r.model)) return; // OFF: nothing will be exported, nothing to link
+      if (this.opts.settings.sample(r.model, parseTraceparent(t.traceparent))) this.push({ k: 'request', r, at: t.receivedAt, ...(t.traceparent ? { tp: t.traceparent } : {}) });
+      else if (r.batch_id !== undefined) this.push({ k: 'unsampled', batch: r.batch_id });
+    } catch (err) {
+      this.fault('a request could not be handed to the export thread', err);
+    }
   }
 
   batch(model: string, version: string, e: BatchEvent): void {
-    // Only batches with a recorded request can be linked to.
-    if (e.requestIds.some(Boolean)) this.push({ k: 'batch', model, version, e });
+    try {
+      // Only batches with a recorded request can be linked to.
+      if (this.opts.settings.canExport(model) && e.requestIds.some(Boolean)) this.push({ k: 'batch', model, version, e });
+    } catch (err) {
+      this.fault('a batch could not be handed to the export thread', err);
+    }
   }
 
   private push(item: ExportItem): void {
+    if (this.dead) return;
+    if (this.queued + this.items.length >= this.maxQueued) {
+      this.dropped++;
+      this.fault(`the export thread is ${this.queued} items behind; spans dropped`, undefined);
+      return;
+    }
     this.items.push(item);
     if (this.items.length >= this.maxItems) this.post();
     else if (!this.timer) {
@@ -93,22 +131,37 @@ export class ExportThread implements RequestExporter {
   private post(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
-    if (this.items.length === 0) return;
+    if (this.items.length === 0 || this.dead) return;
     const items = this.items;
     this.items = [];
-    this.worker.postMessage(items);
+    try {
+      this.worker.postMessage(items);
+      this.queued += items.length;
+    } catch (err) {
+      // Runs from a timer too: a throw here would end the agent.
+      this.fault('records could not be handed to the export thread', err);
+    }
   }
 
-  /** Everything handed over so far is sent by the SDK (tests, shutdown). */
-  flush(timeoutMs = 10_000): Promise<void> {
+  /** At most one warning a minute: a collector or thread in trouble must not flood the log. */
+  private fault(message: string, err: unknown): void {
+    if (Date.now() - this.lastWarned < 60_000) return;
+    this.lastWarned = Date.now();
+    this.opts.warn(`OTLP trace export: ${message}`, { ...(err ? { error: (err as Error)?.message ?? String(err) } : {}), dropped: this.dropped });
+  }
+
+  /** Everything handed over so far is sent by the SDK (tests, shutdown); false when that did not happen in time. */
+  flush(timeoutMs = 10_000): Promise<boolean> {
     this.post();
+    if (this.dead) return Promise.resolve(false);
     const id = this.nextFlush++;
-    return new Promise<void>((resolve) => {
-      const timer = setTimeout(() => done(), timeoutMs);
-      const done = () => {
+    return new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => done(false), timeoutMs);
+      timer.unref();
+      const done = (sent: boolean) => {
         clearTimeout(timer);
         this.flushes.delete(id);
-        resolve();
+        resolve(sent);
       };
       this.flushes.set(id, done);
       this.worker.postMessage({ flush: id });
@@ -120,10 +173,7 @@ export class ExportThread implements RequestExporter {
    * does not answer must not hold the agent's exit. Then ends the thread.
    */
   async shutdown(timeoutMs = 2000): Promise<void> {
-    const started = Date.now();
-    let sent = false;
-    await Promise.race([this.flush(timeoutMs).then(() => (sent = Date.now() - started < timeoutMs)), new Promise((r) => setTimeout(r, timeoutMs).unref())]);
-    if (!sent) this.opts.warn('OTLP trace export: spans still unsent at shutdown were dropped', { waited_ms: timeoutMs });
+    if (!(await this.flush(timeoutMs))) this.opts.warn('OTLP trace export: spans still unsent at shutdown were dropped', { waited_ms: timeoutMs, dropped: this.dropped });
     await this.worker.terminate();
   }
 }

@@ -32,4 +32,7 @@ port.on('message', (m: ExportItem[] | { flush: number }) => {
     else if (item.k === 'unsampled') otlp.unsampled(item.batch);
     else otlp.batch(item.model, item.version, item.e);
   }
+  // The main thread bounds what it hands over by what is not taken yet (the processor's own queue
+  // is bounded and drops beyond it).
+  reply({ k: 'taken', n: m.length });
 });

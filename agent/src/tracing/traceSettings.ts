@@ -84,6 +84,11 @@ export class TraceSettings {
    * decides for its request (its sampled flag, as OpenTelemetry's parent-based sampler does);
    * otherwise the 1st, (rate+1)-th, (2·rate+1)-th… request of the model since its settings changed.
    */
+  /** Whether any request of `model` can be exported now (its level is not OFF). */
+  canExport(model: string): boolean {
+    return this.effective(model).level !== 'OFF';
+  }
+
   sample(model: string, parent?: ParentContext): boolean {
     const s = this.effective(model);
     if (s.level === 'OFF') return false;

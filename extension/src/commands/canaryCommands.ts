@@ -60,7 +60,19 @@ export function registerCanaryCommands(s: Services, docs: AgentDocuments): vscod
     const request = arg ? await fromArgs(s, prompts, arg) : await askForCanary(s, prompts);
     if (!request) return undefined;
     // A fleet (inferscope.fleet.prometheusUrl): the canary runs on every replica, followed together.
-    if (s.fleet?.enabled) return evaluateOnFleet(s, s.fleet, prompts, request, (c) => docs.remember(c));
+    if (s.fleet?.enabled) {
+      // Test traffic goes to the agent URL, the fleet's load balancer, which spreads it over the replicas.
+      const fleetTraffic = new AbortController();
+      const sending = arg?.withTestTraffic
+        ? vscode.commands.executeCommand('inferscope.sendTestTraffic', { model: request.model, requests: TRAFFIC_CAP, concurrency: readSettings().testTraffic.concurrency, signal: fleetTraffic.signal })
+        : undefined;
+      try {
+        return await evaluateOnFleet(s, s.fleet, prompts, request, (c) => docs.remember(c));
+      } finally {
+        fleetTraffic.abort('the canary ended');
+        await sending?.then(undefined, () => undefined);
+      }
+    }
     const started = await s.client.startCanary(request);
     docs.remember(started);
     s.log.info(`canary ${started.id} started: ${started.model} ${started.baseline} → ${started.candidate}, steps ${started.steps.join(',')}, every ${started.interval_s} s`);

@@ -11,6 +11,9 @@ import { readSettings } from '../settings.js';
 import { fleetOutcomeText, followFleet, startOnFleet, type FleetCanaryRequest, type ReplicaFailure, type ReplicaOutcome } from './fleetCanary.js';
 import type { FleetWatcher } from './fleetWatcher.js';
 
+/** How the question before the token leaves the editor begins (tests answer it). */
+export const FLEET_QUESTION = 'Start the canary on the';
+
 export interface FleetEvaluation {
   kind: 'fleet';
   request: FleetCanaryRequest;
@@ -26,6 +29,12 @@ export async function evaluateOnFleet(s: Services, fleet: FleetWatcher, prompts:
   const view = await fleet.refresh();
   if (!view) throw new Error(`cannot read the fleet's replicas from ${fleet.prometheus?.url}: ${fleet.error ?? 'no answer'}`);
   if (view.replicas.length === 0) throw new Error(`${view.prometheusUrl} scrapes no Inferscope replica`);
+  // The replicas are whatever Prometheus scrapes: the token goes to none of them before the user
+  // has seen where it goes.
+  const origins = view.replicas.map((r) => r.url);
+  const go = `Start on ${origins.length} Replica${origins.length === 1 ? '' : 's'}`;
+  const question = `${FLEET_QUESTION} ${origins.length} replica${origins.length === 1 ? '' : 's'} that ${view.prometheusUrl} lists? The agent's token is sent to each: ${origins.join(', ')}.`;
+  if ((await prompts.message('warning', question, { modal: true }, go)) !== go) return undefined;
   const body: FleetCanaryRequest = { ...request, ...(readSettings().fleet.canarySource === 'prometheus' ? { source: { kind: 'prometheus', url: view.prometheusUrl } } : {}) };
   const token = s.agent.endpoint()?.token ?? '';
   const start = await startOnFleet(view.replicas, token, body);

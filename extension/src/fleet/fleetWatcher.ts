@@ -75,6 +75,9 @@ export class FleetWatcher {
     this.source = this.prom ? new FleetMetrics(this.prom, () => this._view?.scrapeIntervalS ?? 15) : undefined;
     this._view = undefined;
     this._error = undefined;
+    this.reading = undefined; // a read of the old URL in flight answers nobody now
+    // Another source for the charts: one agent's scrapes and the fleet's PromQL must not share lines.
+    this.onDidChangeScope.fire(undefined);
     this.onDidChange.fire(undefined);
     this.schedule(0);
   }
@@ -103,15 +106,17 @@ export class FleetWatcher {
         },
         (err: Error) => {
           if (prom !== this.prom) return undefined;
+          // As above: the views redraw when the error changes, not on every failed poll.
+          const changed = this._error !== err.message || this._view !== undefined;
           if (this._error !== err.message) this.opts.log?.(`fleet: ${err.message}`);
           this._error = err.message;
           this._view = undefined;
-          this.onDidChange.fire(undefined);
+          if (changed) this.onDidChange.fire(undefined);
           return undefined;
         },
       )
       .finally(() => {
-        this.reading = undefined;
+        if (this.reading === reading) this.reading = undefined;
       });
     this.reading = reading;
     return reading;

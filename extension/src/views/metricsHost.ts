@@ -95,7 +95,7 @@ export abstract class MetricsWebviewHost implements vscode.Disposable {
         this.onRendered.fire(m.summary);
         return;
       case 'action':
-        await runAction(m.action);
+        await runAction(m.action, this.s);
         return;
     }
   }
@@ -121,7 +121,7 @@ function agentView(state: AgentState, remote: string | undefined): AgentView {
   return { phase: state.kind, ...('message' in state ? { message: state.message.split('\n')[0]! } : {}), ...(remote ? { remote } : {}) };
 }
 
-async function runAction(a: PanelAction): Promise<void> {
+async function runAction(a: PanelAction, s: Services): Promise<void> {
   switch (a.kind) {
     case 'breaker':
       await vscode.commands.executeCommand(a.action === 'reset' ? 'inferscope.resetBreaker' : 'inferscope.openBreaker', { model: a.model, version: a.version });
@@ -142,6 +142,12 @@ async function runAction(a: PanelAction): Promise<void> {
       await vscode.commands.executeCommand('inferscope.showAgentLog');
       return;
     case 'slowestRequests':
+      // On a fleet a point is a PromQL rate over several scrapes of every replica, and the records
+      // are each replica's own: there is no one second of requests behind it to list.
+      if (s.fleet?.enabled) {
+        void vscode.window.showInformationMessage("The fleet's charts sum every replica over a rate window; each replica keeps its own request records. Open a replica's agent to see its slowest requests.");
+        return;
+      }
       // The point stands for the second that ended at its time.
       await vscode.commands.executeCommand('inferscope.showSlowestRequests', { model: a.model, version: a.version, since: a.at - 1000, until: a.at });
       return;
