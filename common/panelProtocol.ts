@@ -57,6 +57,8 @@ export type ExtensionMessage =
   | { type: 'select'; model: string }
   /** Tests only: click the control with this data-action (what a user's click does). */
   | { type: 'click'; action: string }
+  /** Tests only (screenshots): scroll the section with this id into view, as a user's scrolling would. */
+  | { type: 'reveal'; section: string }
   /** Tests only: click the line chart with this label at the x of time `at` (what a user's click does). */
   | { type: 'clickChart'; chart: string; at: number }
   /** Tests only: focus the line chart with this label and press these keys (what a keyboard user does). */

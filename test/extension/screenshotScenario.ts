@@ -103,6 +103,9 @@ export async function run(): Promise<void> {
   await requestFileShots(api);
   await vscode.commands.executeCommand('inferscope.openBreaker', { model: 'digits', version: '2', confirmed: true });
   await waitFor('open card', () => api.metrics.lastRendered?.breakers['digits/2'] === 'open');
+  // The sidebar has its charts first: scroll to the breakers, as a user would.
+  await api.metrics.reveal('breakers');
+  await new Promise((r) => setTimeout(r, 500));
   await shot('panel-breaker-open-dark');
   await vscode.commands.executeCommand('inferscope.resetBreaker', { model: 'digits', version: '2' });
   const canary = vscode.commands.executeCommand('inferscope.evaluateCanary', { model: 'digits', candidate: '2', steps: [20, 50, 100], intervalSeconds: 1.5, checksPerStep: 2, // v2 is measurably slower; for a picture of a canary in progress, latency alone does not decide.
@@ -119,6 +122,7 @@ export async function run(): Promise<void> {
     console.error(`scenario: ${err.message}; canaries: ${JSON.stringify(api.services.live.latest?.canaries.map((c) => [c.state, c.check_count, c.reason]))}; evaluate → ${JSON.stringify(await Promise.race([canary, new Promise((r) => setTimeout(() => r('pending'), 100))]))}`);
     throw err;
   });
+  await api.metrics.reveal('canary');
   await new Promise((r) => setTimeout(r, 1200));
   await shot('panel-canary-dark');
   await theme('Default Light Modern');

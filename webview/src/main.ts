@@ -237,6 +237,9 @@ function receive(m: ExtensionMessage): void {
     case 'click':
       if (ctx?.state.testMode) document.querySelector<HTMLElement>(`[data-action="${CSS.escape(m.action)}"]`)?.click();
       return;
+    case 'reveal':
+      if (ctx?.state.testMode) collapsibles.get(m.section)?.scrollIntoView({ block: 'start' });
+      return;
     case 'clickChart': {
       const canvas = ctx?.state.testMode ? document.querySelector<HTMLCanvasElement>(`canvas[data-chart="${CSS.escape(m.chart)}"]`) : null;
       const chart = canvas ? lineChartOf(canvas) : undefined;

@@ -75,6 +75,11 @@ export abstract class MetricsWebviewHost implements vscode.Disposable {
     return this.post({ type: 'click', action });
   }
 
+  /** Tests (screenshots): scroll a section into view. */
+  reveal(section: string): Promise<boolean> {
+    return this.post({ type: 'reveal', section });
+  }
+
   /** Tests: click the line chart labelled `chart` at the x of time `at`, as a user's click would. */
   clickChart(chart: string, at: number): Promise<boolean> {
     return this.post({ type: 'clickChart', chart, at });
