@@ -188,6 +188,8 @@ export function fleetSuite(): void {
         // Selected again if the first click landed while the tree was redrawn (as a user would click again).
         await waitFor('r1 selected: the Fleet row says the charts show r1', async () => {
           if (/· charts: r1$/.test(api.models.fleet?.description ?? '')) return true;
+          // Selecting the row already selected changes nothing: select the Fleet row, then r1 again.
+          if (api.modelsView.selection.length) await api.modelsView.reveal(api.models.fleet!, { select: true, focus: true });
           await api.modelsView.reveal(api.models.fleet!.replicas[1], { select: true, focus: true });
           return false;
         }).catch((err: Error) => {
@@ -265,11 +267,19 @@ export function fleetSuite(): void {
         assert.notEqual(o.canary.state, 'running');
       }
       const [a, b] = result.outcomes;
-      assert.equal(a!.canary.state, b!.canary.state, `one decision: ${a!.canary.reason} | ${b!.canary.reason}`);
-      const word = a!.canary.state === 'rolled_back' ? 'rolled back' : a!.canary.state;
-      assert.match(result.progress.at(-1) ?? '', new RegExp(`^2 replicas: \\d+ checks?, ${word} on 2/2$`), result.progress.join('\n'));
       assert.ok(result.progress.some((p) => /^2 replicas: \d+ checks?, running on 2\/2 at 50%$/.test(p)), result.progress.join('\n'));
-      assert.match(said.at(-1) ?? '', new RegExp(`^Canary digits 1 → 3 on 2 replicas: ${word} on 2/2`));
+      const wordOf = (o: typeof a) => (o!.canary.state === 'rolled_back' ? 'rolled back' : o!.canary.state);
+      if (a!.canary.state === b!.canary.state) {
+        const word = wordOf(a);
+        assert.match(result.progress.at(-1) ?? '', new RegExp(`^2 replicas: \\d+ checks?, ${word} on 2/2$`), result.progress.join('\n'));
+        assert.match(said.at(-1) ?? '', new RegExp(`^Canary digits 1 → 3 on 2 replicas: ${word} on 2/2`));
+      } else {
+        // Each replica judges with its own checks: a candidate at a threshold's edge can be promoted by
+        // one and rolled back by the other (the agents' agreement on a clear case is
+        // test/integration/fleet.test.ts's). Then the notification must say so, naming each.
+        assert.match(said.at(-1) ?? '', new RegExp(`^Canary digits 1 → 3 on 2 replicas: the replicas disagree: r0 ${wordOf(a)}, r1 ${wordOf(b)}\\.`), said.join(' | '));
+        assert.match(result.progress.at(-1) ?? '', /^2 replicas: \d+ checks?, .+ on 1\/2, .+ on 1\/2$/, result.progress.join('\n'));
+      }
     });
 
     test('a replica SIGKILLed is shown as down; the other stays up', async function (this: Mocha.Context) {
