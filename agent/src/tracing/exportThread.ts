@@ -96,9 +96,9 @@ export class ExportThread implements RequestExporter {
   /** Called where the answer was written: the export's own failure must never reach the request path. */
   request(r: RequestRecord, t: RequestTrace): void {
     try {
-      if (!this.opts.settings.canExport(r.model)) return; // OFF: nothing will be exported, nothing to link
       if (this.opts.settings.sample(r.model, parseTraceparent(t.traceparent))) this.push({ k: 'request', r, at: t.receivedAt, ...(t.traceparent ? { tp: t.traceparent } : {}) });
-      else if (r.batch_id !== undefined) this.push({ k: 'unsampled', batch: r.batch_id });
+      // Its batch waits for one request less; while the level is OFF no batch is handed over to wait.
+      else if (r.batch_id !== undefined && this.opts.settings.canExport(r.model)) this.push({ k: 'unsampled', batch: r.batch_id });
     } catch (err) {
       this.fault('a request could not be handed to the export thread', err);
     }

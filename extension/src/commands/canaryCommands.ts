@@ -64,7 +64,7 @@ export function registerCanaryCommands(s: Services, docs: AgentDocuments): vscod
       // Test traffic goes to the agent URL, the fleet's load balancer, which spreads it over the replicas.
       const fleetTraffic = new AbortController();
       const sending = arg?.withTestTraffic
-        ? vscode.commands.executeCommand('inferscope.sendTestTraffic', { model: request.model, requests: TRAFFIC_CAP, concurrency: readSettings().testTraffic.concurrency, signal: fleetTraffic.signal })
+        ? trafficUntil(request.model, fleetTraffic.signal)
         : undefined;
       try {
         return await evaluateOnFleet(s, s.fleet, prompts, request, (c) => docs.remember(c));
@@ -83,8 +83,7 @@ export function registerCanaryCommands(s: Services, docs: AgentDocuments): vscod
     const sendTraffic = () => {
       if (sending || traffic.signal.aborted) return;
       s.log.info(`canary ${started.id}: sending test traffic to ${started.model} until the canary decides`);
-      const { concurrency } = readSettings().testTraffic;
-      sending = vscode.commands.executeCommand('inferscope.sendTestTraffic', { model: started.model, requests: TRAFFIC_CAP, concurrency, signal: traffic.signal });
+      sending = trafficUntil(started.model, traffic.signal);
     };
     const offerTraffic = () => {
       if (offered || sending) return;
@@ -169,6 +168,11 @@ export function registerCanaryCommands(s: Services, docs: AgentDocuments): vscod
 
 /** Requests the no-traffic offer sends at most; the load ends when the canary does. */
 const TRAFFIC_CAP = 100_000;
+
+/** Test traffic to `model` (the settings' concurrency) until `signal` aborts: the canary ended. */
+function trafficUntil(model: string, signal: AbortSignal): Thenable<unknown> {
+  return vscode.commands.executeCommand('inferscope.sendTestTraffic', { model, requests: TRAFFIC_CAP, concurrency: readSettings().testTraffic.concurrency, signal });
+}
 
 /** The settings' problems as one error that names them, with Open Settings; true if there were any. */
 async function settingsRejected(prompts: Prompts, problems: string[]): Promise<boolean> {
