@@ -141,7 +141,12 @@ test('a running canary blocks unload (409); a reserved model name is refused wit
   writeFileSync(join(repo, 'stats', 'config.json'), readFileSync(join(repo, 'digits', 'config.json'), 'utf8').replace('"name":"digits"', '"name":"stats"'));
   const agent = await startAgent({ args: ['--models', repo], waitReady: false });
   agents.push(agent);
-  await waitFor(async () => (await index(agent)).some((e) => e.name === 'digits' && e.state === 'READY'), 20_000);
+  // Every digits version, not the first: the canary needs its candidate (version 2) loaded, and the
+  // versions load one after another.
+  await waitFor(async () => {
+    const digits = (await index(agent)).filter((e) => e.name === 'digits');
+    return digits.length === digitsVersions().length && digits.every((e) => e.state === 'READY');
+  }, 20_000);
   const reserved = (await index(agent)).find((e) => e.name === 'stats')!;
   assert.equal(reserved.state, 'UNAVAILABLE');
   assert.match(reserved.reason!, /the model name "stats" is reserved/);
