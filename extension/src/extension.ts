@@ -20,6 +20,7 @@ import { registerRequestCommands } from './requests/requestCommands.js';
 import { RESPONSE_SCHEME, ResponseDocuments } from './requests/responseDocuments.js';
 import { LiveData } from './live/liveData.js';
 import { FleetWatcher } from './fleet/fleetWatcher.js';
+import { registerFleetCredentialsCommand, storedCredentials } from './fleet/fleetCredentials.js';
 import { EndedCanaries } from './canary/endedCanaries.js';
 import type { Services } from './services.js';
 import { RESTART_KEYS, readSettings } from './settings.js';
@@ -74,7 +75,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Infers
   const client = new AgentClient(() => agent.endpoint());
   const live = new LiveData(client);
   // A fleet behind the agent URL, seen through its Prometheus (fleet/).
-  const fleet = new FleetWatcher({ prometheusUrl: () => readSettings().fleet.prometheusUrl, log: (m) => log.warn(m) });
+  const fleet = new FleetWatcher({ prometheusUrl: () => readSettings().fleet.prometheusUrl, credentials: storedCredentials(context), log: (m) => log.warn(m) });
   let applying: Promise<void> = Promise.resolve();
 
   const services: Services = {
@@ -119,7 +120,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Infers
   const responses = new ResponseDocuments();
   const inspector = new InspectorDocuments(services);
   const requestLenses = new RequestCodeLensProvider(services);
-  const statusBar = new AgentStatusBar(agent, live);
+  const statusBar = new AgentStatusBar(agent, live, fleet);
   const models = new ModelsTreeProvider(live, fleet);
   // The sidebar Metrics view and the dashboard share one history and the tree's selected model.
   const metricsFeed = new MetricsFeed(services);
@@ -178,6 +179,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Infers
     ...registerCanaryCommands(services, docs),
     ...registerTrafficCommands(services),
     ...registerModelCommands(services),
+    ...registerFleetCredentialsCommand(services, fleet),
     // Request files, copy curl/token, the model inspector (issue 19).
     responses,
     vscode.workspace.registerTextDocumentContentProvider(RESPONSE_SCHEME, responses),

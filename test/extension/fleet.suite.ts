@@ -2,26 +2,38 @@
 // Prometheus scraping each replica every second), connected through the load balancer with
 // inferscope.fleet.prometheusUrl set: the Models tree lists both replicas with their breakers (one
 // opened on one replica shows on that replica only); the Metrics feed's request rate is the fleet's
-// sum, not the rate of whichever replica answered, and one replica's alone when its row is selected;
+// sum, not the rate of whichever replica answered, and one replica's alone when its row is selected
+// (the GPU section: none for the whole fleet, the selected replica's own);
 // Evaluate Canary, answered through the prompts
-// hook, starts the canary on both replicas and follows them together to one decision; a replica
-// SIGKILLed shows as down. Skipped with the install command when nginx, redis-server or prometheus
+// hook, starts the canary on both replicas and follows them together to one decision; the status
+// bar counts the replicas up and shows the fleet's rate; a Prometheus behind a token (a node:http
+// proxy demanding one) says to set credentials, and Set Fleet Prometheus Credentials… stores the
+// token in secret storage and the fleet is read with it; a replica SIGKILLed shows as down, in the
+// tree and in the status bar. Skipped with the install command when nginx, redis-server or prometheus
 // is missing, except in CI.
 import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { CanaryHead } from '../../common/api.js';
 import type { Prompts } from '../../extension/src/commands/prompts.js';
 import type { InferscopeApi } from '../../extension/src/extension.js';
+import type { CredentialsResult } from '../../extension/src/fleet/fleetCredentials.js';
 import { FLEET_QUESTION, type FleetEvaluation } from '../../extension/src/fleet/fleetEvaluate.js';
+import { FLEET_GPU_MESSAGE } from '../../extension/src/fleet/fleetGpus.js';
+import { SET_CREDENTIALS_COMMAND, SET_CREDENTIALS_TITLE, credentialsSecretKey } from '../../extension/src/fleet/prometheusAuth.js';
 import { Fleet, readState, type FleetState } from '../../scripts/lib/fleet.js';
 import { requireBinary } from '../helpers/systemBinary.js';
 import { extensionApi, waitFor } from './hostHelpers.js';
 
 const SCRAPE_S = 1;
+
+/** The status bar's tooltip as read (its markdown escapes undone). */
+const plain = (md: string) => md.replace(/\\(.)/g, '$1');
 
 export function fleetSuite(): void {
   suite('fleet', () => {
@@ -132,6 +144,10 @@ export function fleetSuite(): void {
         assert.ok(r.breakers.every((b) => b.state === 'closed'), JSON.stringify(r.breakers));
         assert.match(r.description, /^up · 127\.0\.0\.1:\d+ · v\S+ · \d+ breakers closed$/);
       }
+      // The status bar counts the replicas Prometheus sees, not the one agent behind the load balancer.
+      await waitFor('the status bar says 2 of 2 replicas up', () => /^\$\(server-environment\) Inferscope: fleet: 2 of 2 replicas up( · \S+ req\/s)?$/.test(api.statusBar.text));
+      assert.equal(api.statusBar.backgroundColor, undefined);
+      assert.match(plain(api.statusBar.tooltip), new RegExp(`^\\*\\*Inferscope fleet\\*\\*\\n\\nThrough ${state.lbUrl}; replicas from the Prometheus at ${state.prometheusUrl}\\.`));
       // The tree's own items: Fleet first, then the models (from the replica that answered).
       const roots = (await api.models.getChildren()) as { kind: string }[];
       assert.deepEqual(roots.slice(0, 2).map((n) => n.kind), ['fleet', 'model']);
@@ -183,6 +199,15 @@ export function fleetSuite(): void {
       const traffic = load([replicaUrl(0), replicaUrl(1)]);
       try {
         await feedIs(instances, "a point whose digits req/s is both replicas' rates together");
+        // GPUs are per machine: the whole fleet's GPU section says to pick a replica (not the GPUs of whichever answered).
+        assert.equal(api.metrics.fullState().status?.gpus.message, FLEET_GPU_MESSAGE);
+        // The status bar's rate is the fleet's too (the same PromQL, summed over models): above zero under this traffic.
+        await waitFor('the status bar shows a fleet rate above zero', () => {
+          const m = /^\$\(server-environment\) Inferscope: fleet: 2 of 2 replicas up · (\S+) req\/s$/.exec(api.statusBar.text);
+          return !!m && m[1] !== '0';
+        }).catch((err: Error) => {
+          throw new Error(`${err.message}; status bar "${api.statusBar.text}"`);
+        });
         // Per replica on demand: selecting r1 in the Models tree charts r1 alone (from a fresh history); the Fleet row, the fleet again.
         await vscode.commands.executeCommand('inferscope.models.focus');
         // Selected again if the first click landed while the tree was redrawn (as a user would click again).
@@ -197,6 +222,8 @@ export function fleetSuite(): void {
         });
         await vscode.commands.executeCommand('inferscope.metrics.focus');
         await feedIs([instances[1]!], "a point whose digits req/s is r1's rate alone");
+        // r1's own GPU series: none here (no nvidia-smi), and it says so.
+        assert.match(api.metrics.fullState().status?.gpus.message ?? '', new RegExp(`^${instances[1]!.replace(/\./g, '\\.')}: no GPU metrics`));
         await vscode.commands.executeCommand('inferscope.models.focus');
         await waitFor('the Fleet row selected: the charts show the fleet', async () => {
           if (!/charts/.test(api.models.fleet?.description ?? '')) return true;
@@ -282,6 +309,72 @@ export function fleetSuite(): void {
       }
     });
 
+    test('a Prometheus behind a token: the fleet says to set credentials; the command stores them in secret storage and the fleet is read with them', async function (this: Mocha.Context) {
+      this.timeout(90_000);
+      await vscode.commands.executeCommand('inferscope.models.focus');
+      const secret = 'fleet-prom-token-7f3a';
+      const seen: (string | undefined)[] = [];
+      const upstream = new URL(state.prometheusUrl);
+      // A tiny authenticating proxy in front of the fleet's Prometheus: 401 without the token.
+      const proxy = createServer((req, res) => {
+        seen.push(req.headers.authorization);
+        if (req.headers.authorization !== `Bearer ${secret}`) return void res.writeHead(401, { 'content-type': 'text/plain' }).end('Unauthorized');
+        const out = httpRequest({ host: upstream.hostname, port: upstream.port, path: req.url, method: req.method, headers: { accept: 'application/json' } }, (up) => {
+          res.writeHead(up.statusCode ?? 502, up.headers);
+          up.pipe(res);
+        });
+        out.on('error', () => res.writeHead(502).end());
+        req.pipe(out);
+      });
+      await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+      const proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+      const key = credentialsSecretKey(proxyUrl);
+      const asked: { title: string; password?: boolean }[] = [];
+      let answer: 'bearer' | 'clear' = 'bearer';
+      api.services.prompts = {
+        pick: async (items, o) => {
+          asked.push({ title: o.title });
+          return items.find((i) => (i as unknown as { id: string }).id === answer) as never;
+        },
+        input: async (o) => {
+          asked.push({ title: o.title, ...(o.password !== undefined ? { password: o.password } : {}) });
+          return secret;
+        },
+        message: async () => undefined,
+      };
+      try {
+        await config().update('fleet.prometheusUrl', proxyUrl, vscode.ConfigurationTarget.Global);
+        const fleet = api.services.fleet!;
+        await waitFor('the fleet says Prometheus needs credentials', () => fleet.authFailed && api.models.fleet?.description === 'Prometheus needs credentials');
+        assert.equal(fleet.error, `Prometheus at ${proxyUrl} answered 401: it needs credentials; set them with "${SET_CREDENTIALS_TITLE}"`);
+        await waitFor('the status bar says it cannot read Prometheus, and why', () => api.statusBar.text === '$(warning) Inferscope: fleet: cannot read Prometheus' && plain(api.statusBar.tooltip).includes(SET_CREDENTIALS_TITLE));
+        assert.equal(api.statusBar.backgroundColor, 'statusBarItem.warningBackground');
+
+        const set = await vscode.commands.executeCommand<CredentialsResult>(SET_CREDENTIALS_COMMAND);
+        assert.deepEqual(set, { stored: 'bearer', replicas: 2 });
+        assert.deepEqual(asked, [{ title: `Prometheus credentials for ${proxyUrl}` }, { title: `Prometheus credentials for ${proxyUrl}`, password: true }]);
+        assert.equal(await api.services.context.secrets.get(key), `Bearer ${secret}`, 'kept in secret storage under the URL');
+        assert.ok(!JSON.stringify(config().inspect('fleet')).includes(secret), 'never in settings');
+        assert.ok(seen.includes(`Bearer ${secret}`));
+        await waitFor('the tree lists both replicas, read through the proxy', () => api.models.fleet?.replicas.length === 2 && !fleet.error);
+        await waitFor('the status bar counts them again', () => /Inferscope: fleet: 2 of 2 replicas up/.test(api.statusBar.text));
+
+        // Cleared: the next read is refused again, and says so.
+        answer = 'clear';
+        const cleared = await vscode.commands.executeCommand<CredentialsResult>(SET_CREDENTIALS_COMMAND);
+        assert.equal(cleared?.stored, 'cleared');
+        assert.match(cleared?.error ?? '', /answered 401: it needs credentials/);
+        assert.equal(await api.services.context.secrets.get(key), undefined);
+      } finally {
+        api.services.prompts = undefined;
+        await api.services.context.secrets.delete(key);
+        await config().update('fleet.prometheusUrl', state.prometheusUrl, vscode.ConfigurationTarget.Global);
+        proxy.closeAllConnections();
+        proxy.close();
+      }
+      await waitFor('the fleet read from its own Prometheus again', () => api.models.fleet?.replicas.length === 2 && !api.services.fleet!.error);
+    });
+
     test('a replica SIGKILLed is shown as down; the other stays up', async function (this: Mocha.Context) {
       this.timeout(60_000);
       await vscode.commands.executeCommand('inferscope.models.focus');
@@ -292,6 +385,9 @@ export function fleetSuite(): void {
       assert.match(r1!.description, /^down · 127\.0\.0\.1:\d+$/);
       assert.equal(r1!.icon.id, 'debug-disconnect');
       assert.equal(api.models.fleet!.description, '2 replicas, 1 down');
+      // The status bar: warning, the replica named.
+      await waitFor('the status bar says 1 of 2 up, warning, naming r1', () => /^\$\(warning\) Inferscope: fleet: 1 of 2 replicas up/.test(api.statusBar.text) && plain(api.statusBar.tooltip).includes(`Replica r1 (127.0.0.1:${state.replicas[1]!.port}) is down`));
+      assert.equal(api.statusBar.backgroundColor, 'statusBarItem.warningBackground');
       // The fleet keeps serving through nginx.
       assert.equal((await fetch(`${state.lbUrl}/v2/models/digits/infer`, { method: 'POST', headers: auth(), body: example })).status, 200);
     });

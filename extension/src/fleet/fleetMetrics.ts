@@ -5,13 +5,14 @@
 // summed over replicas by model (traffic, errors) or by model and version (queue depth); latency
 // quantiles come from the summed buckets, means from summed sums over summed counts; device busy
 // is the replicas' average (each replica has its own device). With `replica` set, every selector
-// is narrowed to that instance: one replica's charts, on demand. GPU series are left out: GPU
-// indexes are per machine, and summed they would mean nothing. No VS Code imports.
-import type { AgentStatus } from '../../../common/api.js';
+// is narrowed to that instance: one replica's charts, on demand. GPU series only for one replica:
+// GPU indexes are per machine, and summed they would mean nothing (fleetGpus.ts). No VS Code imports.
+import type { AgentStatus, GpuStatus } from '../../../common/api.js';
 import { bucketCounts, histogramQuantile, type Bucket } from '../../../common/histogramQuantile.js';
 import { SERIES } from '../../../common/panelProtocol.js';
 import type { SeriesPoint } from '../../../common/timeSeries.js';
 import { upTo } from '../live/panelMetrics.js';
+import { fleetGpuQueries, fleetGpuStatus, replicaGpus, type GpuQueryName } from './fleetGpus.js';
 import { type PrometheusClient, type Sample, promString } from './prometheusQuery.js';
 
 export interface FleetPoint {
@@ -19,6 +20,8 @@ export interface FleetPoint {
   batchSizes: Record<string, Bucket[]>;
   /** The rate window used, in seconds. */
   windowS: number;
+  /** The GPU section's state: one replica's GPUs, or why the fleet has none to show. */
+  gpus: GpuStatus;
 }
 
 /** The rate window for a scrape interval: four of them, at least 2 s. */
@@ -47,6 +50,12 @@ export function fleetQueries(windowS: number, instance?: string): Record<FleetQu
   };
 }
 
+/** The fleet's request rate (the status bar's): the charts' `requests` query, summed over models. */
+export async function fleetRequestRate(prom: PrometheusClient, scrapeIntervalS: number, signal?: AbortSignal): Promise<number> {
+  const samples = await prom.query(fleetQueries(rateWindowS(scrapeIntervalS)).requests, undefined, signal);
+  return samples.reduce((sum, s) => sum + (Number.isFinite(s.value) ? s.value : 0), 0);
+}
+
 export class FleetMetrics {
   constructor(
     private readonly prom: PrometheusClient,
@@ -62,7 +71,10 @@ export class FleetMetrics {
     const windowS = rateWindowS(this.scrapeIntervalS());
     const q = fleetQueries(windowS, this.replica);
     const names = Object.keys(q) as FleetQueryName[];
-    const results = await Promise.all(names.map((n) => this.prom.query(q[n], t, signal)));
+    const replica = this.replica;
+    const gq = replica !== undefined ? fleetGpuQueries(replica) : undefined;
+    const gpuNames = gq ? (Object.keys(gq) as GpuQueryName[]) : [];
+    const [results, gpuResults] = await Promise.all([Promise.all(names.map((n) => this.prom.query(q[n], t, signal))), Promise.all(gpuNames.map((n) => this.prom.query(gq![n], t, signal)))]);
     const r = Object.fromEntries(names.map((n, i) => [n, results[i]!])) as Record<FleetQueryName, Sample[]>;
     const values: Record<string, number> = {};
     const put = (key: string, v: number, scale = 1) => {
@@ -87,7 +99,13 @@ export class FleetMetrics {
       const max = status?.models.find((m) => m.name === model)?.versions.find((v) => v.version === version)?.batching.max_batch_size ?? Infinity;
       batchSizes[`${model}/${version}`] = upTo(bucketCounts(buckets), max);
     }
-    return { point: { t, values }, batchSizes, windowS };
+    let gpus = fleetGpuStatus();
+    if (replica !== undefined) {
+      const g = replicaGpus(replica, Object.fromEntries(gpuNames.map((n, i) => [n, gpuResults[i]!])) as Record<GpuQueryName, Sample[]>, t);
+      gpus = g.gpus;
+      Object.assign(values, g.values);
+    }
+    return { point: { t, values }, batchSizes, windowS, gpus };
   }
 }
 

@@ -2,6 +2,7 @@
 // it one row per replica (up or down, its build, its breakers in short), and under each replica its
 // breakers per model version. Pure (no `vscode`): the tree turns rows into items.
 import { fleetSummary, type FleetReplica, type FleetView, type ReplicaBreaker } from './fleetTargets.js';
+import { SET_CREDENTIALS_TITLE } from './prometheusAuth.js';
 
 export interface TreeRowBase {
   id: string;
@@ -42,7 +43,8 @@ export function fleetRow(prometheusUrl: string, view: FleetView | undefined, err
       kind: 'fleet',
       id: 'fleet',
       label: 'Fleet',
-      description: error ? 'Prometheus unreachable' : 'reading Prometheus…',
+      // A 401/403's message names the credentials command (prometheusAuth.ts).
+      description: error ? (error.includes(SET_CREDENTIALS_TITLE) ? 'Prometheus needs credentials' : 'Prometheus unreachable') : 'reading Prometheus…',
       tooltip: error ?? `Reading the fleet's replicas from ${prometheusUrl}`,
       icon: error ? { id: 'warning', color: 'problemsWarningIcon.foreground' } : { id: 'loading~spin' },
       contextValue: 'fleet',

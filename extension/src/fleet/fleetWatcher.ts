@@ -1,15 +1,20 @@
 // The extension's picture of the fleet (setting inferscope.fleet.prometheusUrl): re-read from
 // Prometheus every few seconds while a view that shows it is visible (the Models tree, the Metrics
 // views), never while none is. Holds the Prometheus-fed source of the Metrics panel's points and
-// the replica whose charts to show alone (per-replica on demand). No VS Code imports.
+// the replica whose charts to show alone (per-replica on demand), and the fleet's request rate
+// (the status bar's). Credentials: the stored ones for the URL, else the URL's own userinfo
+// (fleet/prometheusAuth.ts). No VS Code imports.
 import { Emitter } from '../emitter.js';
-import { FleetMetrics } from './fleetMetrics.js';
+import { FleetMetrics, fleetRequestRate } from './fleetMetrics.js';
 import { readFleet, type FleetView } from './fleetTargets.js';
-import { PrometheusClient } from './prometheusQuery.js';
+import { prometheusTarget, type PrometheusTarget } from './prometheusAuth.js';
+import { PrometheusClient, PrometheusError } from './prometheusQuery.js';
 
 export interface FleetWatcherOptions {
   /** The setting's value now ('' : no fleet). */
   prometheusUrl(): string;
+  /** The stored Authorization header for a Prometheus (by its URL without credentials), if any. */
+  credentials?(url: string): Promise<string | undefined>;
   pollMs?: number;
   log?(message: string): void;
 }
@@ -18,10 +23,18 @@ export class FleetWatcher {
   readonly onDidChange = new Emitter<FleetView | undefined>();
   /** The Metrics charts' scope changed (the whole fleet, or one replica): their history starts again. */
   readonly onDidChangeScope = new Emitter<string | undefined>();
+  /** The fleet's request rate changed (kept apart from onDidChange: the tree must not redraw every poll). */
+  readonly onDidChangeRate = new Emitter<number | undefined>();
   private prom: PrometheusClient | undefined;
+  private target: PrometheusTarget | undefined;
+  private credentialsRead: Promise<void> = Promise.resolve();
+  /** Bumped when the URL or the credentials change: a read begun before answers nobody. */
+  private generation = 0;
+  private _requestsPerSecond: number | undefined;
   private source: FleetMetrics | undefined;
   private _view: FleetView | undefined;
   private _error: string | undefined;
+  private _authFailed = false;
   private readonly visible = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
   private reading: Promise<FleetView | undefined> | undefined;
@@ -49,6 +62,16 @@ export class FleetWatcher {
     return this.prom;
   }
 
+  /** The last read failed with 401/403: credentials missing or refused. */
+  get authFailed(): boolean {
+    return this._error !== undefined && this._authFailed;
+  }
+
+  /** Requests per second over every replica (the Metrics charts' PromQL, summed over models), as last read. */
+  get requestsPerSecond(): number | undefined {
+    return this._requestsPerSecond;
+  }
+
   /** The Metrics panel's Prometheus-fed source while a fleet is set, else undefined (the one agent's scrapes). */
   metricsSource(): FleetMetrics | undefined {
     return this.source;
@@ -69,13 +92,18 @@ export class FleetWatcher {
 
   /** Re-reads the setting (on start and when it changes). */
   configure(): void {
-    const url = this.opts.prometheusUrl().trim().replace(/\/+$/, '');
-    if (url === (this.prom?.url ?? '')) return;
-    this.prom = url ? new PrometheusClient(url) : undefined;
+    const setting = this.opts.prometheusUrl().trim();
+    const target = setting ? prometheusTarget(setting) : undefined;
+    if (JSON.stringify(target) === JSON.stringify(this.target)) return;
+    this.target = target;
+    this.prom = target ? new PrometheusClient(target.url) : undefined;
     this.source = this.prom ? new FleetMetrics(this.prom, () => this._view?.scrapeIntervalS ?? 15) : undefined;
     this._view = undefined;
     this._error = undefined;
+    this.setRate(undefined);
+    this.generation++;
     this.reading = undefined; // a read of the old URL in flight answers nobody now
+    this.loadCredentials();
     // Another source for the charts: one agent's scrapes and the fleet's PromQL must not share lines.
     this.onDidChangeScope.fire(undefined);
     this.onDidChange.fire(undefined);
@@ -88,15 +116,56 @@ export class FleetWatcher {
     if (isVisible && this.timer === undefined) this.schedule(0);
   }
 
+  /** The credentials were set or cleared: read them again, then the fleet with them. */
+  async credentialsChanged(): Promise<FleetView | undefined> {
+    if (!this.prom) return undefined;
+    this.generation++;
+    this.reading = undefined;
+    this.loadCredentials();
+    return this.refresh();
+  }
+
+  /** The stored credentials win over the URL's userinfo. */
+  private loadCredentials(): void {
+    const prom = this.prom;
+    const target = this.target;
+    if (!prom || !target) return;
+    this.credentialsRead = (this.opts.credentials?.(prom.url) ?? Promise.resolve(undefined)).then(
+      (stored) => {
+        prom.authorization = stored ?? target.authorization;
+        prom.credentialSource = stored ? 'stored' : target.authorization ? 'url' : undefined;
+      },
+      (err: Error) => this.opts.log?.(`fleet: cannot read the stored Prometheus credentials: ${err.message}`),
+    );
+  }
+
+  private setRate(rps: number | undefined): void {
+    if (rps === this._requestsPerSecond) return;
+    this._requestsPerSecond = rps;
+    this.onDidChangeRate.fire(rps);
+  }
+
   /** Reads the fleet now (one read at a time: a caller during a read gets that read). */
   refresh(): Promise<FleetView | undefined> {
     if (!this.prom) return Promise.resolve(undefined);
     if (this.reading) return this.reading;
     const prom = this.prom;
-    const reading = readFleet(prom)
+    const generation = this.generation;
+    const problem = this.target?.problem;
+    const read = async () => {
+      if (problem) throw new Error(problem);
+      await this.credentialsRead;
+      const view = await readFleet(prom);
+      // The status bar's rate; its failure leaves the replicas shown.
+      const rps = await fleetRequestRate(prom, view.scrapeIntervalS).catch(() => undefined);
+      return { view, rps };
+    };
+    const reading = read()
       .then(
-        (view) => {
-          if (prom !== this.prom) return undefined; // the setting changed while reading
+        ({ view, rps }) => {
+          // The setting or the credentials changed while reading: the caller gets the newer read.
+          if (generation !== this.generation) return this.refresh();
+          this.setRate(rps);
           // Views redraw only when something changed (a tree redrawn every poll loses hover and clicks).
           const changed = this._error !== undefined || JSON.stringify(view) !== JSON.stringify(this._view);
           this._view = view;
@@ -105,11 +174,13 @@ export class FleetWatcher {
           return view;
         },
         (err: Error) => {
-          if (prom !== this.prom) return undefined;
+          if (generation !== this.generation) return this.refresh();
+          this.setRate(undefined);
           // As above: the views redraw when the error changes, not on every failed poll.
           const changed = this._error !== err.message || this._view !== undefined;
           if (this._error !== err.message) this.opts.log?.(`fleet: ${err.message}`);
           this._error = err.message;
+          this._authFailed = err instanceof PrometheusError && err.kind === 'auth';
           this._view = undefined;
           if (changed) this.onDidChange.fire(undefined);
           return undefined;
@@ -147,5 +218,6 @@ export class FleetWatcher {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.onDidChange.dispose();
     this.onDidChangeScope.dispose();
+    this.onDidChangeRate.dispose();
   }
 }

@@ -1,12 +1,14 @@
 // A small typed client of Prometheus's HTTP API (instant queries and the scrape targets), for the
 // fleet views: every call has a timeout, and every failure is a PrometheusError that says which
-// kind it was (unreachable, an HTTP status, a query Prometheus refused). No VS Code imports.
+// kind it was (unreachable, credentials missing or refused, an HTTP status, a query Prometheus
+// refused). No VS Code imports.
+import { authFailureMessage, type CredentialSource } from './prometheusAuth.js';
 
 export class PrometheusError extends Error {
   override readonly name = 'PrometheusError';
   constructor(
-    /** unreachable: no answer (refused, timeout, DNS); http: a status without an API body; query: Prometheus's own error. */
-    readonly kind: 'unreachable' | 'http' | 'query',
+    /** unreachable: no answer (refused, timeout, DNS); auth: 401/403; http: another status without an API body; query: Prometheus's own error. */
+    readonly kind: 'unreachable' | 'auth' | 'http' | 'query',
     message: string,
     readonly status?: number,
   ) {
@@ -37,20 +39,25 @@ export interface ScrapeTarget {
 
 export interface PrometheusOptions {
   timeoutMs?: number;
-  /** Sent as `Authorization: Bearer` when set (a Prometheus behind an authenticating proxy). */
-  token?: string;
+  /** The Authorization header's value (Bearer or Basic: a Prometheus behind auth). */
+  authorization?: string;
+  /** Where it came from, for the message when it is refused. */
+  credentialSource?: CredentialSource;
 }
 
 export class PrometheusClient {
+  /** The base URL, without credentials (shown in messages and passed on). */
   readonly url: string;
   private readonly timeoutMs: number;
+  /** Changed in place when the user sets new credentials: every query after it sends them. */
+  authorization: string | undefined;
+  credentialSource: CredentialSource | undefined;
 
-  constructor(
-    url: string,
-    private readonly opts: PrometheusOptions = {},
-  ) {
+  constructor(url: string, opts: PrometheusOptions = {}) {
     this.url = url.trim().replace(/\/+$/, '');
     this.timeoutMs = opts.timeoutMs ?? 5000;
+    this.authorization = opts.authorization;
+    this.credentialSource = opts.authorization ? (opts.credentialSource ?? 'stored') : undefined;
   }
 
   /** An instant query; `time` in epoch ms (default: now, as Prometheus sees it). Vector results only. */
@@ -80,15 +87,22 @@ export class PrometheusClient {
   private async get<T>(path: string, signal?: AbortSignal): Promise<T> {
     const timeout = AbortSignal.timeout(this.timeoutMs);
     let res: Response;
+    const authorization = this.authorization;
     try {
       res = await fetch(`${this.url}${path}`, {
-        headers: { accept: 'application/json', ...(this.opts.token ? { authorization: `Bearer ${this.opts.token}` } : {}) },
+        headers: { accept: 'application/json', ...(authorization ? { authorization } : {}) },
+        // Credentials go to this URL only, not to wherever a redirect points.
+        ...(authorization ? { redirect: 'manual' as const } : {}),
         signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
       });
     } catch (err) {
       const e = err as { name?: string; cause?: { code?: string; message?: string }; message?: string };
       const why = e.name === 'TimeoutError' ? `no answer within ${this.timeoutMs} ms` : e.name === 'AbortError' ? 'cancelled' : (e.cause?.code ?? e.cause?.message ?? e.message ?? 'cannot connect');
       throw new PrometheusError('unreachable', `Prometheus at ${this.url}: ${why}`);
+    }
+    if (res.status === 401 || res.status === 403) {
+      await res.body?.cancel();
+      throw new PrometheusError('auth', authFailureMessage(this.url, res.status, authorization ? this.credentialSource : undefined), res.status);
     }
     let body: { status?: string; data?: T; error?: string; errorType?: string } | undefined;
     try {
@@ -98,6 +112,9 @@ export class PrometheusClient {
     }
     if (body?.status === 'success' && body.data !== undefined) return body.data;
     if (body?.status === 'error' && body.error) throw new PrometheusError('query', `Prometheus at ${this.url}: ${body.errorType ?? 'error'}: ${body.error}`, res.status);
+    if (authorization && res.status >= 300 && res.status < 400) {
+      throw new PrometheusError('http', `Prometheus at ${this.url}: GET ${path.split('?')[0]} answered ${res.status} (a redirect): credentials are not sent on; set inferscope.fleet.prometheusUrl to the address it redirects to`, res.status);
+    }
     throw new PrometheusError('http', `Prometheus at ${this.url}: GET ${path.split('?')[0]} answered ${res.status} without an API answer (is this a Prometheus?)`, res.status);
   }
 }

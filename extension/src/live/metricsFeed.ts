@@ -2,11 +2,12 @@
 // sidebar view, the dashboard) is visible, one history both show, and a point event each posts to
 // its webview. Nothing is scraped while none is visible. Also the model selected in the Models tree,
 // which both show.
-import type { AgentStatus, CanarySummary } from '../../../common/api.js';
+import type { AgentStatus, CanarySummary, GpuStatus } from '../../../common/api.js';
 import type { Bucket } from '../../../common/histogramQuantile.js';
 import type { SeriesPoint } from '../../../common/timeSeries.js';
 import { Emitter } from '../emitter.js';
 import type { Services } from '../services.js';
+import { fleetGpuStatus } from '../fleet/fleetGpus.js';
 import { MetricsHistory } from './metricsHistory.js';
 
 export interface FeedPoint {
@@ -26,6 +27,8 @@ export class MetricsFeed {
   private scraping = false;
   private readonly past = new Map<string, CanarySummary>();
   private readonly sub: { dispose(): void };
+  /** On a fleet: the GPU section's state from the last point (fleet/fleetGpus.ts). */
+  private fleetGpus: GpuStatus | undefined;
 
   constructor(private readonly s: Services) {
     this.sub = s.live.onSnapshot.event((status) => {
@@ -43,6 +46,7 @@ export class MetricsFeed {
     this.history.window.series.clear();
     this.history.batchSizes = {};
     this.history.forgetPrevious();
+    this.fleetGpus = undefined;
     this.onReset.fire();
   }
 
@@ -57,6 +61,11 @@ export class MetricsFeed {
   private keepCanaries(status: AgentStatus): void {
     for (const c of status.canaries ?? []) if (c.state !== 'running') this.past.set(c.id, c);
     while (this.past.size > 10) this.past.delete(this.pastCanaries.at(-1)!.id);
+  }
+
+  /** The status as the views show it: on a fleet, the GPUs of the charted replica (or none), not of the replica that answered. */
+  viewStatus(status: AgentStatus): AgentStatus {
+    return this.s.fleet?.metricsSource() ? { ...status, gpus: this.fleetGpus ?? fleetGpuStatus() } : status;
   }
 
   /** A view's visibility: live data flows (and the history grows) while any is visible. */
@@ -94,12 +103,13 @@ export class MetricsFeed {
       if (fleet) {
         await this.s.fleet!.current();
         const scope = fleet.replica;
-        const { point, batchSizes } = await fleet.point(status, Date.now());
+        const { point, batchSizes, gpus } = await fleet.point(status, Date.now());
         // The setting or the scope (fleet, one replica) changed while the queries ran: not this history's point.
         if (this.s.agent.state.kind !== 'ready' || this.s.fleet?.metricsSource() !== fleet || fleet.replica !== scope) return;
         this.history.window.push(point);
         this.history.batchSizes = batchSizes;
-        this.onPoint.fire({ point, status, batchSizes });
+        this.fleetGpus = gpus;
+        this.onPoint.fire({ point, status: this.viewStatus(status), batchSizes });
         return;
       }
       const text = await this.s.client.metricsText();

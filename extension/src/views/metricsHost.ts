@@ -60,7 +60,7 @@ export abstract class MetricsWebviewHost implements vscode.Disposable {
     const selected = this.feed.selectedModel;
     return {
       agent: agentView(this.s.agent.state, this.remote()),
-      status: this.s.agent.state.kind === 'ready' ? (this.s.live.latest ?? null) : null,
+      status: this.s.agent.state.kind === 'ready' && this.s.live.latest ? this.feed.viewStatus(this.s.live.latest) : null,
       history: this.feed.history.window.toJSON(),
       batchSizes: this.feed.history.batchSizes,
       testMode: this.s.context.extensionMode === vscode.ExtensionMode.Test,

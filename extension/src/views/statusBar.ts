@@ -1,7 +1,10 @@
 // The status bar item: the agent's state, request rate, degraded/down colours, and a tooltip with
-// the actions a user wants at that moment.
+// the actions a user wants at that moment. With a fleet configured and the agent (its load
+// balancer) connected: the fleet's replicas and request rate, read from its Prometheus.
 import * as vscode from 'vscode';
 import type { AgentConnection } from '../agent/agentConnection.js';
+import type { FleetWatcher } from '../fleet/fleetWatcher.js';
+import { SET_CREDENTIALS_COMMAND } from '../fleet/prometheusAuth.js';
 import type { LiveData } from '../live/liveData.js';
 import { statusBarView } from './statusBarText.js';
 
@@ -12,10 +15,12 @@ export class AgentStatusBar implements vscode.Disposable {
   constructor(
     private readonly agent: AgentConnection,
     private readonly live: LiveData,
+    private readonly fleet?: FleetWatcher,
   ) {
     this.item.name = 'Inferscope Agent';
     this.item.command = 'inferscope.focus';
     this.subs.push(agent.onDidChangeState(() => this.render()), live.onSnapshot.event(() => this.render()));
+    if (fleet) this.subs.push(fleet.onDidChange.event(() => this.render()), fleet.onDidChangeRate.event(() => this.render()));
     this.render();
     this.item.show();
   }
@@ -37,7 +42,11 @@ export class AgentStatusBar implements vscode.Disposable {
 
   render(): void {
     const remote = this.agent.mode.kind === 'remote' ? this.agent.mode.url : undefined;
-    const view = statusBarView(this.agent.state, remote, this.live.latest, this.live.requestsPerSecond);
+    const fleet = this.fleet?.enabled ? this.fleet : undefined;
+    // The item is always in sight: while connected, it keeps the fleet's reads going.
+    this.fleet?.setVisible('statusBar', !!fleet && this.agent.state.kind === 'ready');
+    const fleetStatus = fleet && { prometheusUrl: fleet.prometheus!.url, view: fleet.view, error: fleet.error, requestsPerSecond: fleet.requestsPerSecond };
+    const view = statusBarView(this.agent.state, remote, this.live.latest, this.live.requestsPerSecond, fleetStatus);
     this.item.text = view.text;
     this.item.backgroundColor =
       view.severity === 'error' ? new vscode.ThemeColor('statusBarItem.errorBackground') : view.severity === 'warning' ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
@@ -53,8 +62,9 @@ export class AgentStatusBar implements vscode.Disposable {
       state.kind === 'ready'
         ? ['[$(copy) Copy URL](command:inferscope.copyAgentUrl)', ...(state.grpcAddress ? ['[$(copy) Copy gRPC Address](command:inferscope.copyGrpcAddress)'] : [])]
         : [];
-    const tip = new vscode.MarkdownString(`**Inferscope agent**\n\n${escape(view.summary)}${copies.length ? `\n\n${copies.join(' &nbsp; ')}` : ''}\n\n${actions.join(' &nbsp; ')}`, true);
-    tip.isTrusted = { enabledCommands: ['inferscope.showAgentLog', 'inferscope.restartAgent', 'inferscope.stopAgent', 'inferscope.startAgent', 'inferscope.copyAgentUrl', 'inferscope.copyGrpcAddress'] };
+    if (fleet) copies.push(`[$(key) Prometheus Credentials](command:${SET_CREDENTIALS_COMMAND})`);
+    const tip = new vscode.MarkdownString(`**Inferscope ${fleet ? 'fleet' : 'agent'}**\n\n${escape(view.summary)}${copies.length ? `\n\n${copies.join(' &nbsp; ')}` : ''}\n\n${actions.join(' &nbsp; ')}`, true);
+    tip.isTrusted = { enabledCommands: ['inferscope.showAgentLog', 'inferscope.restartAgent', 'inferscope.stopAgent', 'inferscope.startAgent', 'inferscope.copyAgentUrl', 'inferscope.copyGrpcAddress', SET_CREDENTIALS_COMMAND] };
     this.item.tooltip = tip;
   }
 

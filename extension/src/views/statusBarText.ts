@@ -4,6 +4,7 @@ import type { AgentStatus } from '../../../common/api.js';
 import { formatNumber } from '../../../common/formatNumber.js';
 import { GRPC_UNKNOWN_REMOTE } from '../agent/agentAddress.js';
 import type { AgentState } from '../agent/agentSupervisor.js';
+import type { FleetView } from '../fleet/fleetTargets.js';
 
 export type Severity = 'normal' | 'warning' | 'error';
 
@@ -33,11 +34,24 @@ export function failedModels(s: AgentStatus | undefined): string[] {
   return failed;
 }
 
+/** A fleet behind the agent URL (inferscope.fleet.prometheusUrl), as its watcher last read it. */
+export interface FleetStatus {
+  /** Without credentials. */
+  prometheusUrl: string;
+  view: FleetView | undefined;
+  /** Why the last read failed. */
+  error: string | undefined;
+  /** Over every replica, from Prometheus. */
+  requestsPerSecond: number | undefined;
+}
+
 /**
  * `remote`: the URL of a remote agent (Connect to Remote Agent…, `inferscope.agent.url`); the text
  * then says "remote" beside the state. `rps`: LiveData's request rate, the one the panel charts.
  */
-export function statusBarView(state: AgentState, remote: string | undefined, latest: AgentStatus | undefined, rps: number | undefined): StatusBarView {
+export function statusBarView(state: AgentState, remote: string | undefined, latest: AgentStatus | undefined, rps: number | undefined, fleet?: FleetStatus): StatusBarView {
+  // Connected: a fleet's replicas and rate come from its Prometheus, not from the one replica that answered.
+  if (fleet && state.kind === 'ready') return fleetStatusBarView(state, remote, latest, fleet);
   const where = remote ? ` (${remote})` : '';
   const r = remote ? ' (remote)' : '';
   switch (state.kind) {
@@ -64,6 +78,34 @@ export function statusBarView(state: AgentState, remote: string | undefined, lat
       return { text: `$(pulse) Inferscope: ready${r}${rate}`, severity: 'normal', summary: servingSummary(state, remote !== undefined) };
     }
   }
+}
+
+/** Ready with a fleet: "fleet: 2 of 2 replicas up · 123 req/s"; a replica down or a breaker open anywhere: warning, named. */
+export function fleetStatusBarView(state: { url: string }, remote: string | undefined, latest: AgentStatus | undefined, fleet: FleetStatus): StatusBarView {
+  const through = `Through ${remote ?? state.url}; replicas from the Prometheus at ${fleet.prometheusUrl}.`;
+  const { view } = fleet;
+  if (!view) {
+    if (fleet.error) return { text: '$(warning) Inferscope: fleet: cannot read Prometheus', severity: 'warning', summary: `${firstLine(fleet.error)} ${through}` };
+    return { text: '$(loading~spin) Inferscope: fleet: reading Prometheus…', severity: 'normal', summary: through };
+  }
+  const n = view.replicas.length;
+  if (n === 0) return { text: '$(warning) Inferscope: fleet: no replicas', severity: 'warning', summary: `Prometheus scrapes no Inferscope replica. ${through}` };
+  const up = view.replicas.filter((r) => r.health === 'up').length;
+  const down = view.replicas.filter((r) => r.health === 'down');
+  const open = view.replicas.flatMap((r) => r.breakers.filter((b) => b.state === 'open').map((b) => `${b.model}/${b.version} on ${r.name}`));
+  const failed = failedModels(latest);
+  const why = [
+    ...down.map((r) => `Replica ${r.name} (${r.instance}) is down${r.lastError ? `: ${firstLine(r.lastError).slice(0, 160)}` : ''}.`),
+    ...(open.length ? [`Circuit breaker open: ${open.join(', ')}.`] : []),
+    ...(failed.length ? [`Not serving: ${failed.join('; ')}.`] : []),
+  ];
+  const warn = why.length > 0;
+  const rate = fleet.requestsPerSecond === undefined ? '' : ` · ${formatRate(fleet.requestsPerSecond)} req/s`;
+  return {
+    text: `${warn ? '$(warning)' : '$(server-environment)'} Inferscope: fleet: ${up} of ${n} replica${n === 1 ? '' : 's'} up${rate}`,
+    severity: warn ? 'warning' : 'normal',
+    summary: [...why, through].join(' '),
+  };
 }
 
 /** The ready tooltip's first line: the HTTP URL with the gRPC address beside it. */
