@@ -222,8 +222,8 @@ export function fleetSuite(): void {
         });
         await vscode.commands.executeCommand('inferscope.metrics.focus');
         await feedIs([instances[1]!], "a point whose digits req/s is r1's rate alone");
-        // r1's own GPU series: none here (no nvidia-smi), and it says so.
-        assert.match(api.metrics.fullState().status?.gpus.message ?? '', new RegExp(`^${instances[1]!.replace(/\./g, '\\.')}: no GPU metrics`));
+        // r1's own GPU series, named for r1: none on a machine without nvidia-smi (it says so), its GPUs on one with.
+        assert.match(api.metrics.fullState().status?.gpus.message ?? '', new RegExp(`^${instances[1]!.replace(/\./g, '\\.')}: (no GPU metrics|\\d+ GPUs?: )`));
         await vscode.commands.executeCommand('inferscope.models.focus');
         await waitFor('the Fleet row selected: the charts show the fleet', async () => {
           if (!/charts/.test(api.models.fleet?.description ?? '')) return true;

@@ -100,6 +100,12 @@ test("the URL setting: userinfo becomes Basic and leaves the URL; a bad setting'
   const bad = prometheusTarget('ftp://ann:hunter2@prom');
   assert.match(bad.problem!, /expected an http\(s\):\/\/ URL/);
   assert.ok(!JSON.stringify(bad).includes('hunter2'), JSON.stringify(bad));
+  // No scheme, or a `/` in the password: the URL parser refuses them, and the password still goes.
+  for (const raw of ['ann:hunter2@prom:9090', 'http://ann:hun/ter2@prom:9090', 'http://ann:hunter2@bad host:9090']) {
+    const t = prometheusTarget(raw);
+    assert.ok(t.problem, raw);
+    assert.ok(!JSON.stringify(t).includes('hunter2') && !JSON.stringify(t).includes('ter2'), JSON.stringify(t));
+  }
 });
 
 test('over HTTP: without credentials a 401 says to set them with the command; with the token the query answers', async () => {
@@ -183,6 +189,17 @@ test("the fleet watcher: the URL's userinfo is sent as Basic when none is stored
     assert.ok(seen.length > 0 && seen.every((h) => h === expected), JSON.stringify(seen));
   } finally {
     watcher.dispose();
+  }
+  // A secret store that never answers (a locked keyring) or fails: the URL's own credentials are used.
+  for (const credentials of [() => new Promise<undefined>(() => {}), () => Promise.reject(new Error('keyring locked'))]) {
+    const logged: string[] = [];
+    const w = new FleetWatcher({ prometheusUrl: () => withUserinfo, credentials, credentialsTimeoutMs: 20, log: (m) => logged.push(m) });
+    try {
+      assert.deepEqual((await w.refresh())?.replicas.map((r) => r.name), ['r0', 'r1']);
+      assert.match(logged.join('\n'), /cannot read the stored Prometheus credentials: (no answer within 20 ms|keyring locked)/);
+    } finally {
+      w.dispose();
+    }
   }
   // Refused: the message says which credentials and quotes neither them nor the setting.
   const refusing = await guardedPrometheus('Bearer other');

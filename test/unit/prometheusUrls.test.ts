@@ -114,6 +114,9 @@ test('credentials are stripped from stored canaries, including state written by 
   assert.equal(withoutCredentials('http://u:p@prom:9090/'), 'http://prom:9090');
   assert.equal(withoutCredentials('http://prom:9090/'), 'http://prom:9090/');
   assert.equal(withoutCredentials('http://u:p@bad host/'), 'http://bad host/');
+  // Unparsable with a `/` in the password, or without a scheme: the userinfo goes all the same.
+  assert.equal(withoutCredentials('http://u:se/cret@bad host/'), 'http://bad host/');
+  assert.equal(withoutCredentials('u:secret@bad host'), 'bad host');
   const dir = mkdtempSync(join(tmpdir(), 'inferscope-promurls-'));
   dirs.push(dir);
   const canary = (id: string, url: string) => ({ id, model: 'm', state: 'rolled_back', checks: [], source: { kind: 'prometheus', url } }) as unknown as Canary;

@@ -39,12 +39,15 @@ export function parseConfiguredUrl(raw: string): PrometheusTarget {
 
 /** Removes userinfo from a URL-looking string (for state written before the allowlist existed). */
 export function withoutCredentials(raw: string): string {
-  let u: URL;
+  let u: URL | undefined;
   try {
     u = new URL(raw);
   } catch {
-    return raw.replace(/^([A-Za-z][A-Za-z0-9+.-]*:\/\/)[^/]*@/, '$1');
+    u = undefined;
   }
+  // Not an http(s) URL ("user:pass@host" parses as the scheme "user:"): everything before the last
+  // `@` may be userinfo, with or without a scheme, a `/` in the password.
+  if (!u || (u.protocol !== 'http:' && u.protocol !== 'https:')) return raw.replace(/^([A-Za-z][A-Za-z0-9+.-]*:\/\/)?.*@/, '$1');
   if (!u.username && !u.password) return raw;
   return canonicalPrometheusUrl(u);
 }

@@ -47,6 +47,8 @@ export function registerFleetCredentialsCommand(s: Services, fleet: FleetWatcher
           });
           return undefined;
         }
+        // Credentials are kept under the URL they go to: an unusable setting has none to key them by.
+        if (fleet.settingProblem) throw new Error(fleet.settingProblem);
         const key = credentialsSecretKey(url);
         const now = authorizationKind(await s.context.secrets.get(key));
         const choice = await prompts.pick<Choice>(

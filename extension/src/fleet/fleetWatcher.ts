@@ -15,6 +15,8 @@ export interface FleetWatcherOptions {
   prometheusUrl(): string;
   /** The stored Authorization header for a Prometheus (by its URL without credentials), if any. */
   credentials?(url: string): Promise<string | undefined>;
+  /** How long that read may take before the fleet is read without it (default 5 s). */
+  credentialsTimeoutMs?: number;
   pollMs?: number;
   log?(message: string): void;
 }
@@ -60,6 +62,11 @@ export class FleetWatcher {
 
   get prometheus(): PrometheusClient | undefined {
     return this.prom;
+  }
+
+  /** Why the setting is not a usable Prometheus URL (the setting itself never quoted), if it is not. */
+  get settingProblem(): string | undefined {
+    return this.target?.problem;
   }
 
   /** The last read failed with 401/403: credentials missing or refused. */
@@ -130,13 +137,23 @@ export class FleetWatcher {
     const prom = this.prom;
     const target = this.target;
     if (!prom || !target) return;
-    this.credentialsRead = (this.opts.credentials?.(prom.url) ?? Promise.resolve(undefined)).then(
-      (stored) => {
-        prom.authorization = stored ?? target.authorization;
-        prom.credentialSource = stored ? 'stored' : target.authorization ? 'url' : undefined;
-      },
-      (err: Error) => this.opts.log?.(`fleet: cannot read the stored Prometheus credentials: ${err.message}`),
-    );
+    const use = (stored: string | undefined) => {
+      prom.authorization = stored ?? target.authorization;
+      prom.credentialSource = stored ? 'stored' : target.authorization ? 'url' : undefined;
+    };
+    // A secret store that fails or never answers (a locked keyring waiting on its prompt) must not
+    // stop the fleet's reads: the URL's own credentials, if any, are used instead.
+    const limitMs = this.opts.credentialsTimeoutMs ?? 5000;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${limitMs} ms`)), limitMs);
+    });
+    this.credentialsRead = Promise.race([this.opts.credentials?.(prom.url) ?? Promise.resolve(undefined), timeout])
+      .then(use, (err: Error) => {
+        use(undefined);
+        this.opts.log?.(`fleet: cannot read the stored Prometheus credentials: ${err.message}`);
+      })
+      .finally(() => clearTimeout(timer));
   }
 
   private setRate(rps: number | undefined): void {

@@ -35,7 +35,8 @@ export function prometheusTarget(raw: string): PrometheusTarget {
     }
   }
   if (!u || (u.protocol !== 'http:' && u.protocol !== 'https:')) {
-    return { url: setting.replace(/^([A-Za-z][A-Za-z0-9+.-]*:\/\/)[^/]*@/, '$1'), problem: 'inferscope.fleet.prometheusUrl: expected an http(s):// URL of a Prometheus server' };
+    // Everything before the last `@` may be userinfo (with or without a scheme, a `/` in the password): dropped.
+    return { url: setting.replace(/^([A-Za-z][A-Za-z0-9+.-]*:\/\/)?.*@/, '$1'), problem: 'inferscope.fleet.prometheusUrl: expected an http(s):// URL of a Prometheus server' };
   }
   const url = canonical(u);
   if (u.search || u.hash || setting.includes('?') || setting.includes('#')) return { url, problem: 'inferscope.fleet.prometheusUrl: expected a base URL without a query or fragment (? or #)' };
@@ -62,7 +63,7 @@ export function bearerAuthorization(token: string): string {
 
 /** What the input box accepts: undefined when fine, else why (never quoting the value). */
 export function credentialProblem(kind: 'bearer' | 'basic', value: string): string | undefined {
-  if (!value) return kind === 'bearer' ? 'Enter the token' : 'Enter user:password';
+  if (!value.trim()) return kind === 'bearer' ? 'Enter the token' : 'Enter user:password';
   // A header value cannot hold line breaks or other control characters.
   if (/[\x00-\x1f\x7f]/.test(value)) return 'Control characters (line breaks, tabs) cannot be sent in a header';
   if (kind === 'basic') {
