@@ -391,7 +391,7 @@ export interface Canary {
   /** The level of each test (`metric.test`): its share of alpha (anytime) or alpha per look (bonferroni). */
   alpha_levels?: Record<string, number>;
   /** Where the samples come from. */
-  source: { kind: 'in_process' } | { kind: 'prometheus'; url: string };
+  source: { kind: 'in_process' } | { kind: 'prometheus'; url: string; anchor?: string };
   started_at: string;
   ended_at: string | null;
   checks: CanaryCheck[];

@@ -245,7 +245,8 @@ test('a canary started on every replica with the Prometheus source: one decision
     interval_s: 15,
     checks_per_step: 1,
     thresholds: { min_samples: 30, max_inconclusive_checks: 12 },
-    source: { kind: 'prometheus', url: fleet.state.prometheusUrl },
+    // One anchor for both: their checks read the same windows (the extension's Evaluate Canary sends one too).
+    source: { kind: 'prometheus', url: fleet.state.prometheusUrl, anchor: new Date().toISOString() },
   };
   const load = new Load(`${fleet.state.lbUrl}/v2/models/digits/infer`, exampleRequest(4), auth(), 8);
   try {
@@ -305,7 +306,13 @@ test('a canary started on every replica with the Prometheus source: one decision
     const final = await all();
     t.diagnostic(`decisions: ${final.map((c, i) => `replica ${i}: ${c.state} (${c.reason})`).join('; ')}`);
     assert.equal(new Set(final.map((c) => c.state)).size, 1, `one decision: ${final.map((c) => `${c.state}: ${c.reason}`).join(' | ')}`);
-    for (const c of final) assert.deepEqual(c.source, { kind: 'prometheus', url: fleet.state.prometheusUrl });
+    for (const c of final) assert.deepEqual(c.source, body.source);
+    // Not only the same decision: the same evidence at every check, because each check of each
+    // replica read the same Prometheus windows (without the anchor the figures differ by when each
+    // replica asked: tried, they did).
+    const ledger = (c: Canary) => c.checks.map((k) => ({ step: k.step, decision: k.decision, metrics: k.metrics }));
+    assert.ok(final[0]!.checks.length > 0);
+    for (const c of final.slice(1)) assert.deepEqual(ledger(c), ledger(final[0]!));
   } finally {
     const { failed } = await load.stop();
     assert.equal(failed, 0, load.failures.join('\n'));

@@ -50,6 +50,8 @@ interface Running {
   stepStartedAt: number;
   /** The configured Prometheus the canary named, credentials included: kept in memory only. */
   prometheus?: PrometheusTarget;
+  /** The fleet's shared anchor (epoch ms): checks fall on its grid and read windows ending at evalAt(). */
+  anchorMs?: number;
   timer?: Timer;
   unsubscribe: () => void;
 }
@@ -134,6 +136,18 @@ export class CanaryController extends EventEmitter<{ canary: [Canary, CanaryChec
     if (spec.candidate === baseline) throw new InvalidInputError('candidate and baseline are the same version');
     // Only a configured server, and the canary keeps its URL without credentials.
     const prometheus = spec.source.kind === 'prometheus' ? this.prometheusUrls.resolve(spec.source.url) : undefined;
+    const anchorMs = spec.source.kind === 'prometheus' && spec.source.anchor !== undefined ? Date.parse(spec.source.anchor) : undefined;
+    if (anchorMs !== undefined) {
+      // Its first grid point must still be ahead (an older anchor would fire overdue checks at once,
+      // on windows from before this replica split), and it must not be far ahead (clock skew).
+      const ahead = anchorMs - this.wallNow().getTime();
+      if (ahead < -spec.interval_s * 1000 || ahead > MAX_ANCHOR_AHEAD_MS) {
+        throw new InvalidInputError(
+          `source.anchor must be at most one interval (${spec.interval_s} s) before this agent's clock and at most ${MAX_ANCHOR_AHEAD_MS / 1000} s after it; ` +
+            `it is ${(Math.abs(ahead) / 1000).toFixed(1)} s ${ahead < 0 ? 'before' : 'after'} (start every replica's canary right after taking the anchor, and keep the clocks in sync)`,
+        );
+      }
+    }
     const candidate = this.models.resolve(spec.model, spec.candidate); // 404 / 503 if not servable
     this.models.resolve(spec.model, baseline);
     const thresholds = thresholdsOf(spec);
@@ -155,7 +169,7 @@ export class CanaryController extends EventEmitter<{ canary: [Canary, CanaryChec
       method: spec.method,
       open_ended: spec.open_ended,
       alpha_levels: levels,
-      source: prometheus ? { kind: 'prometheus', url: prometheus.url } : spec.source,
+      source: prometheus ? { kind: 'prometheus', url: prometheus.url, ...(anchorMs !== undefined ? { anchor: new Date(anchorMs).toISOString() } : {}) } : spec.source,
       started_at: this.wallNow().toISOString(),
       ended_at: null,
       checks: [],
@@ -179,8 +193,9 @@ export class CanaryController extends EventEmitter<{ canary: [Canary, CanaryChec
       lastBaselineTotal: { requests: 0, errors: 0 },
       lastCandidateTotal: { requests: 0, errors: 0 },
       breakerOpened: candidate.breaker.currentState === 'open',
-      stepStartedAt: this.wallNow().getTime(),
+      stepStartedAt: anchorMs ?? this.wallNow().getTime(),
       ...(prometheus ? { prometheus } : {}),
+      ...(anchorMs !== undefined ? { anchorMs } : {}),
       unsubscribe: () => candidate.breaker.off('transition', onTransition),
     };
     this.running.set(spec.model, run);
@@ -209,7 +224,9 @@ export class CanaryController extends EventEmitter<{ canary: [Canary, CanaryChec
   }
 
   private schedule(run: Running): void {
-    run.timer = this.clock.setTimer(run.canary.interval_s * 1000, () => this.check(run));
+    // On a fleet's grid the next check is at its grid point, however long this one took (no drift apart).
+    const delay = run.anchorMs === undefined ? run.canary.interval_s * 1000 : Math.max(0, gridPoint(run, run.canary.checks.length + 1) - this.wallNow().getTime());
+    run.timer = this.clock.setTimer(delay, () => this.check(run));
   }
 
   /**
@@ -223,7 +240,7 @@ export class CanaryController extends EventEmitter<{ canary: [Canary, CanaryChec
       this.evaluate(run, { baseline: run.baseline, candidate: run.candidate, baselineTotal: run.baselineTotal, candidateTotal: run.candidateTotal, breakerOpened: false });
       return;
     }
-    const now = this.wallNow().getTime();
+    const now = evalAt(run, c.checks.length + 1) ?? this.wallNow().getTime();
     const target = run.prometheus;
     collectFromPrometheus({
       target,
@@ -231,7 +248,8 @@ export class CanaryController extends EventEmitter<{ canary: [Canary, CanaryChec
       baseline: c.baseline,
       candidate: c.candidate,
       stepSeconds: (now - run.stepStartedAt) / 1000,
-      canarySeconds: (now - Date.parse(c.started_at)) / 1000,
+      canarySeconds: (now - (run.anchorMs ?? Date.parse(c.started_at))) / 1000,
+      ...(run.anchorMs !== undefined ? { time: now } : {}),
       onUpstreamDetail: (detail) => this.logger.debug('Prometheus query failed', { canary: c.id, prometheus: target.url, upstream: detail }),
     }).then(
       (data) => this.evaluate(run, data),
@@ -346,7 +364,8 @@ export class CanaryController extends EventEmitter<{ canary: [Canary, CanaryChec
       c.weight = c.steps[c.step]!;
       run.checkInStep = 0;
       run.breakerOpened = false;
-      run.stepStartedAt = this.wallNow().getTime();
+      // On a grid, the next step's window starts where this check's ended, the same on every replica.
+      run.stepStartedAt = evalAt(run, c.checks.length) ?? this.wallNow().getTime();
       // Each step is judged on what it served: fresh samples (the anytime tests carry their evidence).
       run.sequential = endStep(run.sequential);
       run.baseline = new VersionSamples(this.random);
@@ -383,4 +402,22 @@ export class CanaryController extends EventEmitter<{ canary: [Canary, CanaryChec
     this.emit('canary', c, check);
     return c;
   }
+}
+
+/** How far ahead of this agent's clock a fleet's anchor may be (clock skew between machines). */
+const MAX_ANCHOR_AHEAD_MS = 5_000;
+
+/** The k-th check's instant on the fleet's grid (k from 1). */
+function gridPoint(run: Running, k: number): number {
+  return run.anchorMs! + k * run.canary.interval_s * 1000;
+}
+
+/**
+ * Where the k-th check reads Prometheus to, on a fleet's grid: a little before its grid point, so
+ * that the scrapes up to then are stored when it asks (a quarter interval, at most 2 s). Undefined
+ * without an anchor: the check reads up to now.
+ */
+function evalAt(run: Running, k: number): number | undefined {
+  if (run.anchorMs === undefined) return undefined;
+  return gridPoint(run, k) - Math.min(2000, (run.canary.interval_s * 1000) / 4);
 }

@@ -55,7 +55,18 @@ export const canarySpecSchema = z
       .discriminatedUnion('kind', [
         z.object({ kind: z.literal('in_process') }).strict(),
         // Must also name one of the config's `prometheus_urls` (checked when the canary starts).
-        z.object({ kind: z.literal('prometheus'), url: z.string().max(2048).regex(/^https?:\/\//, 'expected an http(s):// URL of the Prometheus server') }).strict(),
+        z
+          .object({
+            kind: z.literal('prometheus'),
+            url: z.string().max(2048).regex(/^https?:\/\//, 'expected an http(s):// URL of the Prometheus server'),
+            /**
+             * An instant shared by the replicas of a fleet (RFC 3339, within a minute of the agent's
+             * clock): the checks fall at anchor + k·interval_s and read the windows that end a little
+             * before it, so every replica judges the same samples and they decide alike.
+             */
+            anchor: z.string().datetime({ offset: true, message: 'expected an RFC 3339 time, e.g. 2026-12-03T15:00:00.000Z' }).optional(),
+          })
+          .strict(),
       ])
       .default({ kind: 'in_process' }),
   })

@@ -225,7 +225,7 @@ export class CanaryStore implements CanaryPersistence {
 function stripCredentials(c: Canary): Canary {
   if (c.source?.kind !== 'prometheus' || typeof c.source.url !== 'string') return c;
   const url = withoutCredentials(c.source.url);
-  return url === c.source.url ? c : { ...c, source: { kind: 'prometheus', url } };
+  return url === c.source.url ? c : { ...c, source: { ...c.source, url } };
 }
 
 /** The state file's shape, checked: a file edited by hand or cut short must not stop the agent. */

@@ -57,6 +57,8 @@ export async function collectFromPrometheus(opts: {
   /** Seconds since the current step began, and since the canary began. */
   stepSeconds: number;
   canarySeconds: number;
+  /** The evaluation instant (epoch ms) for every query: replicas that ask for the same one get the same answers. Default: now. */
+  time?: number;
   timeoutMs?: number;
   maxReplyBytes?: number;
   /** Hears what the server said when a query failed (for the agent's debug log). */
@@ -75,7 +77,7 @@ export async function collectFromPrometheus(opts: {
   const timer = setTimeout(() => abort.abort(fail.timeout()), timeoutMs);
   const budget = { left: maxBytes };
   const query = async (q: string): Promise<PromSample[]> => {
-    const url = `${opts.target.url}/api/v1/query?query=${encodeURIComponent(q)}`;
+    const url = `${opts.target.url}/api/v1/query?query=${encodeURIComponent(q)}${opts.time !== undefined ? `&time=${(opts.time / 1000).toFixed(3)}` : ''}`;
     let status: number;
     let text: string;
     try {

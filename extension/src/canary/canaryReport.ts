@@ -41,7 +41,7 @@ export function canaryReport(c: Canary, rejudged?: CanaryRejudgement[]): string 
       : `| Significance | α ${c.thresholds.alpha} over the whole canary, at every look: ${Object.entries(c.alpha_levels ?? {}).map(([k, v]) => `${k} ${fmt(v)}`).join(', ')} |`,
   );
   out.push(`| Critical metrics | ${c.thresholds.critical.join(', ')} |`);
-  out.push(`| Samples from | ${c.source.kind === 'prometheus' ? `Prometheus at ${c.source.url}` : 'this agent'} |`, '');
+  out.push(`| Samples from | ${c.source.kind === 'prometheus' ? `Prometheus at ${c.source.url}${c.source.anchor ? ` (checks on the fleet's grid from ${c.source.anchor})` : ''}` : 'this agent'} |`, '');
   out.push(...evidenceSection(c));
   if (rejudged?.length) out.push(...rejudgeSection(c, rejudged));
   out.push(`## Checks (${c.checks.length})`, '');

@@ -10,7 +10,7 @@ import { AgentClient } from '../client/agentClient.js';
 import type { FleetReplica } from './fleetTargets.js';
 
 /** CanaryRequest plus the source the agent accepts (common/api.ts's Canary.source). */
-export type FleetCanaryRequest = CanaryRequest & { source?: { kind: 'in_process' } | { kind: 'prometheus'; url: string } };
+export type FleetCanaryRequest = CanaryRequest & { source?: Canary['source'] };
 
 export interface ReplicaCanary {
   replica: Pick<FleetReplica, 'name' | 'url'>;

@@ -35,7 +35,9 @@ export async function evaluateOnFleet(s: Services, fleet: FleetWatcher, prompts:
   const go = `Start on ${origins.length} Replica${origins.length === 1 ? '' : 's'}`;
   const question = `${FLEET_QUESTION} ${origins.length} replica${origins.length === 1 ? '' : 's'} that ${view.prometheusUrl} lists? The agent's token is sent to each: ${origins.join(', ')}.`;
   if ((await prompts.message('warning', question, { modal: true }, go)) !== go) return undefined;
-  const body: FleetCanaryRequest = { ...request, ...(readSettings().fleet.canarySource === 'prometheus' ? { source: { kind: 'prometheus', url: view.prometheusUrl } } : {}) };
+  // One anchor for every replica: their checks then read the same Prometheus windows and decide alike.
+  const source = { kind: 'prometheus' as const, url: view.prometheusUrl, anchor: new Date().toISOString() };
+  const body: FleetCanaryRequest = { ...request, ...(readSettings().fleet.canarySource === 'prometheus' ? { source } : {}) };
   const token = s.agent.endpoint()?.token ?? '';
   const start = await startOnFleet(view.replicas, token, body);
   for (const r of start.started) {
