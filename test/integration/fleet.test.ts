@@ -245,13 +245,15 @@ test('a canary started on every replica with the Prometheus source: one decision
     interval_s: 15,
     checks_per_step: 1,
     thresholds: { min_samples: 30, max_inconclusive_checks: 12 },
-    // One anchor for both: their checks read the same windows (the extension's Evaluate Canary sends one too).
-    source: { kind: 'prometheus', url: fleet.state.prometheusUrl, anchor: new Date().toISOString() },
+    // One anchor for both, taken right before they are started: their checks read the same windows
+    // (the extension's Evaluate Canary sends one too).
+    source: { kind: 'prometheus', url: fleet.state.prometheusUrl, anchor: '' },
   };
   const load = new Load(`${fleet.state.lbUrl}/v2/models/digits/infer`, exampleRequest(4), auth(), 8);
   try {
     // nginx may still skip a replica that answered 503s in the tests before (fail_timeout): wait until both take traffic.
     for (const [i] of fleet.state.replicas.entries()) await takingTraffic(i);
+    body.source.anchor = new Date().toISOString();
     const started = await Promise.all(fleet.state.replicas.map((_, i) => request<Canary>(`${fleet.replicaUrl(i)}/api/v1/canaries`, { body, headers: auth() })));
     for (const s of started) assert.equal(s.status, 201, JSON.stringify(s.body));
     const get = (i: number) => request<Canary>(`${fleet.replicaUrl(i)}/api/v1/canaries/${started[i]!.body.id}`, { headers: auth() }).then((r) => r.body);

@@ -253,7 +253,10 @@ test('REST and gRPC requests share batches', async () => {
 test('a canary judges traffic that comes over gRPC', async () => {
   const started = await request<Canary>(`${agent.url}/api/v1/canaries`, {
     headers: auth,
-    body: { model: 'digits', candidate: '3', interval_s: 0.4, checks_per_step: 2, steps: [50, 100], thresholds: { min_samples: 30 } },
+    // Latency is judged and reported but does not decide: at 0.4 s checks on one sequential client a
+    // sub-millisecond model's two versions can rank apart by scheduling alone (CI once rolled the twin
+    // back at P(slower) 0.70, p99 3.3 vs 5.9 ms); this test is about gRPC traffic being split and counted.
+    body: { model: 'digits', candidate: '3', interval_s: 0.4, checks_per_step: 2, steps: [50, 100], thresholds: { min_samples: 30, critical: ['error_rate', 'predictions', 'confidence', 'breaker'] } },
   });
   assert.equal(started.status, 201, JSON.stringify(started.body));
   const versions = new Set<string>();
@@ -272,6 +275,7 @@ test('a canary judges traffic that comes over gRPC', async () => {
   const c = (await request<Canary>(`${agent.url}/api/v1/canaries/${started.body.id}`, { headers: auth })).body;
   assert.equal(c.state, 'promoted', c.reason ?? '');
   assert.ok(c.checks.every((k) => k.samples.candidate > 0 && k.samples.baseline + k.samples.candidate > 0));
+  assert.ok(c.checks.every((k) => k.metrics.some((m) => m.name === 'latency' && m.verdict !== 'inconclusive')), 'latency judged at every check');
   assert.deepEqual([...versions].sort(), ['1', '3'], 'the split applied to gRPC calls');
 });
 

@@ -47,11 +47,13 @@ async function recordingPrometheus(): Promise<{ url: string; asked: Map<string, 
 }
 
 function models(): ModelManager {
-  const breakers = new Map(['1', '2'].map((v) => [v, new CircuitBreaker(`m/${v}`, breakerSettingsSchema.parse({}), new FakeClock())]));
+  const mine = new Map(['1', '2'].map((v) => [v, new CircuitBreaker(`m/${v}`, breakerSettingsSchema.parse({}), new FakeClock())]));
   return {
     status: () => [{ name: 'm', default_version: '1', versions: [] }],
-    resolve: (_m: string, v: string) => ({ breaker: breakers.get(v)! }),
+    resolve: (_m: string, v: string) => ({ breaker: mine.get(v)! }),
     setDefaultVersion: () => undefined,
+    // The test reaches a replica's breakers through its ModelManager.
+    breakers: mine,
   } as unknown as ModelManager;
 }
 
@@ -63,8 +65,9 @@ function replica(prometheusUrl: string, offsetMs: number) {
   dirs.push(dir);
   const clock = new FakeClock();
   const wallStart = ANCHOR + offsetMs - clock.now();
-  const controller = new CanaryController(models(), new CanaryStore(dir, () => undefined, { clock }), clock, silentLogger, Math.random, () => new Date(wallStart + clock.now()), new PrometheusAllowlist([prometheusUrl]));
-  return { clock, controller, wall: () => wallStart + clock.now() };
+  const m = models();
+  const controller = new CanaryController(m, new CanaryStore(dir, () => undefined, { clock }), clock, silentLogger, Math.random, () => new Date(wallStart + clock.now()), new PrometheusAllowlist([prometheusUrl]));
+  return { clock, controller, wall: () => wallStart + clock.now(), pendingTimers: () => clock.pendingTimers, breaker: (v: string) => (m as unknown as { breakers: Map<string, CircuitBreaker> }).breakers.get(v)! };
 }
 
 const gridSpec = (url: string, anchor: number | undefined, interval_s = 10) =>
@@ -78,7 +81,7 @@ const gridSpec = (url: string, anchor: number | undefined, interval_s = 10) =>
   });
 
 async function until(what: string, ok: () => boolean): Promise<void> {
-  for (let i = 0; i < 400 && !ok(); i++) await new Promise((r) => setTimeout(r, 5));
+  for (let i = 0; i < 2000 && !ok(); i++) await new Promise((r) => setTimeout(r, 5));
   assert.ok(ok(), what);
 }
 
@@ -96,8 +99,11 @@ test('replicas with one anchor check on its grid and ask Prometheus the same que
       const due = ANCHOR + k * 10_000;
       r.clock.advance(due - 1 - r.wall());
       await flush();
+      // The check's timer has not fired: it is still pending, and nothing more was asked.
+      assert.equal(r.clock.pendingTimers, 1, `replica ${i}, check ${k}: its timer still pending 1 ms before ${due}`);
       assert.equal(asked(i).length, (k - 1) * 6, `replica ${i}, check ${k}: nothing asked before ${due}`);
       r.clock.advance(1);
+      assert.equal(r.clock.pendingTimers, 0, `replica ${i}, check ${k}: its timer fired at ${due}`);
       await until(`replica ${i} asked its 6 queries of check ${k}`, () => asked(i).length === k * 6);
       await until(`replica ${i} recorded check ${k}`, () => r.controller.get(canaries[i]!.id).checks.length === k);
     }
@@ -127,8 +133,9 @@ test("a late check does not push the next one off the grid; without an anchor a 
   await until('both made their first check', () => grid.controller.get(g.id).checks.length === 1 && own.controller.get(o.id).checks.length === 1);
   for (const r of [grid, own]) r.clock.advance(ANCHOR + 20_000 - r.wall());
   await until('the grid replica made its second check at anchor + 20 s', () => grid.controller.get(g.id).checks.length === 2);
-  await flush();
-  assert.equal(own.controller.get(o.id).checks.length, 1, 'the other is due at anchor + 24 s');
+  assert.equal(own.pendingTimers(), 1, 'the other has not checked again: due at anchor + 24 s');
+  own.clock.advance(ANCHOR + 24_000 - own.wall());
+  await until('the other made its second check at anchor + 24 s', () => own.controller.get(o.id).checks.length === 2);
   // Without an anchor the queries carry no time (Prometheus evaluates them now).
   assert.ok((prom.asked.get('o') ?? []).every((q) => q.startsWith('null ')), JSON.stringify(prom.asked.get('o')));
   grid.controller.close();
@@ -139,7 +146,7 @@ test('an anchor older than one interval, or more than 5 s ahead, is refused, say
   const prom = await recordingPrometheus();
   const r = replica(`${prom.url}/x`, 0);
   const refused = (anchor: number, how: RegExp) =>
-    assert.throws(() => r.controller.start(gridSpec(`${prom.url}/x`, anchor)), (e: Error) => e instanceof InvalidInputError && /^source\.anchor must be at most one interval \(10 s\) before this agent's clock and at most 5 s after it/.test(e.message) && how.test(e.message));
+    assert.throws(() => r.controller.start(gridSpec(`${prom.url}/x`, anchor)), (e: Error) => e instanceof InvalidInputError && /^source\.anchor must be at most 10 s \(one interval, at most 30\) before this agent's clock and at most 5 s after it/.test(e.message) && how.test(e.message));
   refused(ANCHOR - 10_001, /it is 10\.0 s before/);
   refused(ANCHOR + 5_001, /it is 5\.0 s after/);
   assert.throws(() => canarySpecSchema.parse({ model: 'm', candidate: '2', source: { kind: 'prometheus', url: prom.url, anchor: 'yesterday' } }), /expected an RFC 3339 time/);
@@ -149,4 +156,24 @@ test('an anchor older than one interval, or more than 5 s ahead, is refused, say
   const r2 = replica(`${prom.url}/x`, 0);
   assert.equal(r2.controller.start(gridSpec(`${prom.url}/x`, ANCHOR + 5_000)).source.kind, 'prometheus');
   r2.controller.close();
+});
+
+test("on the grid a replica's own breaker does not decide (Prometheus's, every replica's over the same window, does)", async () => {
+  const prom = await recordingPrometheus();
+  const [grid, own] = [replica(`${prom.url}/g`, 0), replica(`${prom.url}/o`, 0)];
+  const g = grid.controller.start(gridSpec(`${prom.url}/g`, ANCHOR));
+  const o = own.controller.start(gridSpec(`${prom.url}/o`, undefined));
+  for (const r of [grid, own]) {
+    r.breaker('2').forceOpen();
+    r.clock.advance(10_000);
+  }
+  await until('both checked', () => grid.controller.get(g.id).checks.length === 1 && own.controller.get(o.id).checks.length === 1);
+  const breakerVerdict = (c: { checks: { metrics: { name: string; verdict: string }[] }[] }) => c.checks[0]!.metrics.find((x) => x.name === 'breaker')!.verdict;
+  // Without an anchor this replica's open breaker rolls the candidate back; on the grid it waits for Prometheus to show it.
+  assert.equal(own.controller.get(o.id).state, 'rolled_back');
+  assert.equal(breakerVerdict(own.controller.get(o.id)), 'fail');
+  assert.equal(grid.controller.get(g.id).state, 'running');
+  assert.notEqual(breakerVerdict(grid.controller.get(g.id)), 'fail');
+  grid.controller.close();
+  own.controller.close();
 });

@@ -138,12 +138,14 @@ export class CanaryController extends EventEmitter<{ canary: [Canary, CanaryChec
     const prometheus = spec.source.kind === 'prometheus' ? this.prometheusUrls.resolve(spec.source.url) : undefined;
     const anchorMs = spec.source.kind === 'prometheus' && spec.source.anchor !== undefined ? Date.parse(spec.source.anchor) : undefined;
     if (anchorMs !== undefined) {
-      // Its first grid point must still be ahead (an older anchor would fire overdue checks at once,
-      // on windows from before this replica split), and it must not be far ahead (clock skew).
+      // Behind by at most one interval (so the first grid point is still ahead: no overdue check at
+      // once) and by at most 30 s (the first window reads little from before the split); ahead by at
+      // most 5 s (clock skew).
       const ahead = anchorMs - this.wallNow().getTime();
-      if (ahead < -spec.interval_s * 1000 || ahead > MAX_ANCHOR_AHEAD_MS) {
+      const behindMs = Math.min(spec.interval_s * 1000, MAX_ANCHOR_BEHIND_MS);
+      if (ahead < -behindMs || ahead > MAX_ANCHOR_AHEAD_MS) {
         throw new InvalidInputError(
-          `source.anchor must be at most one interval (${spec.interval_s} s) before this agent's clock and at most ${MAX_ANCHOR_AHEAD_MS / 1000} s after it; ` +
+          `source.anchor must be at most ${behindMs / 1000} s (one interval, at most ${MAX_ANCHOR_BEHIND_MS / 1000}) before this agent's clock and at most ${MAX_ANCHOR_AHEAD_MS / 1000} s after it; ` +
             `it is ${(Math.abs(ahead) / 1000).toFixed(1)} s ${ahead < 0 ? 'before' : 'after'} (start every replica's canary right after taking the anchor, and keep the clocks in sync)`,
         );
       }
@@ -224,7 +226,10 @@ export class CanaryController extends EventEmitter<{ canary: [Canary, CanaryChec
   }
 
   private schedule(run: Running): void {
-    // On a fleet's grid the next check is at its grid point, however long this one took (no drift apart).
+    // On a fleet's grid the next check is at its grid point, however long this one took (no drift
+    // apart). A replica that fell behind (a check slower than an interval, a stalled loop) catches up
+    // on the grid points it missed, at once: their windows are past and settled, so it still records
+    // what the other replicas did, check for check.
     const delay = run.anchorMs === undefined ? run.canary.interval_s * 1000 : Math.max(0, gridPoint(run, run.canary.checks.length + 1) - this.wallNow().getTime());
     run.timer = this.clock.setTimer(delay, () => this.check(run));
   }
@@ -288,9 +293,13 @@ export class CanaryController extends EventEmitter<{ canary: [Canary, CanaryChec
 
   private evaluateChecked(run: Running, data: CollectedSamples | undefined, sourceError?: string): void {
     const c = run.canary;
-    let breakerOpened = run.breakerOpened;
+    // On a fleet's grid the breaker comes from Prometheus (every replica's, over the same window):
+    // this replica's own, read now, would let it decide apart from the others.
+    const onGrid = run.anchorMs !== undefined && data !== undefined;
+    let breakerOpened = !onGrid && run.breakerOpened;
     try {
-      breakerOpened ||= this.models.resolve(c.model, c.candidate).breaker.currentState === 'open';
+      const open = this.models.resolve(c.model, c.candidate).breaker.currentState === 'open';
+      if (!onGrid) breakerOpened ||= open;
     } catch {
       breakerOpened = true; // the candidate cannot serve at all
     }
@@ -406,6 +415,8 @@ export class CanaryController extends EventEmitter<{ canary: [Canary, CanaryChec
 
 /** How far ahead of this agent's clock a fleet's anchor may be (clock skew between machines). */
 const MAX_ANCHOR_AHEAD_MS = 5_000;
+/** How far behind it may be, at most (and never more than one interval). */
+const MAX_ANCHOR_BEHIND_MS = 30_000;
 
 /** The k-th check's instant on the fleet's grid (k from 1). */
 function gridPoint(run: Running, k: number): number {

@@ -60,9 +60,9 @@ export const canarySpecSchema = z
             kind: z.literal('prometheus'),
             url: z.string().max(2048).regex(/^https?:\/\//, 'expected an http(s):// URL of the Prometheus server'),
             /**
-             * An instant shared by the replicas of a fleet (RFC 3339, within a minute of the agent's
-             * clock): the checks fall at anchor + k·interval_s and read the windows that end a little
-             * before it, so every replica judges the same samples and they decide alike.
+             * An instant shared by the replicas of a fleet (RFC 3339; the controller bounds how far it
+             * may be from the agent's clock): the checks fall at anchor + k·interval_s and read the
+             * windows that end a little before it, so every replica judges the same samples.
              */
             anchor: z.string().datetime({ offset: true, message: 'expected an RFC 3339 time, e.g. 2026-12-03T15:00:00.000Z' }).optional(),
           })

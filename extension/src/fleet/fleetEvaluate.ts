@@ -36,7 +36,7 @@ export async function evaluateOnFleet(s: Services, fleet: FleetWatcher, prompts:
   const question = `${FLEET_QUESTION} ${origins.length} replica${origins.length === 1 ? '' : 's'} that ${view.prometheusUrl} lists? The agent's token is sent to each: ${origins.join(', ')}.`;
   if ((await prompts.message('warning', question, { modal: true }, go)) !== go) return undefined;
   // One anchor for every replica: their checks then read the same Prometheus windows and decide alike.
-  const source = { kind: 'prometheus' as const, url: view.prometheusUrl, anchor: new Date().toISOString() };
+  const source = { kind: 'prometheus' as const, url: view.prometheusUrl, anchor: new Date(await fleetNow(fleet)).toISOString() };
   const body: FleetCanaryRequest = { ...request, ...(readSettings().fleet.canarySource === 'prometheus' ? { source } : {}) };
   const token = s.agent.endpoint()?.token ?? '';
   const start = await startOnFleet(view.replicas, token, body);
@@ -78,4 +78,16 @@ export async function evaluateOnFleet(s: Services, fleet: FleetWatcher, prompts:
   const agreed = outcomes.every((o) => !o.lost && o.canary.state === 'promoted');
   void prompts.message(agreed && start.failed.length === 0 ? 'info' : 'warning', text, {});
   return { kind: 'fleet', request: body, outcomes, failed: start.failed, progress: shown, text };
+}
+
+/**
+ * Now, by the fleet's Prometheus clock (whose scrape times the windows are compared with), not this
+ * editor's, which may run seconds apart from the replicas'; a second back, as replicas accept an
+ * anchor a little behind their clock but hardly any ahead. This machine's clock if Prometheus does
+ * not say.
+ */
+async function fleetNow(fleet: FleetWatcher): Promise<number> {
+  const said = await fleet.prometheus?.query('vector(time())').catch(() => undefined);
+  const seconds = said?.[0]?.value;
+  return (seconds !== undefined && Number.isFinite(seconds) ? seconds * 1000 : Date.now()) - 1000;
 }
