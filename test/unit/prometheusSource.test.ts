@@ -5,7 +5,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { after, test } from 'node:test';
 import { bucketSamples, collectFromPrometheus, PrometheusSourceError, type PromSample } from '../../agent/src/canary/prometheusSource.js';
-import { parseConfiguredUrl } from '../../agent/src/canary/prometheusUrls.js';
+import { parsePrometheusUrl } from '../../common/prometheusUrl.js';
 
 const servers: Server[] = [];
 after(() => {
@@ -24,7 +24,7 @@ async function serve(handler: (req: IncomingMessage, res: ServerResponse) => voi
 
 const vector = (result: PromSample[]) => JSON.stringify({ status: 'success', data: { resultType: 'vector', result } });
 const collect = (url: string, extra: Partial<Parameters<typeof collectFromPrometheus>[0]> = {}) =>
-  collectFromPrometheus({ target: parseConfiguredUrl(url), model: 'm', baseline: '1', candidate: '2', stepSeconds: 10, canarySeconds: 20, ...extra });
+  collectFromPrometheus({ target: parsePrometheusUrl(url), model: 'm', baseline: '1', candidate: '2', stepSeconds: 10, canarySeconds: 20, ...extra });
 
 async function failure(p: Promise<unknown>): Promise<PrometheusSourceError> {
   try {

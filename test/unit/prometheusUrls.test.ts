@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import type { Canary } from '../../common/api.js';
 import { CanaryStore } from '../../agent/src/canary/canaryStore.js';
-import { PrometheusAllowlist, canonicalPrometheusUrl, configuredUrlProblem, parseConfiguredUrl, withoutCredentials } from '../../agent/src/canary/prometheusUrls.js';
+import { PrometheusAllowlist } from '../../agent/src/canary/prometheusUrls.js';
+import { canonicalPrometheusUrl, parsePrometheusUrl, prometheusUrlProblem, withoutCredentials } from '../../common/prometheusUrl.js';
 import { agentConfigSchema, defaultAgentConfig, finalizeAgentConfig } from '../../agent/src/config/agentConfig.js';
 import { InvalidInputError } from '../../agent/src/errors.js';
 
@@ -24,16 +25,16 @@ test('canonical form: scheme, lower-case host, port (default dropped), path with
 });
 
 test('a configured entry: http(s) base URL, no query or fragment; credentials become a Basic header', () => {
-  assert.equal(configuredUrlProblem('http://prom:9090'), undefined);
-  assert.equal(configuredUrlProblem('https://user:pa%40ss@prom:9090/sub/'), undefined);
-  assert.match(configuredUrlProblem('ftp://prom')!, /http\(s\)/);
-  assert.match(configuredUrlProblem('prom:9090')!, /http\(s\)/);
-  assert.match(configuredUrlProblem('http://prom:9090/?x=1')!, /query or fragment/);
-  assert.match(configuredUrlProblem('http://prom:9090#')!, /query or fragment/);
-  assert.match(configuredUrlProblem('http://prom:9090\\@evil')!, /http\(s\)/);
-  assert.match(configuredUrlProblem('http://prom :9090')!, /http\(s\)/);
-  assert.deepEqual(parseConfiguredUrl('http://prom:9090/'), { url: 'http://prom:9090' });
-  const t = parseConfiguredUrl('https://user:pa%40ss@prom:9090/sub/');
+  assert.equal(prometheusUrlProblem('http://prom:9090'), undefined);
+  assert.equal(prometheusUrlProblem('https://user:pa%40ss@prom:9090/sub/'), undefined);
+  assert.match(prometheusUrlProblem('ftp://prom')!, /http\(s\)/);
+  assert.match(prometheusUrlProblem('prom:9090')!, /http\(s\)/);
+  assert.match(prometheusUrlProblem('http://prom:9090/?x=1')!, /query or fragment/);
+  assert.match(prometheusUrlProblem('http://prom:9090#')!, /query or fragment/);
+  assert.match(prometheusUrlProblem('http://prom:9090\\@evil')!, /http\(s\)/);
+  assert.match(prometheusUrlProblem('http://prom :9090')!, /http\(s\)/);
+  assert.deepEqual(parsePrometheusUrl('http://prom:9090/'), { url: 'http://prom:9090' });
+  const t = parsePrometheusUrl('https://user:pa%40ss@prom:9090/sub/');
   assert.equal(t.url, 'https://prom:9090/sub');
   assert.equal(Buffer.from(t.authorization!.replace(/^Basic /, ''), 'base64').toString(), 'user:pa@ss');
 });

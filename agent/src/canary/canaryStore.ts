@@ -11,7 +11,7 @@ import { mkdir, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Canary } from '../../../common/api.js';
 import { systemClock, type Clock, type Timer } from '../time/clock.js';
-import { withoutCredentials } from './prometheusUrls.js';
+import { withoutCredentials } from '../../../common/prometheusUrl.js';
 
 // Owner only: the file names models and versions, and the folder is the agent's alone.
 const DIR_MODE = 0o700;

@@ -9,7 +9,7 @@ import { LOG_LEVELS } from '../log/logger.js';
 import { describeZodIssues } from './zodIssues.js';
 import { modelDefaultsSchema } from '../repository/modelDefaults.js';
 import { endpointProblem } from '../tracing/otlpEndpoint.js';
-import { canonicalPrometheusUrl, configuredUrlProblem } from '../canary/prometheusUrls.js';
+import { canonicalPrometheusUrl, prometheusUrlProblem } from '../../../common/prometheusUrl.js';
 
 export const agentConfigSchema = z
   .object({
@@ -59,7 +59,7 @@ export const agentConfigSchema = z
           .string()
           .max(2048)
           .superRefine((s, ctx) => {
-            const problem = configuredUrlProblem(s);
+            const problem = prometheusUrlProblem(s);
             if (problem) ctx.addIssue({ code: 'custom', message: problem });
           }),
       )
@@ -68,7 +68,7 @@ export const agentConfigSchema = z
         // Two entries for one server (say, with different credentials) would make the choice arbitrary.
         const seen = new Set<string>();
         for (const s of list) {
-          if (configuredUrlProblem(s)) continue;
+          if (prometheusUrlProblem(s)) continue;
           const url = canonicalPrometheusUrl(new URL(s));
           if (seen.has(url)) ctx.addIssue({ code: 'custom', message: `lists ${url} twice` });
           seen.add(url);

@@ -1,60 +1,35 @@
 // Credentials for the fleet's Prometheus. They live in VS Code's secret storage, keyed by the
 // Prometheus's canonical URL, so a credential set for one server is never sent to another after
 // the setting changes. Userinfo in the URL setting (http://user:pass@host) is read as the agent
-// reads `prometheus_urls` (agent/src/canary/prometheusUrls.ts): taken out of the URL and sent as
+// reads `prometheus_urls` (common/prometheusUrl.ts, shared with the agent): taken out of the URL and sent as
 // Basic, the URL shown and passed on (to the agent, in messages) without it. Messages never echo
 // the setting: it may hold a password. No VS Code imports.
+import {
+  basicAuthorization,
+  canonicalPrometheusUrl,
+  parseHttpUrl,
+  parsePrometheusUrl,
+  prometheusUrlProblem,
+  withoutCredentials,
+  type PrometheusTarget as UrlTarget,
+} from '../../../common/prometheusUrl.js';
 
 /** The palette title of the command that sets them (errors point at it). */
 export const SET_CREDENTIALS_TITLE = 'Inferscope: Set Fleet Prometheus Credentials…';
 export const SET_CREDENTIALS_COMMAND = 'inferscope.setFleetPrometheusCredentials';
 
 /** The setting as used: a URL without credentials, and the header the URL's userinfo makes. */
-export interface PrometheusTarget {
-  url: string;
-  /** From userinfo in the setting. */
-  authorization?: string;
+export interface PrometheusTarget extends UrlTarget {
   /** Why the setting is not a usable URL (the setting itself left out). */
   problem?: string;
 }
 
-/** `scheme://host[:port][/path]`, no trailing slash, no userinfo. */
-function canonical(u: URL): string {
-  return `${u.protocol}//${u.host}${u.pathname.replace(/\/+$/, '')}`;
-}
-
 export function prometheusTarget(raw: string): PrometheusTarget {
   const setting = raw.trim();
-  let u: URL | undefined;
-  // Whitespace, control characters and backslashes are "fixed up" by URL parsers in ways a reader would not expect.
-  if (!/[\s\\\x00-\x1f\x7f]/.test(setting)) {
-    try {
-      u = new URL(setting);
-    } catch {
-      u = undefined;
-    }
-  }
-  if (!u || (u.protocol !== 'http:' && u.protocol !== 'https:')) {
-    // Everything before the last `@` may be userinfo (with or without a scheme, a `/` in the password): dropped.
-    return { url: setting.replace(/^([A-Za-z][A-Za-z0-9+.-]*:\/\/)?.*@/, '$1'), problem: 'inferscope.fleet.prometheusUrl: expected an http(s):// URL of a Prometheus server' };
-  }
-  const url = canonical(u);
-  if (u.search || u.hash || setting.includes('?') || setting.includes('#')) return { url, problem: 'inferscope.fleet.prometheusUrl: expected a base URL without a query or fragment (? or #)' };
-  if (!u.username && !u.password) return { url };
-  return { url, authorization: basicAuthorization(decode(u.username), decode(u.password)) };
-}
-
-/** URL keeps userinfo percent-encoded; a stray `%` stays as written. */
-function decode(s: string): string {
-  try {
-    return decodeURIComponent(s);
-  } catch {
-    return s;
-  }
-}
-
-export function basicAuthorization(user: string, password: string): string {
-  return `Basic ${Buffer.from(`${user}:${password}`, 'utf8').toString('base64')}`;
+  const problem = prometheusUrlProblem(setting);
+  if (!problem) return parsePrometheusUrl(setting);
+  const u = parseHttpUrl(setting);
+  return { url: u ? canonicalPrometheusUrl(u) : withoutCredentials(setting), problem: `inferscope.fleet.prometheusUrl: ${problem}` };
 }
 
 export function bearerAuthorization(token: string): string {
